@@ -1,0 +1,150 @@
+/* addrpool.c — see addrpool.h. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "addrpool.h"
+
+struct tp_addrpool {
+	struct tp_net_info net;
+	uint32_t first, last; /* host byte order, inclusive */
+	uint32_t count;
+	uint32_t used_count;
+	uint8_t *used;        /* one byte per address: leased or not */
+	/* Sticky memory: the user who last held each address ("" = nobody). */
+	char (*owner)[64];
+};
+
+static uint32_t get4(const struct tp_prefix *p)
+{
+	uint32_t v;
+	memcpy(&v, p->addr, 4);
+	return ntohl(v);
+}
+
+static void put4(struct tp_prefix *p, uint32_t host, uint8_t plen)
+{
+	uint32_t v = htonl(host);
+	memset(p, 0, sizeof(*p));
+	p->family = AF_INET;
+	p->plen = plen;
+	memcpy(p->addr, &v, 4);
+}
+
+struct tp_addrpool *tp_addrpool_new(const struct tp_net_info *net, char *err, size_t errlen)
+{
+	struct tp_addrpool *p = NULL;
+
+	if (net->addr4.family != AF_INET || net->addr4.plen > 30) {
+		snprintf(err, errlen, "the tunnel needs an IPv4 address with a prefix of /30 or shorter to lease client addresses");
+		goto fail;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		goto nomem;
+	p->net = *net;
+	uint32_t self = get4(&net->addr4);
+	uint32_t mask = net->addr4.plen ? 0xffffffffu << (32 - net->addr4.plen) : 0;
+	uint32_t netw = self & mask, bcast = netw | ~mask;
+	if (net->pool4_first.family == AF_INET) {
+		p->first = get4(&net->pool4_first);
+		p->last = net->pool4_last.family == AF_INET ? get4(&net->pool4_last) : p->first;
+		if ((p->first & mask) != netw || (p->last & mask) != netw || p->last < p->first) {
+			snprintf(err, errlen, "the address pool is not a range inside the tunnel's subnet");
+			goto fail;
+		}
+	} else {
+		p->first = netw + 1;
+		p->last = bcast - 1;
+	}
+	p->count = p->last - p->first + 1;
+	p->used = calloc(p->count, 1);
+	p->owner = calloc(p->count, sizeof(*p->owner));
+	if (!p->used || !p->owner)
+		goto nomem;
+	/* The gateway (our own address), network and broadcast are never leased. */
+	for (uint32_t a = p->first; a <= p->last; a++)
+		if (a == self || a == netw || a == bcast)
+			p->used[a - p->first] = 2;
+	for (uint32_t i = 0; i < p->count; i++)
+		if (p->used[i] == 2)
+			p->used_count++;
+	return p;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	tp_addrpool_free(p);
+	return NULL;
+}
+
+void tp_addrpool_free(struct tp_addrpool *p)
+{
+	if (!p)
+		return;
+	free(p->used);
+	free(p->owner);
+	free(p);
+}
+
+static int pick(struct tp_addrpool *p, const char *user)
+{
+	int fresh = -1, any = -1;
+	for (uint32_t i = 0; i < p->count; i++) {
+		if (p->used[i])
+			continue;
+		if (user[0] && strcmp(p->owner[i], user) == 0)
+			return (int)i;
+		if (fresh < 0 && p->owner[i][0] == 0)
+			fresh = (int)i;
+		if (any < 0)
+			any = (int)i;
+	}
+	return fresh >= 0 ? fresh : any;
+}
+
+int tp_addrpool_lease(struct tp_addrpool *p, const char *user, struct tp_session_info *info)
+{
+	int i = pick(p, user ? user : "");
+	if (i < 0)
+		return -1;
+	p->used[i] = 1;
+	p->used_count++;
+	snprintf(p->owner[i], sizeof(p->owner[i]), "%s", user ? user : "");
+
+	uint32_t a = p->first + (uint32_t)i;
+	put4(&info->addr4, a, p->net.addr4.plen);
+	info->gw4 = p->net.addr4;
+	info->gw4.plen = 32;
+	if (p->net.addr6.family == AF_INET6) {
+		/* Same host offset inside the TUN's IPv6 prefix. */
+		uint32_t mask = p->net.addr4.plen ? 0xffffffffu << (32 - p->net.addr4.plen) : 0;
+		uint32_t off = a & ~mask;
+		info->addr6 = p->net.addr6;
+		uint32_t low;
+		memcpy(&low, info->addr6.addr + 12, 4);
+		low = htonl((ntohl(low) & mask) | off);
+		memcpy(info->addr6.addr + 12, &low, 4);
+		info->gw6 = p->net.addr6;
+		info->gw6.plen = 128;
+	}
+	info->mtu = p->net.mtu;
+	info->n_routes = p->net.n_routes;
+	memcpy(info->routes, p->net.routes, sizeof(info->routes));
+	info->n_dns = p->net.n_dns;
+	memcpy(info->dns, p->net.dns, sizeof(info->dns));
+	return i;
+}
+
+void tp_addrpool_release(struct tp_addrpool *p, int lease)
+{
+	if (!p || lease < 0 || (uint32_t)lease >= p->count || p->used[lease] != 1)
+		return;
+	p->used[lease] = 0;
+	p->used_count--;
+}
+
+uint32_t tp_addrpool_available(const struct tp_addrpool *p)
+{
+	return p->count - p->used_count;
+}

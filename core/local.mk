@@ -1,0 +1,23 @@
+# The core: a convenience library (also linked by the unit tests and the
+# plugin harness) plus the tunpipe program.
+noinst_LTLIBRARIES += core/libtpcore.la
+core_libtpcore_la_SOURCES = \
+	core/log.c core/log.h \
+	core/loop.c core/loop.h \
+	core/buf.c core/buf.h \
+	core/conf.c core/conf.h core/options.c \
+	core/loader.c core/loader.h \
+	core/inspect.c core/inspect.h \
+	core/addrpool.c core/addrpool.h \
+	core/router.c core/router.h \
+	core/pipeline.c core/pipeline.h \
+	core/host.c core/session.c
+core_libtpcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
+core_libtpcore_la_LIBADD = $(LIBCONFIG_LIBS) $(LIBS)
+
+bin_PROGRAMS += core/tunpipe
+core_tunpipe_SOURCES = core/main.c
+core_tunpipe_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
+core_tunpipe_LDADD = core/libtpcore.la
+# Plugins resolve nothing from us, but keep the binary's symbols private.
+EXTRA_DIST += core/README.md

@@ -1,0 +1,198 @@
+/*
+ * main.c — the tunpipe program: command line, signals, the main loop.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "conf.h"
+#include "inspect.h"
+#include "loader.h"
+#include "log.h"
+#include "loop.h"
+#include "pipeline.h"
+
+struct app {
+	struct tp_loop *loop;
+	struct tp_pipeline **pipes;
+	int npipes;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: tunpipe -c FILE [-t] [-v|-q]\n"
+		"       tunpipe inspect [PLUGIN]\n"
+		"\n"
+		"Run the pipelines described in a libconfig file: a VPN made of plugins\n"
+		"(tun, tls-http, framer-ip, framer-len, compress-lz4, or your own).\n"
+		"\n"
+		"  -c, --config FILE   the configuration to run\n"
+		"  -t, --test          check the configuration (plugins, options, links) and exit\n"
+		"  -v, --verbose       more logging (repeat for debug)\n"
+		"  -q, --quiet         only warnings and errors (twice: errors only)\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version and the plugin ABI\n"
+		"\n"
+		"  inspect             list the plugins found on the search path\n"
+		"  inspect PLUGIN      a plugin's kind, link types and options\n"
+		"\n"
+		"Plugins are searched in the config's plugin_path, then $TUNPIPE_PLUGIN_PATH\n"
+		"(colon-separated), then %s.\n"
+		"Signals: SIGINT/SIGTERM stop, SIGHUP reopens the log and reloads files\n"
+		"(e.g. the users file), SIGUSR1 logs every counter.\n",
+		PKGLIBDIR);
+}
+
+static void on_stop(void *arg, int signo)
+{
+	struct app *a = arg;
+	tp_log(TP_LOG_INFO, NULL, "caught signal %d (%s), stopping", signo, strsignal(signo));
+	tp_loop_stop(a->loop);
+}
+
+static void on_hup(void *arg, int signo)
+{
+	struct app *a = arg;
+	(void)signo;
+	tp_log_reopen();
+	tp_log(TP_LOG_INFO, NULL, "SIGHUP: log reopened, reloading");
+	for (int i = 0; i < a->npipes; i++)
+		tp_pipeline_reload(a->pipes[i]);
+}
+
+static void on_usr1(void *arg, int signo)
+{
+	struct app *a = arg;
+	(void)signo;
+	for (int i = 0; i < a->npipes; i++)
+		tp_pipeline_log_counters(a->pipes[i]);
+}
+
+static int inspect(int argc, char **argv)
+{
+	struct tp_loader *ld = tp_loader_new();
+	int rc;
+
+	if (!ld)
+		return 1;
+	tp_loader_add_default_paths(ld);
+	rc = argc > 1 ? tp_inspect_one(ld, argv[1], stdout) : tp_inspect_list(ld, stdout);
+	tp_loader_free(ld);
+	return rc;
+}
+
+static int run(const char *file, int check_only, int verbosity)
+{
+	struct tp_conf conf;
+	struct tp_diag d;
+	struct tp_loader *ld = NULL;
+	struct app a = { 0 };
+	int rc = 1, started = 0;
+
+	tp_diag_init(&d, stderr);
+	if (tp_conf_load(&conf, file, &d) < 0)
+		goto out;
+	if (conf.log_level >= 0 && verbosity == 0)
+		tp_log_set_level((enum tp_log_level)conf.log_level);
+	if (conf.log_file && !check_only && tp_log_open(conf.log_file) < 0) {
+		tp_diag_error(&d, conf.file, 0, NULL, "cannot open log_file '%s': %m", conf.log_file);
+		goto out;
+	}
+	ld = tp_loader_new();
+	a.loop = tp_loop_new();
+	if (!ld || !a.loop)
+		goto out;
+	for (int i = 0; conf.plugin_path && conf.plugin_path[i]; i++)
+		tp_loader_add_path(ld, conf.plugin_path[i]);
+	tp_loader_add_default_paths(ld);
+	if (d.errors) {
+		/* Still build: report option and link errors in the same run. */
+		int n;
+		tp_pipelines_build(&conf, ld, a.loop, &d, 1, &n);
+		goto out;
+	}
+	a.pipes = tp_pipelines_build(&conf, ld, a.loop, &d, check_only, &a.npipes);
+	if (d.errors || check_only)
+		goto out;
+	if (!a.pipes)
+		goto out;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (tp_loop_signal(a.loop, SIGINT, on_stop, &a) || tp_loop_signal(a.loop, SIGTERM, on_stop, &a) ||
+	    tp_loop_signal(a.loop, SIGHUP, on_hup, &a) || tp_loop_signal(a.loop, SIGUSR1, on_usr1, &a)) {
+		tp_log(TP_LOG_ERROR, NULL, "cannot set up signal handling");
+		goto out;
+	}
+	for (; started < a.npipes; started++)
+		if (tp_pipeline_start(a.pipes[started]) < 0)
+			goto stop;
+	rc = tp_loop_run(a.loop) < 0;
+stop:
+	for (int i = a.npipes - 1; i >= 0; i--)
+		tp_pipeline_stop(a.pipes[i]);
+	for (int i = 0; i < a.npipes; i++)
+		tp_pipeline_log_counters(a.pipes[i]);
+	if (started < a.npipes)
+		rc = 1;
+out:
+	if (d.errors)
+		fprintf(stderr, "%s: %d error%s\n", file, d.errors, d.errors == 1 ? "" : "s");
+	else if (check_only)
+		printf("%s: configuration OK\n", file);
+	for (int i = 0; i < a.npipes; i++)
+		tp_pipeline_free(a.pipes[i]);
+	free(a.pipes);
+	if (a.loop)
+		tp_loop_free(a.loop);
+	if (ld)
+		tp_loader_free(ld);
+	tp_conf_free(&conf);
+	return d.errors ? 1 : rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL;
+	int check_only = 0, verbosity = 0, c;
+
+	if (argc > 1 && !strcmp(argv[1], "inspect"))
+		return inspect(argc - 1, argv + 1);
+	while ((c = getopt_long(argc, argv, "c:tvqhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': file = optarg; break;
+		case 't': check_only = 1; break;
+		case 'v': verbosity++; break;
+		case 'q': verbosity--; break;
+		case 'h': usage(stdout); return 0;
+		case 'V':
+			printf("tunpipe %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, TP_ABI_MAJOR, TP_ABI_MINOR);
+			return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tunpipe: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!file) {
+		fprintf(stderr, "tunpipe: no configuration given (-c FILE)\n");
+		usage(stderr);
+		return 2;
+	}
+	int lvl = TP_LOG_INFO + verbosity;
+	tp_log_set_level((enum tp_log_level)(lvl < TP_LOG_ERROR ? TP_LOG_ERROR : lvl > TP_LOG_DEBUG ? TP_LOG_DEBUG : lvl));
+	return run(file, check_only, verbosity);
+}

@@ -1,0 +1,17 @@
+# Tests: Check unit tests, the plugin harness, test plugins, end-to-end
+# scripts.  Each piece has its own fragment.
+TEST_PLUGIN_PATH = $(abs_top_builddir)/plugins:$(abs_top_builddir)/tests/plugins
+AM_TESTS_ENVIRONMENT = TUNPIPE_PLUGIN_PATH='$(TEST_PLUGIN_PATH)'; export TUNPIPE_PLUGIN_PATH; \
+	TUNPIPE='$(abs_top_builddir)/core/tunpipe'; export TUNPIPE; \
+	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
+	top_builddir='$(abs_top_builddir)'; export top_builddir; \
+	CK_VERBOSITY=normal; export CK_VERBOSITY;
+
+include $(srcdir)/tests/harness.mk
+include $(srcdir)/tests/plugins/local.mk
+include $(srcdir)/tests/unit/core-infra.mk
+include $(srcdir)/tests/unit/core-conf.mk
+include $(srcdir)/tests/unit/core-pipeline.mk
+include $(srcdir)/tests/e2e/local.mk
+include $(srcdir)/tests/fuzz/local.mk
+include $(srcdir)/tests/oot/local.mk
