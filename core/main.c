@@ -150,7 +150,7 @@ out:
 	if (ld)
 		tp_loader_free(ld);
 	tp_conf_free(&conf);
-	return d.errors ? 1 : rc;
+	return d.errors ? 1 : check_only ? 0 : rc;
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,180 @@
+/*
+ * inspect.c — `tunpipe inspect [NAME]`, written from the descriptors alone
+ * (gst-inspect's idea): what a user reads is what the loader checks, so the
+ * documentation of a plugin's options cannot drift from its code.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "conf.h"
+#include "inspect.h"
+
+#define HELP_INDENT 6
+#define HELP_WIDTH 78
+
+static const char *kind_name(enum tp_kind k)
+{
+	switch (k) {
+	case TP_KIND_SOURCE: return "source";
+	case TP_KIND_TRANSFORM: return "transform";
+	case TP_KIND_SINK: return "sink";
+	}
+	return "unknown";
+}
+
+const char *tp_data_name(uint32_t mask, char *buf, size_t len)
+{
+	static const struct { uint32_t bit; const char *name; } kinds[] = {
+		{ TP_DATA_IP, "IP packets" },
+		{ TP_DATA_MSG, "messages" },
+		{ TP_DATA_STREAM, "byte stream" },
+	};
+	size_t off = 0, i;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (mask == 0) {
+		snprintf(buf, len, "nothing");
+		return buf;
+	}
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && off < len; i++)
+		if (mask & kinds[i].bit)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? " or " : "",
+						kinds[i].name);
+	mask &= ~(uint32_t)(TP_DATA_IP | TP_DATA_MSG | TP_DATA_STREAM);
+	if (mask && off < len)
+		snprintf(buf + off, len - off, "%sunknown (0x%x)", off ? " or " : "", mask);
+	return buf;
+}
+
+struct list_ctx {
+	FILE *out;
+	int n;
+};
+
+static void list_one(void *arg, const char *name, const char *file, const struct tp_plugin *p,
+		     const char *err)
+{
+	struct list_ctx *lc = arg;
+
+	lc->n++;
+	if (p)
+		fprintf(lc->out, "  %-16s %-10s %s\n", name, kind_name(p->kind), p->description);
+	else
+		fprintf(lc->out, "  %-16s %-10s %s\n", name, "(broken)", err ? err : file);
+}
+
+int tp_inspect_list(struct tp_loader *ld, FILE *out)
+{
+	struct list_ctx lc = { out, 0 };
+
+	tp_loader_each(ld, list_one, &lc);
+	if (lc.n == 0) {
+		fprintf(out, "no plugins found (set plugin_path or TUNPIPE_PLUGIN_PATH)\n");
+		return 1;
+	}
+	fprintf(out, "\n%d plugin%s; `tunpipe inspect NAME` shows one in detail.\n", lc.n,
+		lc.n == 1 ? "" : "s");
+	return 0;
+}
+
+/* Print `text` word-wrapped, every line indented by `indent`. */
+static void wrap(FILE *out, const char *text, int indent, int width)
+{
+	const char *p = text;
+	int col = 0;
+
+	while (*p) {
+		size_t w;
+
+		while (*p == ' ' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		w = strcspn(p, " \n");
+		if (col > indent && col + 1 + (int)w > width) {
+			fputc('\n', out);
+			col = 0;
+		}
+		if (col == 0)
+			col = fprintf(out, "%*s", indent, "");
+		else
+			col += fprintf(out, " ");
+		col += fprintf(out, "%.*s", (int)w, p);
+		p += w;
+	}
+	if (col)
+		fputc('\n', out);
+}
+
+static void print_option(FILE *out, const struct tp_option *o)
+{
+	char attrs[512];
+	size_t off = 0;
+
+#define ATTR(...)                                                                   \
+	(off < sizeof(attrs)                                                        \
+		 ? (off += (size_t)snprintf(attrs + off, sizeof(attrs) - off, __VA_ARGS__)) \
+		 : 0)
+	attrs[0] = '\0';
+	if (o->flags & TP_OPT_REQUIRED)
+		ATTR("required");
+	if (o->flags & TP_OPT_SECRET)
+		ATTR("%ssecret", off ? ", " : "");
+	/* A secret's default would be printed into terminals and bug reports. */
+	if (o->def && !(o->flags & TP_OPT_SECRET))
+		ATTR("%sdefault: %s", off ? ", " : "", o->def);
+	if (o->type == TP_OPT_INT && (o->min || o->max))
+		ATTR("%srange: %lld..%lld", off ? ", " : "", (long long)o->min, (long long)o->max);
+	if (o->type == TP_OPT_ENUM && o->choices)
+		ATTR("%schoices: %s", off ? ", " : "", o->choices);
+#undef ATTR
+	if (attrs[0])
+		fprintf(out, "  %-20s %-12s %s\n", o->name, tp_opt_type_name(o->type), attrs);
+	else
+		fprintf(out, "  %-20s %s\n", o->name, tp_opt_type_name(o->type));
+	if (o->help)
+		wrap(out, o->help, HELP_INDENT, HELP_WIDTH);
+}
+
+static void print_side(FILE *out, const char *label, uint32_t mask, const char *none)
+{
+	char buf[128];
+
+	if (mask)
+		fprintf(out, "%-14s takes/gives %s\n", label, tp_data_name(mask, buf, sizeof(buf)));
+	else
+		fprintf(out, "%-14s none (%s)\n", label, none);
+}
+
+int tp_inspect_one(struct tp_loader *ld, const char *name, FILE *out)
+{
+	char err[1024];
+	const struct tp_plugin *p = tp_loader_get(ld, name, err, sizeof(err));
+	const struct tp_option *o;
+
+	if (!p) {
+		fprintf(out, "tunpipe inspect: %s\n", err);
+		return 1;
+	}
+	fprintf(out, "%-14s %s\n", "Name:", p->name);
+	fprintf(out, "%-14s %s\n", "File:", tp_loader_file(ld, name));
+	fprintf(out, "%-14s %s\n", "Kind:", kind_name(p->kind));
+	fprintf(out, "%-14s %s\n", "Description:", p->description);
+	fprintf(out, "%-14s %u.%u\n", "ABI version:", p->abi_major, p->abi_minor);
+	print_side(out, "Top side:", p->top, "top endpoint");
+	print_side(out, "Bottom side:", p->bottom, "bottom endpoint");
+	fprintf(out, "%-14s %u bytes\n", "Headroom:", p->headroom);
+	fprintf(out, "%-14s %u bytes\n", "Tailroom:", p->tailroom);
+	fprintf(out, "\nOptions:\n");
+	if (!p->options || p->options[0].type == TP_OPT_END) {
+		fprintf(out, "  (none)\n");
+		return 0;
+	}
+	fprintf(out, "  %-20s %-12s %s\n", "NAME", "TYPE", "DETAILS");
+	for (o = p->options; o->type != TP_OPT_END; o++)
+		print_option(out, o);
+	return 0;
+}

@@ -1,0 +1,383 @@
+/*
+ * test_loader.c — finding, loading and refusing plugin modules, and the
+ * `tunpipe inspect` text generated from their descriptors.  The modules
+ * are the test-only ones in tests/unit/plugins (built by `make check`).
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "inspect.h"
+#include "loader.h"
+
+static char plugdir[4096]; /* $top_builddir/tests/unit/plugins */
+static char libsdir[4200]; /* … /.libs, where libtool leaves the modules */
+
+#define ck_assert_has(hay, needle) \
+	ck_assert_msg(strstr((hay), (needle)) != NULL, "expected \"%s\" in:\n%s", (needle), (hay))
+
+static struct tp_loader *test_loader(void)
+{
+	struct tp_loader *ld = tp_loader_new();
+	ck_assert_ptr_nonnull(ld);
+	tp_loader_add_path(ld, plugdir);
+	return ld;
+}
+
+/* Expect `name` to be refused with a message containing each of `wants`. */
+static void expect_refused(const char *name, const char *want1, const char *want2)
+{
+	struct tp_loader *ld = test_loader();
+	char err[1024] = "";
+
+	ck_assert_ptr_null(tp_loader_get(ld, name, err, sizeof(err)));
+	ck_assert_has(err, want1);
+	if (want2)
+		ck_assert_has(err, want2);
+	ck_assert_ptr_null(tp_loader_file(ld, name));
+	tp_loader_free(ld);
+}
+
+START_TEST(good_plugin_loads_once)
+{
+	struct tp_loader *ld = test_loader();
+	char err[1024] = "", want[4300];
+	const struct tp_plugin *p = tp_loader_get(ld, "optdemo", err, sizeof(err));
+
+	ck_assert_msg(p != NULL, "optdemo refused: %s", err);
+	ck_assert_str_eq(p->name, "optdemo");
+	ck_assert_int_eq(p->kind, TP_KIND_TRANSFORM);
+	snprintf(want, sizeof(want), "%s/optdemo.so", libsdir);
+	ck_assert_str_eq(tp_loader_file(ld, "optdemo"), want);
+	ck_assert_ptr_eq(tp_loader_get(ld, "optdemo", err, sizeof(err)), p);
+	tp_loader_free(ld);
+}
+END_TEST
+
+START_TEST(newer_major_refused)
+{
+	char file[4300];
+
+	snprintf(file, sizeof(file), "%s/abi_major.so: ", libsdir);
+	expect_refused("abi_major", file,
+		       "plugin 'abi_major' was built for plugin ABI 2.0; this tunpipe supports 1.0 "
+		       "(major versions must match)");
+}
+END_TEST
+
+START_TEST(newer_minor_refused)
+{
+	char file[4300];
+
+	snprintf(file, sizeof(file), "%s/abi_minor.so: ", libsdir);
+	expect_refused("abi_minor", file,
+		       "plugin 'abi_minor' was built for plugin ABI 1.1; this tunpipe supports 1.0 "
+		       "(built against a newer minor version)");
+}
+END_TEST
+
+START_TEST(bad_option_table_refused)
+{
+	expect_refused("bad_table", "plugin 'bad_table' has a bad option table: option 'depth' "
+		       "(integer) at offset 8 does not fit in config_size 8", NULL);
+}
+END_TEST
+
+START_TEST(name_must_match_file)
+{
+	expect_refused("misnamed", "descriptor name 'not-misnamed' does not match the file name "
+		       "'misnamed'", NULL);
+}
+END_TEST
+
+START_TEST(missing_plugin_lists_searched_dirs)
+{
+	struct tp_loader *ld = test_loader();
+	char err[8192] = "", want[8192];
+
+	tp_loader_add_path(ld, "/nonexistent/a::/nonexistent/b");
+	tp_loader_add_path(ld, plugdir); /* a duplicate is searched once */
+	ck_assert_ptr_null(tp_loader_get(ld, "nosuch", err, sizeof(err)));
+	snprintf(want, sizeof(want),
+		 "plugin 'nosuch' not found; searched: %s, /nonexistent/a, /nonexistent/b", plugdir);
+	ck_assert_str_eq(err, want);
+	ck_assert_ptr_null(tp_loader_get(ld, "../plugins/optdemo", err, sizeof(err)));
+	ck_assert_str_eq(err, "invalid plugin name '../plugins/optdemo'");
+	tp_loader_free(ld);
+}
+END_TEST
+
+START_TEST(default_paths_use_environment)
+{
+	struct tp_loader *ld = tp_loader_new();
+	char err[8192] = "", want[8192];
+
+	setenv("TUNPIPE_PLUGIN_PATH", plugdir, 1);
+	tp_loader_add_path(ld, "/nonexistent/first");
+	tp_loader_add_default_paths(ld);
+	tp_loader_add_default_paths(ld); /* idempotent */
+	ck_assert_ptr_nonnull(tp_loader_get(ld, "optdemo", err, sizeof(err)));
+	ck_assert_ptr_null(tp_loader_get(ld, "nosuch", err, sizeof(err)));
+	snprintf(want, sizeof(want), "searched: /nonexistent/first, %s, %s", plugdir, PKGLIBDIR);
+	ck_assert_has(err, want);
+	tp_loader_free(ld);
+}
+END_TEST
+
+struct seen {
+	int count, ok, broken;
+	int optdemo_ok;
+	char abi_major_err[1024];
+};
+
+static void each_cb(void *arg, const char *name, const char *file, const struct tp_plugin *p,
+		    const char *err)
+{
+	struct seen *s = arg;
+
+	s->count++;
+	ck_assert_ptr_nonnull(file);
+	ck_assert_msg((p == NULL) != (err == NULL), "%s: exactly one of p/err", name);
+	if (p)
+		s->ok++;
+	else
+		s->broken++;
+	if (strcmp(name, "optdemo") == 0)
+		s->optdemo_ok = p != NULL;
+	if (strcmp(name, "abi_major") == 0 && err)
+		snprintf(s->abi_major_err, sizeof(s->abi_major_err), "%s", err);
+}
+
+START_TEST(each_finds_every_module)
+{
+	struct tp_loader *ld = test_loader();
+	struct seen s;
+
+	memset(&s, 0, sizeof(s));
+	ck_assert_int_eq(tp_loader_each(ld, each_cb, &s), 5);
+	ck_assert_int_eq(s.count, 5);
+	ck_assert_int_eq(s.ok, 1);
+	ck_assert_int_eq(s.broken, 4);
+	ck_assert(s.optdemo_ok);
+	ck_assert_has(s.abi_major_err, "major versions must match");
+	tp_loader_free(ld);
+}
+END_TEST
+
+/* ---- descriptor checks on hand-made descriptors ---- */
+
+static void *fake_create(struct tp_stage *st, const struct tp_host *h, const void *c, char *e,
+			 size_t n)
+{
+	(void)st; (void)h; (void)c; (void)e; (void)n;
+	return NULL;
+}
+
+static void fake_destroy(void *ctx)
+{
+	(void)ctx;
+}
+
+static struct tp_plugin good_desc(void)
+{
+	struct tp_plugin p = {
+		.abi_major = TP_ABI_MAJOR, .abi_minor = TP_ABI_MINOR, .size = sizeof(p),
+		.name = "fake", .kind = TP_KIND_TRANSFORM, .description = "d",
+		.top = TP_DATA_IP, .bottom = TP_DATA_STREAM,
+		.create = fake_create, .destroy = fake_destroy,
+	};
+	return p;
+}
+
+static void expect_bad(const struct tp_plugin *p, const char *want)
+{
+	char err[1024] = "";
+
+	ck_assert_int_eq(tp_plugin_check(p, "/x/fake.so", err, sizeof(err)), -1);
+	ck_assert_has(err, "/x/fake.so: ");
+	ck_assert_has(err, want);
+}
+
+START_TEST(descriptor_checks)
+{
+	struct tp_plugin p = good_desc();
+	char err[256];
+
+	ck_assert_int_eq(tp_plugin_check(&p, "/x/fake.so", err, sizeof(err)), 0);
+	p.size = 16;
+	expect_bad(&p, "descriptor is 16 bytes, ABI 1.0 needs at least");
+	p = good_desc();
+	p.kind = TP_KIND_SOURCE;
+	expect_bad(&p, "is a source but declares top=0x1 bottom=0x4");
+	p.top = 0;
+	ck_assert_int_eq(tp_plugin_check(&p, "/x/fake.so", err, sizeof(err)), 0);
+	p = good_desc();
+	p.kind = TP_KIND_SINK;
+	expect_bad(&p, "is a sink but declares top=0x1 bottom=0x4");
+	p.bottom = 0;
+	ck_assert_int_eq(tp_plugin_check(&p, "/x/fake.so", err, sizeof(err)), 0);
+	p = good_desc();
+	p.bottom = 0;
+	expect_bad(&p, "is a transform but declares top=0x1 bottom=0x0");
+	p.bottom = 0x80;
+	expect_bad(&p, "is a transform but declares top=0x1 bottom=0x80");
+	p = good_desc();
+	p.kind = (enum tp_kind)9;
+	expect_bad(&p, "plugin 'fake' has unknown kind 9");
+	p = good_desc();
+	p.create = NULL;
+	expect_bad(&p, "plugin 'fake' has no create callback");
+	p = good_desc();
+	p.destroy = NULL;
+	expect_bad(&p, "plugin 'fake' has no destroy callback");
+	p = good_desc();
+	p.description = NULL;
+	expect_bad(&p, "plugin 'fake' has no description");
+	p = good_desc();
+	p.name = NULL;
+	expect_bad(&p, "descriptor name '(null)' does not match the file name 'fake'");
+}
+END_TEST
+
+/* ---- inspect ---- */
+
+static char *capture_inspect(int (*fn)(struct tp_loader *, const char *, FILE *),
+			     struct tp_loader *ld, const char *name, int *rc)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	*rc = fn(ld, name, f);
+	fclose(f);
+	return text;
+}
+
+static int list_adapter(struct tp_loader *ld, const char *unused, FILE *out)
+{
+	(void)unused;
+	return tp_inspect_list(ld, out);
+}
+
+START_TEST(inspect_one_shows_every_option)
+{
+	struct tp_loader *ld = test_loader();
+	char want[4400];
+	int rc;
+	char *t = capture_inspect(tp_inspect_one, ld, "optdemo", &rc), *line;
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert_has(t, "Name:          optdemo\n");
+	snprintf(want, sizeof(want), "File:          %s/optdemo.so\n", libsdir);
+	ck_assert_has(t, want);
+	ck_assert_has(t, "Kind:          transform\n");
+	ck_assert_has(t, "Description:   Option table demo for the loader tests\n");
+	ck_assert_has(t, "ABI version:   1.0\n");
+	ck_assert_has(t, "Top side:      takes/gives IP packets or messages\n");
+	ck_assert_has(t, "Bottom side:   takes/gives byte stream\n");
+	ck_assert_has(t, "Headroom:      4 bytes\n");
+	ck_assert_has(t, "Tailroom:      2 bytes\n");
+	ck_assert_has(t, "\nOptions:\n");
+	ck_assert_has(t, "  label                string       default: \"demo\"\n"
+		      "      A free-form label shown in logs.\n");
+	ck_assert_has(t, "  width                integer      default: 4, range: 1..8\n"
+		      "      Width of the demo prefix in bytes.");
+	ck_assert_has(t, "  verbose              boolean      default: false\n");
+	ck_assert_has(t, "  mode                 enum         required, choices: client|server\n"
+		      "      Which end of the tunnel this is.\n");
+	ck_assert_has(t, "  peers                string list\n      Peer names.\n");
+	ck_assert_has(t, "  keyfile              path         default: demo.key\n");
+	ck_assert_has(t, "  password             string       secret\n      Never shown.\n");
+	ck_assert_msg(strstr(t, "hunter2") == NULL, "secret default printed:\n%s", t);
+	/* The long help is wrapped: no line over 78 columns, split over lines. */
+	ck_assert_has(t, "\n      so that inspect has to wrap it over");
+	for (line = t; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		ck_assert_int_le(strcspn(line, "\n"), 78);
+	free(t);
+
+	t = capture_inspect(tp_inspect_one, ld, "abi_major", &rc);
+	ck_assert_int_eq(rc, 1);
+	ck_assert_has(t, "tunpipe inspect: ");
+	ck_assert_has(t, "major versions must match");
+	free(t);
+	tp_loader_free(ld);
+}
+END_TEST
+
+START_TEST(inspect_list)
+{
+	struct tp_loader *ld = test_loader();
+	int rc;
+	char *t = capture_inspect(list_adapter, ld, NULL, &rc);
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert_has(t, "  optdemo          transform  Option table demo for the loader tests\n");
+	ck_assert_has(t, "  abi_major        (broken)   ");
+	ck_assert_has(t, "  bad_table        (broken)   ");
+	ck_assert_has(t, "\n5 plugins;");
+	/* Sorted by name. */
+	ck_assert(strstr(t, "abi_major") < strstr(t, "optdemo"));
+	free(t);
+	tp_loader_free(ld);
+
+	ld = tp_loader_new();
+	tp_loader_add_path(ld, "/nonexistent");
+	t = capture_inspect(list_adapter, ld, NULL, &rc);
+	ck_assert_int_eq(rc, 1);
+	ck_assert_has(t, "no plugins found");
+	free(t);
+	tp_loader_free(ld);
+}
+END_TEST
+
+START_TEST(data_names)
+{
+	char buf[64];
+
+	ck_assert_str_eq(tp_data_name(TP_DATA_IP, buf, sizeof(buf)), "IP packets");
+	ck_assert_str_eq(tp_data_name(TP_DATA_IP | TP_DATA_MSG, buf, sizeof(buf)),
+			 "IP packets or messages");
+	ck_assert_str_eq(tp_data_name(TP_DATA_IP | TP_DATA_MSG | TP_DATA_STREAM, buf, sizeof(buf)),
+			 "IP packets or messages or byte stream");
+	ck_assert_str_eq(tp_data_name(0, buf, sizeof(buf)), "nothing");
+	ck_assert_str_eq(tp_data_name(TP_DATA_STREAM | 0x10, buf, sizeof(buf)),
+			 "byte stream or unknown (0x10)");
+	/* Truncation stays NUL-terminated. */
+	ck_assert_str_eq(tp_data_name(TP_DATA_IP | TP_DATA_MSG, buf, 8), "IP pack");
+}
+END_TEST
+
+int main(void)
+{
+	const char *top = getenv("top_builddir");
+	Suite *s = suite_create("loader");
+	TCase *tc = tcase_create("loader");
+	SRunner *sr;
+	int failed;
+
+	snprintf(plugdir, sizeof(plugdir), "%s/tests/unit/plugins", top ? top : ".");
+	snprintf(libsdir, sizeof(libsdir), "%s/.libs", plugdir);
+	tcase_add_test(tc, good_plugin_loads_once);
+	tcase_add_test(tc, newer_major_refused);
+	tcase_add_test(tc, newer_minor_refused);
+	tcase_add_test(tc, bad_option_table_refused);
+	tcase_add_test(tc, name_must_match_file);
+	tcase_add_test(tc, missing_plugin_lists_searched_dirs);
+	tcase_add_test(tc, default_paths_use_environment);
+	tcase_add_test(tc, each_finds_every_module);
+	tcase_add_test(tc, descriptor_checks);
+	tcase_add_test(tc, inspect_one_shows_every_option);
+	tcase_add_test(tc, inspect_list);
+	tcase_add_test(tc, data_names);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,168 @@
+/* test_log.c — line format, level threshold, rotation with tp_log_reopen. */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static char dir[64], path[128], rotated[160];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/tp-test-log.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/tunpipe.log", dir);
+	snprintf(rotated, sizeof(rotated), "%s/tunpipe.log.1", dir);
+	ck_assert_int_eq(tp_log_open(path), 0);
+	tp_log_set_level(TP_LOG_INFO);
+}
+
+static void teardown(void)
+{
+	tp_log_open(NULL); /* back to stderr, closes the file */
+	unlink(path);
+	unlink(rotated);
+	rmdir(dir);
+}
+
+/* The file's lines, NUL-separated in a static buffer; returns the count. */
+static char content[8192];
+static int read_lines(const char *file, char *lines[], int max)
+{
+	FILE *f = fopen(file, "r");
+	size_t n;
+	int count = 0;
+
+	if (!f)
+		return -1;
+	n = fread(content, 1, sizeof(content) - 1, f);
+	fclose(f);
+	content[n] = '\0';
+	for (char *p = content; *p && count < max;) {
+		char *nl = strchr(p, '\n');
+		ck_assert_msg(nl != NULL, "line without newline: %s", p);
+		*nl = '\0';
+		lines[count++] = p;
+		p = nl + 1;
+	}
+	return count;
+}
+
+START_TEST(test_format)
+{
+	char *lines[8];
+	regex_t re;
+
+	errno = EAGAIN;
+	tp_log(TP_LOG_INFO, "vpn/tls-http", "connected to %s:%d", "10.1.2.3", 443);
+	ck_assert_int_eq(errno, EAGAIN); /* callers log, then look at errno */
+	tp_log(TP_LOG_ERROR, NULL, "core says %d", 42);
+	tp_log(TP_LOG_WARN, "x", "w");
+	ck_assert_int_eq(read_lines(path, lines, 8), 3);
+
+	ck_assert_int_eq(regcomp(&re,
+				 "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3} "
+				 "info  \\[vpn/tls-http\\] connected to 10\\.1\\.2\\.3:443$",
+				 REG_EXTENDED | REG_NOSUB), 0);
+	ck_assert_msg(regexec(&re, lines[0], 0, NULL, 0) == 0, "bad line: %s", lines[0]);
+	regfree(&re);
+	ck_assert_ptr_nonnull(strstr(lines[1], " error [core] core says 42"));
+	ck_assert_ptr_nonnull(strstr(lines[2], " warn  [x] w"));
+}
+END_TEST
+
+START_TEST(test_level)
+{
+	char *lines[8];
+
+	ck_assert_int_eq(tp_log_level_parse("error"), TP_LOG_ERROR);
+	ck_assert_int_eq(tp_log_level_parse("warn"), TP_LOG_WARN);
+	ck_assert_int_eq(tp_log_level_parse("info"), TP_LOG_INFO);
+	ck_assert_int_eq(tp_log_level_parse("debug"), TP_LOG_DEBUG);
+	ck_assert_int_eq(tp_log_level_parse("verbose"), -1);
+	ck_assert_int_eq(tp_log_level_parse(NULL), -1);
+
+	ck_assert_int_eq(tp_log_get_level(), TP_LOG_INFO);
+	tp_log(TP_LOG_DEBUG, NULL, "hidden");
+	tp_log_set_level(TP_LOG_WARN);
+	ck_assert_int_eq(tp_log_get_level(), TP_LOG_WARN);
+	tp_log(TP_LOG_INFO, NULL, "hidden too");
+	tp_log(TP_LOG_WARN, NULL, "shown");
+	tp_log_set_level(TP_LOG_DEBUG);
+	tp_log(TP_LOG_DEBUG, NULL, "debug shown");
+	ck_assert_int_eq(read_lines(path, lines, 8), 2);
+	ck_assert_ptr_nonnull(strstr(lines[0], "shown"));
+	ck_assert_ptr_nonnull(strstr(lines[1], "debug [core] debug shown"));
+}
+END_TEST
+
+START_TEST(test_one_line_per_event)
+{
+	char *lines[8], big[5000];
+
+	/* A newline in logged data must not forge a second line. */
+	tp_log(TP_LOG_INFO, "p", "user %s", "bob\n2026-01-01T00:00:00.000 error [core] forged");
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	tp_log(TP_LOG_INFO, "p", "%s", big);
+	ck_assert_int_eq(read_lines(path, lines, 8), 2);
+	ck_assert_ptr_nonnull(strstr(lines[0], "user bob?2026"));
+	ck_assert_uint_lt(strlen(lines[1]), sizeof(big));
+	ck_assert_uint_gt(strlen(lines[1]), 1000);
+	ck_assert_str_eq(lines[1] + strlen(lines[1]) - 3, "...");
+}
+END_TEST
+
+START_TEST(test_reopen)
+{
+	char *lines[8];
+
+	tp_log(TP_LOG_INFO, NULL, "before rotation");
+	ck_assert_int_eq(rename(path, rotated), 0);
+	tp_log(TP_LOG_INFO, NULL, "still old file");
+	ck_assert_int_eq(tp_log_reopen(), 0);
+	tp_log(TP_LOG_INFO, NULL, "after rotation");
+
+	ck_assert_int_eq(read_lines(rotated, lines, 8), 2);
+	ck_assert_ptr_nonnull(strstr(lines[1], "still old file"));
+	ck_assert_int_eq(read_lines(path, lines, 8), 1);
+	ck_assert_ptr_nonnull(strstr(lines[0], "after rotation"));
+
+	/* A bad path fails cleanly and keeps the current file. */
+	ck_assert_int_eq(tp_log_open("/nonexistent-dir/x.log"), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	tp_log(TP_LOG_INFO, NULL, "kept");
+	ck_assert_int_eq(read_lines(path, lines, 8), 2);
+}
+END_TEST
+
+static Suite *log_suite(void)
+{
+	Suite *s = suite_create("log");
+	TCase *tc = tcase_create("log");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_format);
+	tcase_add_test(tc, test_level);
+	tcase_add_test(tc, test_one_line_per_event);
+	tcase_add_test(tc, test_reopen);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(log_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
