@@ -1,0 +1,342 @@
+/*
+ * test_harness — the plugin harness, exercised with the test plugins
+ * (tp-gen, tp-count, tp-loop).  These double as tests of those plugins,
+ * which the pipeline and out-of-tree tests rely on.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "harness.h"
+
+static volatile sig_atomic_t got_sigterm;
+
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	got_sigterm++;
+}
+
+/* tp-gen ends a daemon run with raise(SIGTERM); catch it instead of dying. */
+static void catch_sigterm(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigterm;
+	sigaction(SIGTERM, &sa, NULL);
+	got_sigterm = 0;
+}
+
+static struct tp_harness *must_new(const char *plugin, const char *options)
+{
+	struct tp_harness *h = tp_harness_new(plugin, options);
+
+	ck_assert_msg(h != NULL, "tp_harness_new(%s): %s", plugin, tp_harness_last_error());
+	return h;
+}
+
+/* Let tp-gen's timer run until it emitted `n` packets (or 5 s passed). */
+static void run_until_queued_down(struct tp_harness *h, size_t n)
+{
+	int i;
+
+	for (i = 0; i < 500 && tp_harness_queued_down(h) < n; i++)
+		tp_harness_run(h, 10);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+START_TEST(count_passes_both_ways)
+{
+	struct tp_harness *h = must_new("tp-count", NULL);
+	const char a[] = "hello", b[] = "world!!";
+	struct tp_buf *out;
+
+	tp_harness_push_down(h, a, sizeof(a));
+	tp_harness_push_up(h, b, sizeof(b));
+	tp_harness_push_up(h, b, sizeof(b));
+
+	ck_assert_uint_eq(tp_harness_counter(h, "down_packets"), 1);
+	ck_assert_uint_eq(tp_harness_counter(h, "down_bytes"), sizeof(a));
+	ck_assert_uint_eq(tp_harness_counter(h, "up_packets"), 2);
+	ck_assert_uint_eq(tp_harness_counter(h, "up_bytes"), 2 * sizeof(b));
+	ck_assert_uint_eq(tp_harness_counter(h, "no_such_counter"), 0);
+	ck_assert_uint_eq(tp_harness_batches_down(h), 1);
+	ck_assert_uint_eq(tp_harness_batches_up(h), 2);
+	ck_assert_uint_eq(tp_harness_queued_down(h), 1);
+	ck_assert_uint_eq(tp_harness_queued_up(h), 2);
+
+	out = tp_harness_pull_down(h);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(out->len, sizeof(a));
+	ck_assert_mem_eq(out->data, a, sizeof(a));
+	ck_assert_uint_ge(tp_buf_headroom(out), 64);
+	tp_harness_buf_free(h, out);
+	ck_assert_ptr_null(tp_harness_pull_down(h));
+
+	while ((out = tp_harness_pull_up(h)) != NULL) {
+		ck_assert_mem_eq(out->data, b, sizeof(b));
+		tp_harness_buf_free(h, out);
+	}
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	ck_assert_int_eq(tp_harness_aborts(h), 0);
+	ck_assert_ptr_null(tp_harness_abort_reason(h));
+	tp_harness_free(h);
+}
+END_TEST
+
+START_TEST(count_keeps_batches_and_events)
+{
+	struct tp_harness *h = must_new("tp-count", NULL);
+	struct tp_batch q = TP_BATCH_INIT;
+	struct tp_event ev = { .type = TP_EV_SESSION_UP };
+	struct tp_session_info info = { .size = sizeof(info) };
+	struct tp_buf *out;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		tp_batch_add(&q, tp_harness_buf(h, &i, sizeof(i)));
+	ck_assert_uint_eq(tp_harness_outstanding(h), 5);
+	tp_harness_push_down_batch(h, &q);
+	/* One batch in, one batch out, order kept. */
+	ck_assert_uint_eq(tp_harness_batches_down(h), 1);
+	ck_assert_uint_eq(tp_harness_queued_down(h), 5);
+	for (i = 0; i < 5; i++) {
+		out = tp_harness_pull_down(h);
+		ck_assert_int_eq(*(int *)out->data, i);
+		tp_harness_buf_free(h, out);
+	}
+
+	ev.info = &info;
+	tp_harness_event(h, &ev);
+	ev.type = TP_EV_SESSION_DOWN;
+	ev.info = NULL;
+	ev.reason = "test";
+	tp_harness_event(h, &ev);
+	ck_assert_uint_eq(tp_harness_counter(h, "session_up"), 1);
+	ck_assert_uint_eq(tp_harness_counter(h, "session_down"), 1);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+}
+END_TEST
+
+START_TEST(unread_output_is_outstanding)
+{
+	struct tp_harness *h = must_new("tp-count", NULL);
+
+	tp_harness_push_up(h, "x", 1);
+	/* Not pulled yet: still out of the pool (freed by tp_harness_free). */
+	ck_assert_uint_eq(tp_harness_outstanding(h), 1);
+	tp_harness_free(h);
+}
+END_TEST
+
+START_TEST(options_errors_are_reported)
+{
+	ck_assert_ptr_null(tp_harness_new("tp-gen", "size = 10;"));
+	ck_assert_msg(strstr(tp_harness_last_error(), "size") != NULL,
+		      "out-of-range error does not name the option: '%s'", tp_harness_last_error());
+
+	ck_assert_ptr_null(tp_harness_new("tp-gen", "bogus = 1;"));
+	ck_assert_msg(strstr(tp_harness_last_error(), "bogus") != NULL,
+		      "unknown-key error does not name the key: '%s'", tp_harness_last_error());
+
+	ck_assert_ptr_null(tp_harness_new("tp-gen", "count = \"many\";"));
+	ck_assert_msg(strstr(tp_harness_last_error(), "count") != NULL,
+		      "type error does not name the option: '%s'", tp_harness_last_error());
+
+	ck_assert_ptr_null(tp_harness_new("tp-gen", "count = ;"));
+	ck_assert_msg(strstr(tp_harness_last_error(), "line 1") != NULL,
+		      "syntax error has no line: '%s'", tp_harness_last_error());
+
+	/* tp-count has no options at all. */
+	ck_assert_ptr_null(tp_harness_new("tp-count", "width = 4;"));
+	ck_assert_msg(strstr(tp_harness_last_error(), "width") != NULL,
+		      "'%s'", tp_harness_last_error());
+}
+END_TEST
+
+START_TEST(missing_plugin_is_reported)
+{
+	ck_assert_ptr_null(tp_harness_new("tp-no-such-plugin", NULL));
+	ck_assert_msg(strstr(tp_harness_last_error(), "tp-no-such-plugin") != NULL,
+		      "'%s'", tp_harness_last_error());
+}
+END_TEST
+
+START_TEST(gen_emits_valid_numbered_packets)
+{
+	struct tp_harness *h = must_new("tp-gen", "count = 20; size = 60; batch = 8;");
+	struct tp_buf *b;
+	uint32_t seq = 0;
+
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	run_until_queued_down(h, 20);
+	tp_harness_run(h, 20); /* must not send more than count */
+	ck_assert_uint_eq(tp_harness_queued_down(h), 20);
+	ck_assert_uint_eq(tp_harness_batches_down(h), 3); /* 8 + 8 + 4 */
+	ck_assert_uint_eq(tp_harness_counter(h, "down_packets"), 20);
+
+	while ((b = tp_harness_pull_down(h)) != NULL) {
+		ck_assert_uint_eq(b->len, 60);
+		ck_assert_uint_eq(b->data[0], 0x45);
+		ck_assert_uint_eq(get16(b->data + 2), 60);
+		ck_assert_uint_eq(get16(b->data + 4), seq);
+		ck_assert_uint_eq(b->data[9], 17);
+		ck_assert_mem_eq(b->data + 12, "\x0a\x63\x00\x02\x0a\x63\x00\x01", 8);
+		seq++;
+		tp_harness_buf_free(h, b);
+	}
+	ck_assert_uint_eq(seq, 20);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+}
+END_TEST
+
+START_TEST(gen_checks_what_comes_back)
+{
+	struct tp_harness *h = must_new("tp-gen", "count = 10; batch = 4;");
+	struct tp_batch q = TP_BATCH_INIT;
+	struct tp_buf *b;
+	uint8_t bad[100];
+
+	catch_sigterm();
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	run_until_queued_down(h, 10);
+	ck_assert_uint_eq(tp_harness_queued_down(h), 10);
+
+	/* Corrupt packet 3's payload, drop packet 5: both must count as bad. */
+	while ((b = tp_harness_pull_down(h)) != NULL) {
+		uint16_t id = get16(b->data + 4);
+
+		if (id == 3)
+			b->data[50] ^= 0xff;
+		if (id == 5) {
+			tp_harness_buf_free(h, b);
+			continue;
+		}
+		tp_batch_add(&q, b);
+	}
+	tp_harness_push_up_batch(h, &q);
+	ck_assert_uint_eq(tp_harness_counter(h, "up_packets"), 7);
+	ck_assert_uint_eq(tp_harness_counter(h, "up_bad"), 2); /* corrupt 3, out of order 6 */
+	ck_assert_uint_eq(tp_harness_counter(h, "up_bytes"), 700);
+	ck_assert_int_eq(got_sigterm, 0);
+
+	/* Garbage of the right size is bad too. */
+	memset(bad, 0xab, sizeof(bad));
+	tp_harness_push_up(h, bad, sizeof(bad));
+	ck_assert_uint_eq(tp_harness_counter(h, "up_bad"), 3);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+}
+END_TEST
+
+START_TEST(gen_raises_sigterm_when_all_came_back)
+{
+	struct tp_harness *h = must_new("tp-gen", NULL); /* defaults: 100 × 100 bytes */
+	struct tp_batch q = TP_BATCH_INIT;
+	struct tp_buf *b;
+
+	catch_sigterm();
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	run_until_queued_down(h, 100);
+	ck_assert_uint_eq(tp_harness_queued_down(h), 100);
+	while ((b = tp_harness_pull_down(h)) != NULL) {
+		ck_assert_uint_eq(b->len, 100);
+		tp_batch_add(&q, b);
+	}
+	tp_harness_push_up_batch(h, &q);
+	ck_assert_uint_eq(tp_harness_counter(h, "up_packets"), 100);
+	ck_assert_uint_eq(tp_harness_counter(h, "up_bad"), 0);
+	ck_assert_int_eq(got_sigterm, 1);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+}
+END_TEST
+
+START_TEST(loop_opens_session_and_reflects)
+{
+	struct tp_harness *h = must_new("tp-loop", NULL);
+	const struct tp_session_info *info;
+	struct tp_event ev = { .type = TP_EV_CLOSE_REQUEST, .reason = "bad input" };
+	struct tp_buf *b;
+
+	ck_assert_ptr_null(tp_harness_session_info(h));
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	info = tp_harness_session_info(h);
+	ck_assert_ptr_nonnull(info);
+	ck_assert_uint_eq(info->flags & TP_SI_LOCAL, TP_SI_LOCAL);
+	ck_assert_uint_eq(info->addr4.family, AF_INET);
+	ck_assert_uint_eq(info->addr4.plen, 24);
+	ck_assert_mem_eq(info->addr4.addr, "\x0a\x63\x00\x02", 4);
+	ck_assert_mem_eq(info->gw4.addr, "\x0a\x63\x00\x01", 4);
+	ck_assert_uint_eq(info->mtu, 1400);
+
+	tp_harness_push_down(h, "ping", 4);
+	ck_assert_uint_eq(tp_harness_counter(h, "down_packets"), 1);
+	ck_assert_uint_eq(tp_harness_queued_down(h), 0);
+	ck_assert_uint_eq(tp_harness_queued_up(h), 1);
+	b = tp_harness_pull_up(h);
+	ck_assert_mem_eq(b->data, "ping", 4);
+	tp_harness_buf_free(h, b);
+
+	/* The opened session is the harness's one, so events reach it. */
+	tp_harness_event(h, &ev);
+	ck_assert_uint_eq(tp_harness_counter(h, "sessions_closed"), 1);
+	tp_harness_event(h, &ev); /* already closed: nothing more */
+	ck_assert_uint_eq(tp_harness_counter(h, "sessions_closed"), 1);
+
+	/* After the close it has no session to loop on: dropped, not leaked. */
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+}
+END_TEST
+
+START_TEST(stack_and_session_accessors)
+{
+	struct tp_harness *h = must_new("tp-count", NULL);
+
+	ck_assert_ptr_nonnull(tp_harness_session(h));
+	ck_assert_ptr_eq(tp_harness_session(h), tp_harness_session(h));
+	tp_harness_set_stack(h, "compress-lz4,framer-len/2");
+	tp_harness_free(h);
+}
+END_TEST
+
+static Suite *harness_suite(void)
+{
+	Suite *s = suite_create("harness");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, count_passes_both_ways);
+	tcase_add_test(tc, count_keeps_batches_and_events);
+	tcase_add_test(tc, unread_output_is_outstanding);
+	tcase_add_test(tc, options_errors_are_reported);
+	tcase_add_test(tc, missing_plugin_is_reported);
+	tcase_add_test(tc, gen_emits_valid_numbered_packets);
+	tcase_add_test(tc, gen_checks_what_comes_back);
+	tcase_add_test(tc, gen_raises_sigterm_when_all_came_back);
+	tcase_add_test(tc, loop_opens_session_and_reflects);
+	tcase_add_test(tc, stack_and_session_accessors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(harness_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
