@@ -1,0 +1,31 @@
+/*
+ * netlink.h — the rtnetlink requests the tun plugin needs, through libmnl.
+ *
+ * We talk to the kernel directly instead of running `ip`: no dependency on
+ * iproute2 being installed, no shell, and errors come back as errno values
+ * we can report precisely.  Every request is synchronous (sent with
+ * NLM_F_ACK, the ack read before returning); rtnetlink answers these at
+ * once, and they only happen at start, stop and on session-up events, never
+ * on the data path.
+ */
+#ifndef TUN_NETLINK_H
+#define TUN_NETLINK_H
+#include <stddef.h>
+#include <stdint.h>
+#include <tunpipe/plugin.h>
+
+struct tn_nl;
+
+/* Open and bind a NETLINK_ROUTE socket; NULL with a message in err. */
+struct tn_nl *tn_nl_open(char *err, size_t errlen);
+void tn_nl_close(struct tn_nl *nl);
+
+/* Set the link up and, when mtu != 0, its MTU.  0 or -errno. */
+int tn_nl_link_up(struct tn_nl *nl, unsigned ifindex, uint32_t mtu);
+/* Add (add = 1) or delete an interface address.  0 or -errno. */
+int tn_nl_addr(struct tn_nl *nl, int add, unsigned ifindex, const struct tp_prefix *p);
+/* Add or delete a route to `dst` through the device (main table, no gateway).
+ * Adding one that already exists gives -EEXIST.  0 or -errno. */
+int tn_nl_route(struct tn_nl *nl, int add, unsigned ifindex, const struct tp_prefix *dst);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * tun.h — private state of the tun plugin, shared by tun.c (options,
+ * lifecycle, data path) and apply.c (device and kernel configuration).
+ * Nothing here is part of the plugin ABI.
+ */
+#ifndef TUN_TUN_H
+#define TUN_TUN_H
+#include <net/if.h>
+#include <stdint.h>
+#include <tunpipe/plugin.h>
+
+#include "netlink.h"
+#include "prefix.h"
+
+/* Option values, written by the core at the offsets of the option table. */
+struct tun_conf {
+	const char *device;
+	const char *address;
+	const char *address6;
+	int64_t mtu;
+	const char *pool;
+	const char *const *push_routes;
+	const char *const *push_dns;
+	const char *const *routes;
+	int accept_routes;
+	int64_t batch;
+	int64_t queue;
+};
+
+struct tun {
+	struct tp_stage *st;
+	const struct tp_host *host;
+	const struct tun_conf *conf;
+
+	/* Parsed at create(). */
+	struct tp_prefix addr4, addr6;   /* our own, family 0 when unset */
+	struct tp_net_info net;          /* what a server announces */
+	struct tp_prefix *routes;        /* `routes`: local routes via the device */
+	uint8_t *route_added;            /* per route: 1 if we added it (undo at stop) */
+	size_t n_routes;
+	uint32_t mtu, batch, queue_max;
+
+	/* Runtime, from start() to stop(). */
+	int fd;
+	char ifname[IFNAMSIZ];
+	unsigned ifindex;
+	struct tn_nl *nl;
+	struct tp_batch queue;           /* up packets waiting for the fd to be writable */
+	int want_write;                  /* TP_FD_WRITE is registered */
+	uint8_t *scratch;                /* read target when the pool is exhausted */
+
+	/* What is applied to the device now, so stop() and a changed
+	 * session-up can undo exactly that and nothing else. */
+	struct tp_prefix cur4, cur6;
+	uint32_t cur_mtu;
+	struct tp_prefix pushed[TP_MAX_ROUTES]; /* routes pushed by the server that we added */
+	uint32_t n_pushed;
+
+	uint64_t *down_packets, *down_bytes, *rx_nobuf, *rx_errors;
+	uint64_t *up_packets, *up_bytes, *up_dropped, *up_errors;
+};
+
+/* apply.c */
+/* Open the device and configure it from the options.  0 or -1 (logged;
+ * everything it did is undone). */
+int tun_device_open(struct tun *t);
+/* Remove what we added and close the device.  Safe to call twice. */
+void tun_device_close(struct tun *t);
+/* A client learnt its addresses (TP_SI_LOCAL session-up). */
+void tun_apply_session(struct tun *t, const struct tp_session_info *info);
+
+#endif
