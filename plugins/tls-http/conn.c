@@ -1,0 +1,429 @@
+/*
+ * conn.c — one TLS connection of the tls-http plugin.
+ *
+ * Everything runs on the core's loop with non-blocking sockets: each fd
+ * event drives SSL_do_handshake/SSL_read/SSL_write as far as they go and
+ * re-registers for what OpenSSL asked for (WANT_READ/WANT_WRITE).
+ *
+ * Teardown is deferred while a connection is "busy": emit_up() can come
+ * back into us (a stage calls session_abort, the core sends
+ * TP_EV_CLOSE_REQUEST), and freeing the connection under our own feet
+ * would be a use-after-free.  th_conn_close() only marks it; whoever holds
+ * the busy count frees it on the way out.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include "tls-http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/err.h>
+
+const char *th_ssl_errstr(void)
+{
+	static char buf[256];
+	unsigned long e = ERR_peek_last_error();
+	if (e)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	else if (errno)
+		snprintf(buf, sizeof(buf), "%s", strerror(errno));
+	else
+		snprintf(buf, sizeof(buf), "connection closed by peer");
+	ERR_clear_error();
+	return buf;
+}
+
+static void conn_io(void *arg, int fd, uint32_t ev);
+
+struct th_conn *th_conn_new(struct th_ctx *c, int fd, const char *peer)
+{
+	struct th_conn *k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->ctx = c;
+	k->fd = fd;
+	snprintf(k->peer, sizeof(k->peer), "%s", peer);
+	tp_batch_init(&k->wq);
+	/* One byte more than the limit so "exactly at the limit, no end yet"
+	 * is distinguishable from "over it". */
+	k->head_cap = c->cf->role == TH_SERVER ? (size_t)c->cf->max_request + 1 : 16384;
+	k->head = malloc(k->head_cap);
+	if (!k->head)
+		goto fail;
+	k->events = c->cf->role == TH_CLIENT ? TP_FD_WRITE : TP_FD_READ;
+	if (c->host->fd_add(c->st, fd, k->events, conn_io, k) < 0)
+		goto fail;
+	k->next = c->conns;
+	if (c->conns)
+		c->conns->prev = k;
+	c->conns = k;
+	c->n_conns++;
+	return k;
+fail:
+	free(k->head);
+	free(k);
+	return NULL;
+}
+
+int th_conn_start_tls(struct th_conn *k)
+{
+	k->ssl = SSL_new(k->ctx->ssl);
+	if (!k->ssl || SSL_set_fd(k->ssl, k->fd) != 1)
+		return -1;
+	if (k->ctx->cf->role == TH_SERVER)
+		SSL_set_accept_state(k->ssl);
+	else
+		SSL_set_connect_state(k->ssl);
+	k->state = CS_TLS;
+	return 0;
+}
+
+/* Release everything; the session (if any) is closed with k->why. */
+void th_conn_free(struct th_conn *k)
+{
+	struct th_ctx *c = k->ctx;
+	if (k->timer)
+		c->host->timer_cancel(c->st, k->timer);
+	if (k->s)
+		c->host->session_close(c->st, k->s, k->why[0] ? k->why : "closed");
+	if (k->ssl) {
+		/* Best effort close_notify; never wait for the peer's. */
+		if (k->state == CS_UP || k->state == CS_CLOSING || k->state == CS_HTTP) {
+			ERR_clear_error();
+			SSL_shutdown(k->ssl);
+		}
+		SSL_free(k->ssl);
+	}
+	ERR_clear_error();
+	if (k->fd >= 0) {
+		c->host->fd_del(c->st, k->fd);
+		close(k->fd);
+	}
+	c->host->batch_free(c->st, &k->wq);
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		c->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	c->n_conns--;
+	if (c->cc == k)
+		c->cc = NULL;
+	free(k->head);
+	free(k);
+}
+
+static void conn_finish(struct th_conn *k)
+{
+	if (k->ctx->cf->role == TH_CLIENT) {
+		th_client_failed(k);
+		return;
+	}
+	if (k->state == CS_UP)
+		TH_LOG(k->ctx, TP_LOG_INFO, "session %s (%s) closed: %s", k->peer,
+		       k->s ? "up" : "-", k->why);
+	else if (k->state != CS_CLOSING)
+		TH_LOG(k->ctx, TP_LOG_DEBUG, "connection from %s dropped during handshake: %s",
+		       k->peer, k->why);
+	th_conn_free(k);
+}
+
+void th_conn_close(struct th_conn *k, const char *reason)
+{
+	if (!k->dead) {
+		k->dead = 1;
+		if (reason != k->why)
+			snprintf(k->why, sizeof(k->why), "%s", reason);
+	}
+	if (!k->busy)
+		conn_finish(k);
+}
+
+void th_conn_update(struct th_conn *k)
+{
+	uint32_t want;
+	if (k->dead)
+		return;
+	if (k->state == CS_CONNECTING)
+		want = TP_FD_WRITE;
+	else
+		want = (k->paused ? 0 : TP_FD_READ) | (k->rec_len || k->wq.head || k->io_want_write ? TP_FD_WRITE : 0);
+	if (want != k->events && k->ctx->host->fd_mod(k->ctx->st, k->fd, want) == 0)
+		k->events = want;
+}
+
+int th_conn_flush(struct th_conn *k)
+{
+	struct th_ctx *c = k->ctx;
+	k->io_want_write = 0;
+	for (;;) {
+		/* Coalesce queued buffers into one full record: one SSL_write
+		 * and one syscall for many small packets. */
+		while (!k->rec_len || (k->rec_len < TH_RECORD && k->wq.head && k->state == CS_UP)) {
+			struct tp_buf *b = k->wq.head;
+			if (!b)
+				break;
+			size_t take = TH_RECORD - k->rec_len;
+			if (take > b->len)
+				take = b->len;
+			memcpy(k->rec + k->rec_len, b->data, take);
+			k->rec_len += take;
+			tp_buf_pull(b, take);
+			k->wq.bytes -= (uint32_t)take;
+			k->wq_bytes -= take;
+			if (!b->len)
+				c->host->buf_free(c->st, tp_batch_pop(&k->wq));
+			if (k->rec_len == TH_RECORD)
+				break;
+		}
+		if (!k->rec_len)
+			return 0;
+		ERR_clear_error();
+		errno = 0;
+		int n = SSL_write(k->ssl, k->rec, (int)k->rec_len);
+		if (n > 0) {
+			*c->c_bytes_out += (uint64_t)n;
+			k->rec_len = 0;
+			continue;
+		}
+		switch (SSL_get_error(k->ssl, n)) {
+		case SSL_ERROR_WANT_WRITE:
+			k->io_want_write = 1;
+			return 0;
+		case SSL_ERROR_WANT_READ:
+			return 0;
+		default:
+			th_conn_close(k, th_ssl_errstr());
+			return -1;
+		}
+	}
+}
+
+void th_conn_queue(struct th_conn *k, struct tp_batch *q)
+{
+	struct th_ctx *c = k->ctx;
+	struct tp_buf *b;
+	while ((b = tp_batch_pop(q))) {
+		/* Whole buffers only: dropping part of one would corrupt the
+		 * framing of the stream. */
+		if (k->dead || k->state != CS_UP ||
+		    k->wq_bytes + k->rec_len + b->len > (size_t)c->cf->queue_limit) {
+			(*c->c_queue_drops)++;
+			c->host->buf_free(c->st, b);
+			continue;
+		}
+		k->wq_bytes += b->len;
+		tp_batch_add(&k->wq, b);
+	}
+	if (k->state == CS_UP && !k->dead)
+		th_conn_flush(k);
+}
+
+static void conn_resume(void *arg)
+{
+	struct th_conn *k = arg;
+	k->timer = NULL;
+	k->paused = 0;
+	conn_io(k, k->fd, TP_FD_READ);
+}
+
+/* Read until OpenSSL has nothing more (or the budget is spent, so one busy
+ * peer cannot starve the others), then emit everything as one batch. */
+static void conn_read(struct th_conn *k)
+{
+	struct th_ctx *c = k->ctx;
+	struct tp_batch q = TP_BATCH_INIT;
+	const char *err = NULL;
+	int budget = TH_READ_BUDGET;
+	long again = -1; /* ms until we read again by timer; -1: epoll will tell */
+
+	while (budget-- > 0) {
+		struct tp_buf *b = c->host->buf_alloc(c->st, TH_RECORD);
+		if (!b) { /* pool limit: let the pipeline drain, come back soon */
+			again = 10;
+			k->paused = 1; /* level-triggered epoll would spin */
+			break;
+		}
+		size_t room = tp_buf_tailroom(b);
+		if (room > 65536)
+			room = 65536;
+		ERR_clear_error();
+		errno = 0;
+		int n = SSL_read(k->ssl, b->data + b->len, (int)room);
+		if (n > 0) {
+			tp_buf_put(b, (size_t)n);
+			tp_batch_add(&q, b);
+			*c->c_bytes_in += (uint64_t)n;
+			continue;
+		}
+		c->host->buf_free(c->st, b);
+		int e = SSL_get_error(k->ssl, n);
+		if (e == SSL_ERROR_WANT_WRITE)
+			k->io_want_write = 1;
+		else if (e == SSL_ERROR_ZERO_RETURN)
+			err = "peer closed the connection";
+		else if (e != SSL_ERROR_WANT_READ)
+			err = th_ssl_errstr();
+		break;
+	}
+	if (budget < 0)
+		again = 0; /* OpenSSL may hold decrypted data epoll cannot see */
+	if (again >= 0 && !k->timer && !err)
+		k->timer = c->host->timer_add(c->st, (uint64_t)again, conn_resume, k);
+	if (q.count)
+		c->host->emit_up(c->st, k->s, &q);
+	if (err)
+		th_conn_close(k, err);
+}
+
+static void conn_timeout(void *arg)
+{
+	struct th_conn *k = arg;
+	k->timer = NULL;
+	th_conn_close(k, "handshake timed out");
+}
+
+int th_conn_arm_timeout(struct th_conn *k, uint64_t ms)
+{
+	k->timer = k->ctx->host->timer_add(k->ctx->st, ms, conn_timeout, k);
+	return k->timer ? 0 : -1;
+}
+
+void th_conn_established(struct th_conn *k)
+{
+	struct th_ctx *c = k->ctx;
+	k->state = CS_UP;
+	k->up_since = c->host->now_ms(c->st);
+	if (k->timer) {
+		c->host->timer_cancel(c->st, k->timer);
+		k->timer = NULL;
+	}
+}
+
+/* Stream bytes that came in the same read as the handshake head. */
+void th_conn_push_up(struct th_conn *k, const char *extra, size_t extra_len)
+{
+	struct th_ctx *c = k->ctx;
+	struct tp_batch q = TP_BATCH_INIT;
+	while (extra_len) {
+		struct tp_buf *b = c->host->buf_alloc(c->st, extra_len);
+		if (!b) {
+			th_conn_close(k, "out of buffers for early data");
+			break;
+		}
+		size_t n = tp_buf_tailroom(b) < extra_len ? tp_buf_tailroom(b) : extra_len;
+		memcpy(tp_buf_put(b, n), extra, n);
+		extra += n;
+		extra_len -= n;
+		*c->c_bytes_in += n;
+		tp_batch_add(&q, b);
+	}
+	if (q.count)
+		c->host->emit_up(c->st, k->s, &q);
+}
+
+static void tls_step(struct th_conn *k)
+{
+	ERR_clear_error();
+	errno = 0;
+	int r = SSL_do_handshake(k->ssl);
+	if (r == 1) {
+		k->state = CS_HTTP;
+		k->head_len = 0;
+		if (k->ctx->cf->role == TH_CLIENT)
+			th_client_tls_done(k);
+		return;
+	}
+	int e = SSL_get_error(k->ssl, r);
+	if (e == SSL_ERROR_WANT_READ) {
+		k->io_want_write = 0;
+		return;
+	}
+	if (e == SSL_ERROR_WANT_WRITE) {
+		k->io_want_write = 1;
+		return;
+	}
+	long vr = SSL_get_verify_result(k->ssl);
+	if (k->ctx->cf->role == TH_CLIENT && vr != X509_V_OK)
+		snprintf(k->why, sizeof(k->why), "certificate verification failed: %s",
+			 X509_verify_cert_error_string(vr));
+	else
+		snprintf(k->why, sizeof(k->why), "TLS handshake failed: %s", th_ssl_errstr());
+	th_conn_close(k, k->why);
+}
+
+/* In CS_CLOSING we only flush the answer; whatever the peer still sends is
+ * read and thrown away so a level-triggered loop does not spin. */
+static void closing_step(struct th_conn *k)
+{
+	if (th_conn_flush(k) < 0)
+		return;
+	if (!k->rec_len) {
+		th_conn_close(k, k->why);
+		return;
+	}
+	ERR_clear_error();
+	while (SSL_read(k->ssl, k->head, (int)k->head_cap) > 0)
+		;
+	ERR_clear_error();
+}
+
+static void conn_io(void *arg, int fd, uint32_t ev)
+{
+	struct th_conn *k = arg;
+	int iter = 0;
+	(void)fd;
+	k->busy++;
+	enum th_state before;
+	do { /* run on while a step moves to the next state */
+		before = k->state;
+		iter++;
+		switch (k->state) {
+		case CS_CONNECTING:
+			th_client_connected(k);
+			break;
+		case CS_TLS:
+			tls_step(k);
+			break;
+		case CS_HTTP:
+			if (k->rec_len && th_conn_flush(k) < 0)
+				break;
+			if (k->ctx->cf->role == TH_SERVER)
+				th_server_http(k);
+			else
+				th_client_http(k);
+			break;
+		case CS_UP:
+			/* Just established: OpenSSL may already hold stream data. */
+			if (iter > 1 || ev & (TP_FD_READ | TP_FD_ERROR) || k->io_want_write)
+				conn_read(k);
+			if (!k->dead && (k->rec_len || k->wq.head))
+				th_conn_flush(k);
+			break;
+		case CS_CLOSING:
+			closing_step(k);
+			break;
+		}
+	} while (!k->dead && k->state != before);
+	k->busy--;
+	if (k->dead) {
+		if (!k->busy)
+			conn_finish(k);
+		return;
+	}
+	th_conn_update(k);
+}
+
+/* Entry for code outside an fd callback (down(), events) that may close. */
+void th_conn_enter(struct th_conn *k) { k->busy++; }
+void th_conn_leave(struct th_conn *k)
+{
+	if (--k->busy == 0 && k->dead)
+		conn_finish(k);
+	else if (!k->busy)
+		th_conn_update(k);
+}

@@ -1,0 +1,61 @@
+/*
+ * handshake.h — the Simple-VPN upgrade handshake, as pure functions over
+ * bytes: the server's decision on a request (which HTTP answer, and why)
+ * and building/parsing the 101 answer.  No sockets, no OpenSSL, so every
+ * answer can be unit-tested from raw request bytes.
+ */
+#ifndef TLS_HTTP_HANDSHAKE_H
+#define TLS_HTTP_HANDSHAKE_H
+#include <stddef.h>
+#include <tunpipe/plugin.h>
+#include "http.h"
+
+struct auth_db;
+
+#define HS_DEFAULT_STACK "framer-ip" /* what a peer without Simple-VPN-Stack speaks */
+
+struct hs_params {
+	const char *path;             /* "/vpn" */
+	const char *realm;
+	const char *stack;            /* our host->stack() */
+	size_t max_request;           /* bytes of request line + headers */
+	size_t max_headers;
+	const struct auth_db *users;
+};
+
+struct hs_request {
+	int status;            /* 0: need more bytes; 101: accept; else the error to send */
+	const char *why;       /* for the log; never contains the password */
+	char user[64];         /* from Authorization, once decoded */
+	char peer_stack[128];  /* the client's stack (sanitised, maybe truncated) */
+	size_t head_len;       /* bytes of the request head when status != 0 */
+};
+
+/* Decide on the request at buf[0..len).  buf is modified once complete. */
+void hs_decide(char *buf, size_t len, const struct hs_params *p, struct hs_request *r);
+
+/* The full HTTP error response for r->status (not 101).  Returns its
+ * length, 0 if cap is too small. */
+size_t hs_error_response(char *out, size_t cap, const struct hs_params *p, const struct hs_request *r);
+
+/* The 101 answer carrying info (addresses, MTU, routes, DNS) and stack. */
+size_t hs_build_101(char *out, size_t cap, const struct tp_session_info *info, const char *stack);
+
+/* The client's request. */
+size_t hs_build_request(char *out, size_t cap, const char *host_hdr, const char *path,
+			const char *user, const char *pass, const char *stack);
+
+/*
+ * Client side: check a parsed 101 response and fill info (flags untouched)
+ * and peer_stack (HS_DEFAULT_STACK when absent).  -1 with err on a missing
+ * or malformed Simple-VPN-Address/Gateway or a bad optional header.
+ */
+int hs_parse_101(const struct http_msg *m, struct tp_session_info *info, char *peer_stack,
+		 size_t stack_cap, char *err, size_t errlen);
+
+/* "10.0.0.2/24", "fd00::1" (plen = 32/128 when absent and allow_plen) */
+int hs_parse_prefix(const char *s, int allow_plen, struct tp_prefix *out);
+/* Text form; with_plen adds "/N". */
+void hs_format_prefix(const struct tp_prefix *p, int with_plen, char *out, size_t cap);
+
+#endif

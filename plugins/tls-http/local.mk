@@ -1,0 +1,33 @@
+# tls-http: the Simple-VPN transport (TLS + HTTP/1.1 upgrade), client and server.
+pkglib_LTLIBRARIES += plugins/tls-http/tls-http.la
+plugins_tls_http_tls_http_la_SOURCES = \
+	plugins/tls-http/tls-http.c plugins/tls-http/tls-http.h \
+	plugins/tls-http/conn.c plugins/tls-http/server.c plugins/tls-http/client.c \
+	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \
+	plugins/tls-http/http.c plugins/tls-http/http.h \
+	plugins/tls-http/auth.c plugins/tls-http/auth.h
+plugins_tls_http_tls_http_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) -fvisibility=hidden
+plugins_tls_http_tls_http_la_LIBADD = $(OPENSSL_LIBS) $(CRYPT_LIBS)
+plugins_tls_http_tls_http_la_LDFLAGS = $(TP_MODULE_FLAGS)
+EXTRA_DIST += plugins/tls-http/README.md
+
+# Pure protocol code, tested without sockets or the core.
+check_PROGRAMS += tests/unit/test_http tests/unit/test_auth
+TESTS += tests/unit/test_http tests/unit/test_auth
+tests_unit_test_http_SOURCES = tests/unit/test_http.c \
+	plugins/tls-http/http.c plugins/tls-http/handshake.c plugins/tls-http/auth.c
+tests_unit_test_http_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_unit_test_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_http_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
+tests_unit_test_auth_SOURCES = tests/unit/test_auth.c plugins/tls-http/auth.c
+tests_unit_test_auth_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_unit_test_auth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_auth_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
+
+# The plugin itself over loopback TLS, server and client in two harnesses.
+check_PROGRAMS += tests/unit/test_tls_http
+TESTS += tests/unit/test_tls_http
+tests_unit_test_tls_http_SOURCES = tests/unit/test_tls_http.c
+tests_unit_test_tls_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_tls_http_LDADD = tests/libtpharness.la $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
+EXTRA_tests_unit_test_tls_http_DEPENDENCIES = plugins/tls-http/tls-http.la

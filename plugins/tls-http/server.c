@@ -1,0 +1,282 @@
+/*
+ * server.c — the listening side of tls-http: accept, TLS, answer the
+ * upgrade request (handshake.c decides), open and lease the session.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include "tls-http.h"
+#include "auth.h"
+#include "handshake.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <openssl/err.h>
+
+#define ACCEPT_BUDGET 64 /* accepts per wakeup before others get a turn */
+
+int th_split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap)
+{
+	const char *h = s, *he, *p;
+	if (*s == '[') {
+		h = s + 1;
+		he = strchr(h, ']');
+		if (!he || (he[1] != ':' && he[1] != '\0'))
+			return -1;
+		p = he[1] ? he + 2 : NULL;
+	} else {
+		he = strrchr(s, ':');
+		if (he && strchr(s, ':') != he)
+			return -1; /* bare IPv6 needs brackets */
+		p = he ? he + 1 : NULL;
+		if (!he)
+			he = s + strlen(s);
+	}
+	size_t hl = (size_t)(he - h);
+	if (hl == 0 || hl >= hcap)
+		return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (p) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+		if (!*p || *end || v == 0 || v > 65535 || strlen(p) >= pcap)
+			return -1;
+		snprintf(port, pcap, "%lu", v);
+	}
+	return 0;
+}
+
+static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		port = ntohs(in->sin_port);
+		snprintf(out, cap, "%s:%u", a, port);
+	} else {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		port = ntohs(in6->sin6_port);
+		snprintf(out, cap, "[%s]:%u", a, port);
+	}
+}
+
+static void accept_cb(void *arg, int fd, uint32_t ev)
+{
+	struct th_ctx *c = arg;
+	(void)ev;
+	for (int i = 0; i < ACCEPT_BUDGET; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		char peer[64];
+		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				TH_LOG(c, TP_LOG_WARN, "accept on %s: %s", c->cf->listen, strerror(errno));
+			return;
+		}
+		peer_name(&ss, peer, sizeof(peer));
+		/* Handshaking connections count too: otherwise a flood of
+		 * idle TLS handshakes would hold unbounded memory. */
+		if (c->n_conns >= (unsigned)c->cf->max_sessions) {
+			(*c->c_refused)++;
+			TH_LOG(c, TP_LOG_WARN, "refused %s: max_sessions (%u) reached", peer,
+			       (unsigned)c->cf->max_sessions);
+			close(cfd);
+			continue;
+		}
+		struct th_conn *k = th_conn_new(c, cfd, peer);
+		if (!k) {
+			TH_LOG(c, TP_LOG_ERROR, "cannot register connection from %s", peer);
+			close(cfd);
+			continue;
+		}
+		if (th_conn_start_tls(k) < 0 || th_conn_arm_timeout(k, (uint64_t)c->cf->handshake_timeout) < 0) {
+			snprintf(k->why, sizeof(k->why), "cannot set up TLS: %s", th_ssl_errstr());
+			TH_LOG(c, TP_LOG_ERROR, "%s", k->why);
+			th_conn_close(k, k->why);
+			continue;
+		}
+		TH_LOG(c, TP_LOG_DEBUG, "connection from %s", peer);
+	}
+}
+
+int th_server_start(struct th_ctx *c)
+{
+	char host[128], port[8] = "8443";
+	struct addrinfo hints, *ai = NULL;
+	int one = 1, rc;
+
+	if (th_split_hostport(c->cf->listen, host, sizeof(host), port, sizeof(port)) < 0) {
+		TH_LOG(c, TP_LOG_ERROR, "bad listen address '%s'", c->cf->listen);
+		goto fail;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		TH_LOG(c, TP_LOG_ERROR, "listen address '%s': %s", c->cf->listen, gai_strerror(rc));
+		goto fail;
+	}
+	c->lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->lfd < 0) {
+		TH_LOG(c, TP_LOG_ERROR, "socket: %s", strerror(errno));
+		goto fail;
+	}
+	setsockopt(c->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(c->lfd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(c->lfd, 128) < 0) {
+		TH_LOG(c, TP_LOG_ERROR, "cannot listen on %s: %s", c->cf->listen, strerror(errno));
+		goto fail;
+	}
+	if (c->host->fd_add(c->st, c->lfd, TP_FD_READ, accept_cb, c) < 0) {
+		TH_LOG(c, TP_LOG_ERROR, "cannot watch the listening socket");
+		goto fail;
+	}
+	freeaddrinfo(ai);
+	TH_LOG(c, TP_LOG_INFO, "listening on %s (path %s, %zu users)", c->cf->listen, c->cf->path,
+	       auth_count(c->users));
+	return 0;
+fail:
+	if (ai)
+		freeaddrinfo(ai);
+	if (c->lfd >= 0)
+		close(c->lfd);
+	c->lfd = -1;
+	return -1;
+}
+
+void th_server_stop(struct th_ctx *c)
+{
+	if (c->lfd >= 0) {
+		c->host->fd_del(c->st, c->lfd);
+		close(c->lfd);
+		c->lfd = -1;
+	}
+	while (c->conns) {
+		snprintf(c->conns->why, sizeof(c->conns->why), "server stopping");
+		th_conn_free(c->conns);
+	}
+}
+
+void th_server_reload(struct th_ctx *c)
+{
+	char err[256];
+	struct auth_db *db = auth_load(c->cf->users, err, sizeof(err));
+	if (!db) {
+		TH_LOG(c, TP_LOG_ERROR, "reload: %s; keeping the previous users", err);
+		return;
+	}
+	auth_free(c->users);
+	c->users = db;
+	TH_LOG(c, TP_LOG_INFO, "reloaded %s: %zu users", c->cf->users, auth_count(db));
+}
+
+/* Queue the error answer and flush it before closing (CS_CLOSING). */
+static void refuse(struct th_conn *k, const struct hs_params *p, const struct hs_request *r)
+{
+	struct th_ctx *c = k->ctx;
+	(*c->c_refused)++;
+	if (r->status == 401)
+		(*c->c_auth_failures)++;
+	if (r->status == 409)
+		TH_LOG(c, TP_LOG_WARN, "refused %s: 409 stack mismatch: client uses %s, server uses %s",
+		       k->peer, r->peer_stack, p->stack);
+	else
+		TH_LOG(c, TP_LOG_WARN, "refused %s: %d %s%s%s", k->peer, r->status, r->why,
+		       r->user[0] ? " for user " : "", r->user);
+	k->rec_len = hs_error_response((char *)k->rec, sizeof(k->rec), p, r);
+	snprintf(k->why, sizeof(k->why), "refused with %d", r->status);
+	k->state = CS_CLOSING;
+}
+
+void th_server_http(struct th_conn *k)
+{
+	struct th_ctx *c = k->ctx;
+	struct hs_request r;
+	struct tp_session_info info;
+	struct hs_params p = {
+		.path = c->cf->path, .realm = c->cf->realm, .stack = c->host->stack(c->st),
+		.max_request = (size_t)c->cf->max_request, .max_headers = (size_t)c->cf->max_headers,
+		.users = c->users,
+	};
+	while (k->head_len < k->head_cap) {
+		ERR_clear_error();
+		errno = 0;
+		int n = SSL_read(k->ssl, k->head + k->head_len, (int)(k->head_cap - k->head_len));
+		if (n > 0) {
+			k->head_len += (size_t)n;
+			continue;
+		}
+		int e = SSL_get_error(k->ssl, n);
+		if (e == SSL_ERROR_WANT_READ)
+			break;
+		if (e == SSL_ERROR_WANT_WRITE) {
+			k->io_want_write = 1;
+			break;
+		}
+		th_conn_close(k, e == SSL_ERROR_ZERO_RETURN ? "closed before the request" : th_ssl_errstr());
+		return;
+	}
+	hs_decide(k->head, k->head_len, &p, &r);
+	if (!r.status)
+		return;
+	if (r.status != 101) {
+		refuse(k, &p, &r);
+		return;
+	}
+	struct tp_session *s = c->host->session_open(c->st, k);
+	if (!s) {
+		r.status = 503;
+		r.why = "cannot open a session";
+		refuse(k, &p, &r);
+		return;
+	}
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	if (c->host->lease(c->st, s, r.user, &info) < 0) {
+		c->host->session_close(c->st, s, "address pool exhausted");
+		r.status = 503;
+		r.why = "address pool exhausted";
+		refuse(k, &p, &r);
+		return;
+	}
+	info.size = sizeof(info);
+	info.flags &= ~TP_SI_LOCAL;
+	snprintf(info.user, sizeof(info.user), "%s", r.user);
+	snprintf(info.peer, sizeof(info.peer), "%s", k->peer);
+	k->rec_len = hs_build_101((char *)k->rec, sizeof(k->rec), &info, p.stack);
+	if (!k->rec_len) {
+		c->host->session_close(c->st, s, "101 answer too large");
+		r.status = 500;
+		r.why = "101 answer too large";
+		refuse(k, &p, &r);
+		return;
+	}
+	k->s = s;
+	/* Up before session_up: stages may send down from the SESSION_UP
+	 * event, and that data must queue behind the 101, not be dropped. */
+	th_conn_established(k);
+	if (th_conn_flush(k) < 0)
+		return;
+	if (c->host->session_up(c->st, s, &info) < 0) {
+		th_conn_close(k, "session_up refused");
+		return;
+	}
+	(*c->c_sessions)++;
+	char a[64];
+	hs_format_prefix(&info.addr4, 1, a, sizeof(a));
+	TH_LOG(c, TP_LOG_INFO, "session up: user %s from %s, address %s, stack %s", r.user, k->peer,
+	       a, p.stack);
+	th_conn_push_up(k, k->head + r.head_len, k->head_len - r.head_len);
+}
