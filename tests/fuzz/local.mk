@@ -1,0 +1,61 @@
+# libFuzzer targets.  Built only with ./configure --enable-fuzz and clang
+# (see tests/fuzz/README.md); `make fuzz FUZZ_SECONDS=60` runs each one.
+FUZZ_TARGETS = tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len
+FUZZ_SECONDS = 60
+EXTRA_DIST += tests/fuzz/README.md tests/fuzz/fuzz_lz4.c \
+	tests/fuzz/fuzz_framer_ip.c tests/fuzz/fuzz_framer_len.c
+
+if ENABLE_FUZZ
+noinst_PROGRAMS += tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len
+# -fsanitize=fuzzer links libFuzzer's main(); the plugins and the core are
+# instrumented by the user's CFLAGS (-fsanitize=fuzzer-no-link,address).
+TP_FUZZ_CPP = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+TP_FUZZ_LINK = -fsanitize=fuzzer
+TP_FUZZ_DEPLIBS = tests/libtpharness.la core/libtpcore.la $(LIBCONFIG_LIBS)
+
+tests_fuzz_fuzz_lz4_SOURCES = tests/fuzz/fuzz_lz4.c
+tests_fuzz_fuzz_lz4_CPPFLAGS = $(TP_FUZZ_CPP)
+tests_fuzz_fuzz_lz4_LDFLAGS = $(TP_FUZZ_LINK)
+tests_fuzz_fuzz_lz4_LDADD = $(TP_FUZZ_DEPLIBS)
+
+tests_fuzz_fuzz_framer_ip_SOURCES = tests/fuzz/fuzz_framer_ip.c
+tests_fuzz_fuzz_framer_ip_CPPFLAGS = $(TP_FUZZ_CPP)
+tests_fuzz_fuzz_framer_ip_LDFLAGS = $(TP_FUZZ_LINK)
+tests_fuzz_fuzz_framer_ip_LDADD = $(TP_FUZZ_DEPLIBS)
+
+tests_fuzz_fuzz_framer_len_SOURCES = tests/fuzz/fuzz_framer_len.c
+tests_fuzz_fuzz_framer_len_CPPFLAGS = $(TP_FUZZ_CPP)
+tests_fuzz_fuzz_framer_len_LDFLAGS = $(TP_FUZZ_LINK)
+tests_fuzz_fuzz_framer_len_LDADD = $(TP_FUZZ_DEPLIBS)
+
+# Each target runs on its own corpus in the build tree (kept between runs:
+# it is what makes the next run smarter); a crash input lands next to it
+# as tests/fuzz/NAME-crash-<sha1> and fails the make.
+fuzz: $(FUZZ_TARGETS) $(pkglib_LTLIBRARIES)
+	@fail=0; for t in $(FUZZ_TARGETS); do \
+	  name=`basename $$t`; corpus=tests/fuzz/corpus/$$name; \
+	  $(MKDIR_P) $$corpus || exit 1; \
+	  echo "fuzz: $$name for $(FUZZ_SECONDS)s on $$corpus"; \
+	  TUNPIPE_PLUGIN_PATH='$(abs_top_builddir)/plugins:$(abs_top_builddir)/tests/plugins' \
+	  ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1}" \
+	    ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	      -artifact_prefix=tests/fuzz/$$name- $$corpus \
+	    || { echo "fuzz: $$name FAILED; reproduce with:"; \
+	         echo "  TUNPIPE_PLUGIN_PATH=$(abs_top_builddir)/plugins ./$$t tests/fuzz/$$name-crash-<sha1>"; \
+	         fail=1; }; \
+	done; \
+	test $$fail = 0 && echo "fuzz: all targets ran $(FUZZ_SECONDS)s without a crash"; \
+	exit $$fail
+else
+fuzz:
+	@echo "make fuzz: the fuzz targets are not configured.  Rebuild with clang:" >&2; \
+	echo "  CC=clang CFLAGS='-g -O1 -fsanitize=fuzzer-no-link,address' $(abs_top_srcdir)/configure --enable-fuzz" >&2; \
+	echo "then run: make fuzz FUZZ_SECONDS=60   (see tests/fuzz/README.md)" >&2; \
+	exit 1
+endif
+
+fuzz-clean:
+	-rm -rf tests/fuzz/corpus tests/fuzz/fuzz_*-crash-* tests/fuzz/fuzz_*-leak-* \
+		tests/fuzz/fuzz_*-timeout-* tests/fuzz/fuzz_*-oom-*
+
+.PHONY: fuzz fuzz-clean
