@@ -296,8 +296,10 @@ START_TEST(inspect_one_shows_every_option)
 	ck_assert_msg(strstr(t, "hunter2") == NULL, "secret default printed:\n%s", t);
 	/* The long help is wrapped: no line over 78 columns, split over lines. */
 	ck_assert_has(t, "\n      so that inspect has to wrap it over");
+	/* (The File: line holds a path of any length: it is not wrapped.) */
 	for (line = t; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-		ck_assert_int_le(strcspn(line, "\n"), 78);
+		if (strncmp(line, "File:", 5) != 0)
+			ck_assert_int_le(strcspn(line, "\n"), 78);
 	free(t);
 
 	t = capture_inspect(tp_inspect_one, ld, "abi_major", &rc);
