@@ -1,0 +1,77 @@
+#!/bin/bash
+# run.sh — from a fresh clone on Debian 12, as root:
+#   ./run.sh demo    install what is missing, build, run demo.sh
+#   ./run.sh test    install what is missing, build, run `make check`
+#                    (unit tests + end-to-end tests in namespaces)
+#   ./run.sh bench   install what is missing, build, run `make bench`
+# The build is out of tree in ./build (override with BUILD_DIR=DIR).
+# Packages are installed only when dpkg says they are absent.
+set -eu
+cd "$(dirname "$0")"
+src=$PWD
+mode=${1:-}
+case $mode in
+demo | test | bench) ;;
+*)
+	echo "usage: $0 demo|test|bench" >&2
+	exit 2
+	;;
+esac
+
+pkgs=(build-essential autoconf automake libtool libtool-bin pkg-config
+	libssl-dev libconfig-dev liblz4-dev check libmnl-dev libcrypt-dev
+	iproute2 iperf3 iputils-ping curl openssl apache2-utils procps ca-certificates)
+
+install_missing() {
+	local p missing=()
+	if ! command -v dpkg-query >/dev/null 2>&1; then
+		echo "run.sh: not a Debian system; make sure these are installed: ${pkgs[*]}" >&2
+		return 0
+	fi
+	for p in "${pkgs[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "run.sh: missing packages: ${missing[*]} (run as root to install them)" >&2
+		exit 1
+	fi
+	echo "run.sh: installing ${missing[*]}"
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+build() {
+	[ -x "$src/configure" ] || "$src/autogen.sh"
+	mkdir -p "$BUILD_DIR"
+	cd "$BUILD_DIR"
+	[ -f Makefile ] || "$src/configure" -q
+	make -j"$(nproc)"
+}
+
+BUILD_DIR=${BUILD_DIR:-$src/build}
+export BUILD_DIR
+install_missing
+build
+
+case $mode in
+demo)
+	exec "$src/demo.sh"
+	;;
+bench)
+	exec make bench
+	;;
+test)
+	# make check prints the summary; on failure show which logs to read.
+	if make -j"$(nproc)" check; then
+		echo "run.sh: all tests passed (logs in $BUILD_DIR/tests/**/*.log)"
+	else
+		status=$?
+		echo "run.sh: make check failed; failed tests:" >&2
+		grep -l '^:test-result: \(FAIL\|ERROR\)' -r --include='*.trs' . >&2 || true
+		echo "see $BUILD_DIR/test-suite.log" >&2
+		exit "$status"
+	fi
+	;;
+esac

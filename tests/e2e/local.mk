@@ -1,0 +1,26 @@
+# End-to-end tests: real tunpipe processes in network namespaces the tests
+# create and remove (tests/e2e/lib.sh).  They need root and /dev/net/tun and
+# exit 77 (skipped) without them.  Each runs under AM_TESTS_ENVIRONMENT, so
+# TUNPIPE, TUNPIPE_PLUGIN_PATH and top_srcdir point at this build.
+E2E_TESTS = \
+	tests/e2e/test-conf.sh \
+	tests/e2e/test-tunnel.sh \
+	tests/e2e/test-multi.sh \
+	tests/e2e/test-auth.sh \
+	tests/e2e/test-spoof.sh \
+	tests/e2e/test-reconnect.sh \
+	tests/e2e/test-stacks.sh
+TESTS += $(E2E_TESTS)
+dist_noinst_SCRIPTS += $(E2E_TESTS) tests/e2e/lib.sh \
+	conf/make-demo-creds.sh demo.sh run.sh bench/netns-bench.sh .ci/run
+
+# The example configs are loaded by the tests, so they ship in the tarball.
+dist_noinst_DATA += \
+	conf/server.conf conf/client.conf \
+	conf/server-len.conf conf/client-len.conf \
+	conf/server-lz4.conf conf/client-lz4.conf
+
+# `make bench`: throughput of every stack against the bare veth (root).
+bench: all
+	$(AM_TESTS_ENVIRONMENT) bash $(srcdir)/bench/netns-bench.sh
+.PHONY: bench
