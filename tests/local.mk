@@ -13,5 +13,6 @@ include $(srcdir)/tests/unit/core-infra.mk
 include $(srcdir)/tests/unit/core-conf.mk
 include $(srcdir)/tests/unit/core-pipeline.mk
 include $(srcdir)/tests/e2e/local.mk
+include $(srcdir)/tests/e2e/interop.mk
 include $(srcdir)/tests/fuzz/local.mk
 include $(srcdir)/tests/oot/local.mk
