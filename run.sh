@@ -4,6 +4,8 @@
 #   ./run.sh test    install what is missing, build, run `make check`
 #                    (unit tests + end-to-end tests in namespaces)
 #   ./run.sh bench   install what is missing, build, run `make bench`
+#   ./run.sh fuzz    also install clang, build instrumented in ./build-fuzz,
+#                    run every libFuzzer target for FUZZ_SECONDS (default 60)
 # The build is out of tree in ./build (override with BUILD_DIR=DIR).
 # Packages are installed only when dpkg says they are absent.
 set -eu
@@ -11,9 +13,9 @@ cd "$(dirname "$0")"
 src=$PWD
 mode=${1:-}
 case $mode in
-demo | test | bench) ;;
+demo | test | bench | fuzz) ;;
 *)
-	echo "usage: $0 demo|test|bench" >&2
+	echo "usage: $0 demo|test|bench|fuzz" >&2
 	exit 2
 	;;
 esac
@@ -46,10 +48,19 @@ build() {
 	[ -x "$src/configure" ] || "$src/autogen.sh"
 	mkdir -p "$BUILD_DIR"
 	cd "$BUILD_DIR"
-	[ -f Makefile ] || "$src/configure" -q
+	[ -f Makefile ] || "$src/configure" -q "${configure_flags[@]}"
 	make -j"$(nproc)"
 }
 
+configure_flags=()
+if [ "$mode" = fuzz ]; then
+	# libFuzzer comes with clang; the core and plugins are instrumented
+	# too, so coverage guides the fuzzer into the code under test.
+	pkgs+=(clang libclang-rt-14-dev)
+	BUILD_DIR=${BUILD_DIR:-$src/build-fuzz}
+	export CC=clang CFLAGS='-g -O1 -fsanitize=fuzzer-no-link,address'
+	configure_flags+=(--enable-fuzz)
+fi
 BUILD_DIR=${BUILD_DIR:-$src/build}
 export BUILD_DIR
 install_missing
@@ -61,6 +72,9 @@ demo)
 	;;
 bench)
 	exec make bench
+	;;
+fuzz)
+	exec make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 	;;
 test)
 	# make check prints the summary; on failure show which logs to read.

@@ -93,6 +93,7 @@ static struct tp_pipeline *build_one(struct tp_conf *c, const struct tp_pipeline
 		goto fail;
 	snprintf(pl->router_stage.name, sizeof(pl->router_stage.name), "%s/router", pl->name);
 	pl->c_spoofed = tp_core_host.counter(&pl->router_stage, "spoofed");
+	pl->c_link_local = tp_core_host.counter(&pl->router_stage, "link_local");
 	pl->c_no_route = tp_core_host.counter(&pl->router_stage, "no_route");
 	pl->c_no_session = tp_core_host.counter(&pl->router_stage, "no_session");
 	pl->c_closed_drop = tp_core_host.counter(&pl->router_stage, "closing_drops");

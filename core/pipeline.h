@@ -86,7 +86,7 @@ struct tp_pipeline {
 	char stack[256];
 	/* the router's own counters */
 	struct tp_stage router_stage; /* holds counters + name for logging */
-	uint64_t *c_spoofed, *c_no_route, *c_no_session, *c_closed_drop;
+	uint64_t *c_spoofed, *c_link_local, *c_no_route, *c_no_session, *c_closed_drop;
 };
 
 /* Build every pipeline of `c`: load plugins, validate options and links,

@@ -314,6 +314,16 @@ void tp_route_down(struct tp_pipeline *pl, struct tp_batch *q)
 		to_session_down(pl, out[k].s, &out[k].q);
 }
 
+/* Source in fe80::/10 or the unspecified address :: */
+static int link_local6(const struct tp_buf *b)
+{
+	static const uint8_t zero[16];
+	const uint8_t *src = b->data + 8;
+	if (b->len < 40 || b->data[0] >> 4 != 6)
+		return 0;
+	return (src[0] == 0xfe && (src[1] & 0xc0) == 0x80) || !memcmp(src, zero, 16);
+}
+
 void tp_route_up(struct tp_pipeline *pl, struct tp_session *s, struct tp_batch *q)
 {
 	if (!s->is_up) {
@@ -330,7 +340,10 @@ void tp_route_up(struct tp_pipeline *pl, struct tp_session *s, struct tp_batch *
 			    (s->info.addr6.family && tp_ip_src_is(b->data, b->len, &s->info.addr6))) {
 				tp_batch_add(&ok, b);
 			} else {
-				++*pl->c_spoofed;
+				/* A client's kernel sends IPv6 link-local traffic
+				 * (router solicitations) on its own: dropped, but
+				 * not an attack worth counting as spoofing. */
+				++*(link_local6(b) ? pl->c_link_local : pl->c_spoofed);
 				tp_pool_free(pl->pool, b);
 			}
 		}
