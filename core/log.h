@@ -16,6 +16,7 @@ int tp_log_reopen(void);
 /* `who` is the stage's display name ("vpn/tls-http") or NULL for the core. */
 void tp_log(enum tp_log_level lvl, const char *who, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void tp_vlog(enum tp_log_level lvl, const char *who, const char *fmt, va_list ap);
+void tp_vlog(enum tp_log_level lvl, const char *who, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 #endif

@@ -468,6 +468,8 @@ static int run_defers(struct tp_loop *l)
 {
 	size_t n = l->ndefer;
 
+	if (n == 0)
+		return 0; /* defers may still be NULL: memmove(NULL, …, 0) is UB */
 	for (size_t i = 0; i < n; i++)
 		l->defers[i].cb(l->defers[i].arg);
 	l->ndefer -= n;

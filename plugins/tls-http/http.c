@@ -139,10 +139,12 @@ enum http_result http_parse(char *buf, size_t len, int is_response, size_t max_h
 	size_t end = http_head_end(buf, len < max_head ? len : max_head);
 	if (!end)
 		return len >= max_head ? HTTP_TOO_BIG : HTTP_MORE;
+	/* Set before any refusal: callers (hs_decide's head_len) rely on it
+	 * for every complete head, malformed ones included. */
+	m->head_len = end;
 	/* A NUL byte would silently truncate a field below: refuse it. */
 	if (memchr(buf, '\0', end))
 		return HTTP_BAD;
-	m->head_len = end;
 
 	char *p = buf, *stop = buf + end;
 	int bad = 0;

@@ -169,7 +169,10 @@ void tun_device_close(struct tun *t)
 		del_addr(t, &t->cur4);
 		del_addr(t, &t->cur6);
 	}
-	memset(t->route_added, 0, t->n_routes);
+	/* route_added is NULL when no routes are configured, and memset's
+	 * pointer must be valid even for a zero length (UBSan nonnull). */
+	if (t->n_routes)
+		memset(t->route_added, 0, t->n_routes);
 	tn_nl_close(t->nl);
 	t->nl = NULL;
 	/* Closing the last fd of a non-persistent TUN deletes the device. */

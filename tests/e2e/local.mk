@@ -12,7 +12,7 @@ E2E_TESTS = \
 	tests/e2e/test-stacks.sh \
 	tests/e2e/test-reload.sh
 TESTS += $(E2E_TESTS)
-dist_noinst_SCRIPTS += $(E2E_TESTS) tests/e2e/lib.sh \
+dist_noinst_SCRIPTS += $(E2E_TESTS) tests/e2e/lib.sh tests/e2e/memcheck.sh \
 	conf/make-demo-creds.sh demo.sh run.sh bench/netns-bench.sh .ci/run
 
 # The example configs are loaded by the tests, so they ship in the tarball.
@@ -24,4 +24,9 @@ dist_noinst_DATA += \
 # `make bench`: throughput of every stack against the bare veth (root).
 bench: all
 	$(AM_TESTS_ENVIRONMENT) bash $(srcdir)/bench/netns-bench.sh
-.PHONY: bench
+
+# `make memcheck`: the daemon under valgrind (or, in a --enable-sanitize
+# build, ASan/UBSan) through a tunnel's life and its error paths (root).
+memcheck: all
+	$(AM_TESTS_ENVIRONMENT) bash $(srcdir)/tests/e2e/memcheck.sh
+.PHONY: bench memcheck

@@ -92,7 +92,9 @@ case $caddr in
 10.0.0.*) tp_ok "article client tunnel address $caddr" ;;
 *) tp_fail "article client got $caddr, not an address of 10.0.0.0/24" ;;
 esac
-grep -q "connected: address $caddr/24 gateway 10.0.0.1" "$ALOG" ||
+# The peer logs this line just after configuring svpn0: wait for it, a
+# plain grep right after the address appears races with that write.
+tp_wait_log "$ALOG" "connected: address $caddr/24 gateway 10\.0\.0\.1" 5 ||
 	tp_fail "the article client did not report address $caddr/24 and gateway 10.0.0.1"
 # The server's session line names the framing it settled on; the client
 # sent no Simple-VPN-Stack, so that must be the default, framer-ip.

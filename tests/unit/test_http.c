@@ -104,8 +104,11 @@ END_TEST
 
 START_TEST(parse_nul_byte)
 {
-	char b[] = "GET /vpn HTTP/1.1\r\nA: x\0y\r\n\r\n";
+	char b[] = "GET /vpn HTTP/1.1\r\nA: x\0y\r\n\r\nPKT";
 	ck_assert_int_eq(http_parse(b, sizeof(b) - 1, 0, 8192, H, 64, &M), HTTP_BAD);
+	/* The head is complete, only malformed: its length is still known
+	 * (hs_request.head_len promises it for every decision). */
+	ck_assert_uint_eq(M.head_len, sizeof(b) - 1 - 3);
 }
 END_TEST
 
