@@ -15,9 +15,10 @@
 #include "pipeline.h"
 
 #define DEFAULT_MAX_BUFFERS 4096
-/* Every buffer can hold the largest IP packet, so a TUN read never
- * truncates; untouched pages of a pooled buffer cost no memory. */
-#define DEFAULT_BUF_LEN 65535
+/* buf_alloc(0) and every request up to this size get a small buffer: one
+ * packet at a usual MTU, in few cache lines.  Larger requests (stream
+ * reads, jumbo MTUs) come from the 64 KiB class. */
+#define DEFAULT_BUF_LEN 2048
 
 static const char *kind_name(enum tp_kind k)
 {

@@ -297,8 +297,8 @@ struct tp_host {
 		__attribute__((format(printf, 3, 4)));
 
 	/* A buffer with at least `len` bytes of payload room after `data`
-	 * (len == 0 means the pipeline's default size, enough for one packet of
-	 * the largest MTU), with the pipeline's headroom before `data`.
+	 * (len == 0 means the pool's default, 2 KiB: ask for the size you
+	 * need, e.g. the MTU), with the pipeline's headroom before `data`.
 	 * buf->len is 0.  NULL when the pool's limit is reached: drop and count. */
 	struct tp_buf *(*buf_alloc)(struct tp_stage *st, size_t len);
 	void (*buf_free)(struct tp_stage *st, struct tp_buf *b);

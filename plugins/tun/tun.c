@@ -177,6 +177,7 @@ static void *tun_create(struct tp_stage *st, const struct tp_host *host, const v
 	t->down_packets = host->counter(st, "down_packets");
 	t->down_bytes = host->counter(st, "down_bytes");
 	t->rx_nobuf = host->counter(st, "rx_nobuf");
+	t->rx_toolong = host->counter(st, "rx_toolong");
 	t->rx_errors = host->counter(st, "rx_errors");
 	t->up_packets = host->counter(st, "up_packets");
 	t->up_bytes = host->counter(st, "up_bytes");
@@ -198,11 +199,14 @@ static void tun_read(struct tun *t)
 	ssize_t n;
 
 	for (i = 0; i < t->batch; i++) {
-		struct tp_buf *b = t->host->buf_alloc(t->st, 0);
+		/* A buffer sized for the device's MTU keeps small packets in
+		 * small, cache-friendly pool buffers. */
+		struct tp_buf *b = t->host->buf_alloc(t->st, t->cur_mtu ? t->cur_mtu : t->mtu);
+		size_t room = b ? tp_buf_tailroom(b) : 0;
 
 		/* Without a buffer we still read, into scratch, and drop: the
 		 * fd stays readable otherwise and the loop would spin on it. */
-		n = read(t->fd, b ? b->data : t->scratch, b ? tp_buf_tailroom(b) : TUN_MAX_PACKET);
+		n = read(t->fd, b ? b->data : t->scratch, b ? room : TUN_MAX_PACKET);
 		if (n <= 0) {
 			if (b)
 				t->host->buf_free(t->st, b);
@@ -216,6 +220,14 @@ static void tun_read(struct tun *t)
 		}
 		if (!b) {
 			(*t->rx_nobuf)++;
+			continue;
+		}
+		if ((size_t)n > room) {
+			/* The driver reports the whole length of a packet it
+			 * truncated: larger than the MTU we were told (someone
+			 * raised it behind our back).  Never send a cut packet. */
+			(*t->rx_toolong)++;
+			t->host->buf_free(t->st, b);
 			continue;
 		}
 		b->len = (uint32_t)n;

@@ -56,7 +56,7 @@ struct tun {
 	struct tp_prefix pushed[TP_MAX_ROUTES]; /* routes pushed by the server that we added */
 	uint32_t n_pushed;
 
-	uint64_t *down_packets, *down_bytes, *rx_nobuf, *rx_errors;
+	uint64_t *down_packets, *down_bytes, *rx_nobuf, *rx_toolong, *rx_errors;
 	uint64_t *up_packets, *up_bytes, *up_dropped, *up_errors;
 };
 
