@@ -4,8 +4,9 @@
  * A plugin NAME is the file NAME.so in one of the search directories
  * (also DIR/.libs/NAME.so and DIR/NAME/.libs/NAME.so, so a build tree's
  * plugins/ directory works uninstalled).  Search order: directories added
- * with tp_loader_add_path (the config's plugin_path), then
- * $TUNPIPE_PLUGIN_PATH (colon-separated), then PKGLIBDIR.
+ * with tp_loader_add_path (the config's plugin_path, then — added by
+ * main.c only when the binary runs from its build tree — that tree's
+ * plugins/), then $TUNPIPE_PLUGIN_PATH (colon-separated), then PKGLIBDIR.
  */
 #ifndef TP_CORE_LOADER_H
 #define TP_CORE_LOADER_H

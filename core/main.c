@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "config.h"
 #include "conf.h"
 #include "inspect.h"
@@ -39,8 +40,8 @@ static void usage(FILE *out)
 		"  inspect             list the plugins found on the search path\n"
 		"  inspect PLUGIN      a plugin's kind, link types and options\n"
 		"\n"
-		"Plugins are searched in the config's plugin_path, then $TUNPIPE_PLUGIN_PATH\n"
-		"(colon-separated), then %s.\n"
+		"Plugins are searched in the config's plugin_path, the build tree (when run\n"
+		"from it), $TUNPIPE_PLUGIN_PATH (colon-separated), then %s.\n"
 		"Signals: SIGINT/SIGTERM stop, SIGHUP reopens the log and reloads files\n"
 		"(e.g. the users file), SIGUSR1 logs every counter.\n",
 		PKGLIBDIR);
@@ -71,6 +72,20 @@ static void on_usr1(void *arg, int signo)
 		tp_pipeline_log_counters(a->pipes[i]);
 }
 
+/* Run from the build tree (make, no install), find the plugins built next
+ * to us: the binary knows where it was built, and only uses that when it
+ * is that very file. */
+static void add_build_tree(struct tp_loader *ld)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return;
+	exe[n] = 0;
+	if (!strcmp(exe, TP_BUILDDIR "/core/tunpipe"))
+		tp_loader_add_path(ld, TP_BUILDDIR "/plugins");
+}
+
 static int inspect(int argc, char **argv)
 {
 	struct tp_loader *ld = tp_loader_new();
@@ -78,6 +93,7 @@ static int inspect(int argc, char **argv)
 
 	if (!ld)
 		return 1;
+	add_build_tree(ld);
 	tp_loader_add_default_paths(ld);
 	rc = argc > 1 ? tp_inspect_one(ld, argv[1], stdout) : tp_inspect_list(ld, stdout);
 	tp_loader_free(ld);
@@ -107,6 +123,7 @@ static int run(const char *file, int check_only, int verbosity)
 		goto out;
 	for (int i = 0; conf.plugin_path && conf.plugin_path[i]; i++)
 		tp_loader_add_path(ld, conf.plugin_path[i]);
+	add_build_tree(ld);
 	tp_loader_add_default_paths(ld);
 	if (d.errors) {
 		/* Still build: report option and link errors in the same run. */

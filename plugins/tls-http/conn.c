@@ -42,6 +42,24 @@ const char *th_ssl_errstr(void)
 
 static void conn_io(void *arg, int fd, uint32_t ev);
 
+/* Dead-peer detection by the kernel: a client that vanished without a FIN
+ * (power loss, a NAT that forgot us) would otherwise hold its session and
+ * its address forever.  Probes start after `idle` quiet seconds; unacked
+ * data gives up after twice that.  Best effort, like TCP_NODELAY. */
+static void conn_keepalive(int fd, int idle)
+{
+	int on = idle > 0, intvl = idle / 3 > 0 ? idle / 3 : 1, cnt = 3;
+	unsigned timeout_ms = (unsigned)idle * 2000u;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	if (!on)
+		return;
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof(timeout_ms));
+}
+
 struct th_conn *th_conn_new(struct th_ctx *c, int fd, const char *peer)
 {
 	struct th_conn *k = calloc(1, sizeof(*k));
@@ -55,6 +73,7 @@ struct th_conn *th_conn_new(struct th_ctx *c, int fd, const char *peer)
 	 * peer).  Best effort: a non-TCP socket (tests) refuses it. */
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	conn_keepalive(fd, (int)c->cf->keepalive);
 	snprintf(k->peer, sizeof(k->peer), "%s", peer);
 	tp_batch_init(&k->wq);
 	/* One byte more than the limit so "exactly at the limit, no end yet"

@@ -68,6 +68,9 @@ static const struct tp_option th_options[] = {
 	  "client: ms to wait after an authentication or stack refusal (default 60000)" },
 	/* both */
 	{ TP_OPT_ENUM, "tls_min", "1.2", 0, 0, 0, "1.2|1.3", OFF(tls_min), "lowest TLS version" },
+	{ TP_OPT_INT, "keepalive", "30", 0, 0, 3600, NULL, OFF(keepalive),
+	  "seconds of silence before TCP keepalive probes; a peer that vanished is dropped "
+	  "(and its address freed) within about twice this; 0 = off" },
 	TP_OPTIONS_END
 };
 

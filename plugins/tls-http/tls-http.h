@@ -32,6 +32,7 @@ struct th_conf {
 	const char *server_name, *user, *password, *password_file;
 	int64_t reconnect_min, reconnect_max, auth_retry;
 	int tls_min;
+	int64_t keepalive;
 };
 
 enum th_state {
