@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/err.h>
 
 #define OFF(f) offsetof(struct th_conf, f)
@@ -126,6 +127,16 @@ static int read_password_file(struct th_ctx *c, const char *path, char *err, siz
 	return 0;
 }
 
+/* A missing or unreadable file is the usual mistake: say it plainly
+ * rather than through OpenSSL's error string. */
+static int readable(const char *what, const char *path, char *err, size_t errlen)
+{
+	if (access(path, R_OK) == 0)
+		return 0;
+	snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+	return -1;
+}
+
 static int setup_server(struct th_ctx *c, char *err, size_t errlen)
 {
 	struct th_conf *cf = &c->conf;
@@ -139,6 +150,8 @@ static int setup_server(struct th_ctx *c, char *err, size_t errlen)
 		snprintf(err, errlen, "listen '%s': expected address:port or [v6]:port", cf->listen);
 		return -1;
 	}
+	if (readable("cert", cf->cert, err, errlen) < 0 || readable("key", cf->key, err, errlen) < 0)
+		return -1;
 	if (SSL_CTX_use_certificate_chain_file(c->ssl, cf->cert) != 1) {
 		snprintf(err, errlen, "cert %s: %s", cf->cert, ssl_err());
 		return -1;
@@ -190,6 +203,8 @@ static int setup_client(struct th_ctx *c, char *err, size_t errlen)
 	}
 	SSL_CTX_set_verify(c->ssl, cf->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
 	if (cf->ca) {
+		if (readable("ca", cf->ca, err, errlen) < 0)
+			return -1;
 		if (SSL_CTX_load_verify_locations(c->ssl, cf->ca, NULL) != 1) {
 			snprintf(err, errlen, "ca %s: %s", cf->ca, ssl_err());
 			return -1;
