@@ -88,3 +88,11 @@ tp_check "the server survived all of it and stops cleanly"
 tp_alive "$(tp_pid server)" || tp_fail "the server died"
 tp_stop server || tp_fail "server exited with status $?"
 tp_ok "clean exit"
+
+tp_check "no password, right or wrong, appears in any log"
+for secret in not-the-password demo-password-alice "$(printf '%s' 'alice:not-the-password' | base64)"; do
+	if grep -rlF -- "$secret" "$TP_TMP"/*.log; then
+		tp_fail "a log contains the secret '$secret'"
+	fi
+done
+tp_ok "logs are free of passwords and Basic credentials"
