@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "deframe.h"
 #include "log.h"
 #include "pipeline.h"
 
@@ -229,6 +230,14 @@ static int h_net_announce(struct tp_stage *st, const struct tp_net_info *net)
 	return 0;
 }
 
+/* The deframer reaches the stage's pool and counters back through this
+ * very host, so it needs no knowledge of pipelines (the harness shares it). */
+static struct tp_deframer *h_deframer_new(struct tp_stage *st, uint32_t hdr_bytes,
+					  tp_frame_len_fn len_fn, void *arg)
+{
+	return tp_deframer_new(&tp_core_host, st, hdr_bytes, len_fn, arg);
+}
+
 const struct tp_host tp_core_host = {
 	.size = sizeof(struct tp_host),
 	.abi_major = TP_ABI_MAJOR,
@@ -254,4 +263,8 @@ const struct tp_host tp_core_host = {
 	.session_abort = h_session_abort,
 	.stack = h_stack,
 	.net_announce = h_net_announce,
+	.deframer_new = h_deframer_new,
+	.deframe = tp_deframe,
+	.deframer_pending = tp_deframer_pending,
+	.deframer_free = tp_deframer_free,
 };

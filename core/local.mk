@@ -11,7 +11,8 @@ core_libtpcore_la_SOURCES = \
 	core/addrpool.c core/addrpool.h \
 	core/router.c core/router.h \
 	core/pipeline.c core/pipeline.h \
-	core/host.c core/session.c
+	core/host.c core/session.c \
+	core/deframe.c core/deframe.h
 core_libtpcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_libtpcore_la_LIBADD = $(LIBCONFIG_LIBS) $(LIBS)
 

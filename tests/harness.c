@@ -23,6 +23,7 @@
 #include "harness.h"
 #include "buf.h"
 #include "conf.h"
+#include "deframe.h"
 #include "loader.h"
 #include "loop.h"
 
@@ -268,6 +269,14 @@ static int h_net_announce(struct tp_stage *st, const struct tp_net_info *net)
 	return 0;
 }
 
+/* Reassembly is the core's own code, not a second implementation: what is
+ * under test is the framer's length function and its use of the service. */
+static struct tp_deframer *h_deframer_new(struct tp_stage *st, uint32_t hdr_bytes,
+					  tp_frame_len_fn len_fn, void *arg)
+{
+	return tp_deframer_new(&st->h->host, st, hdr_bytes, len_fn, arg);
+}
+
 static void h_host_init(struct tp_host *host)
 {
 	memset(host, 0, sizeof(*host));
@@ -295,6 +304,10 @@ static void h_host_init(struct tp_host *host)
 	host->session_abort = h_session_abort;
 	host->stack = h_stack;
 	host->net_announce = h_net_announce;
+	host->deframer_new = h_deframer_new;
+	host->deframe = tp_deframe;
+	host->deframer_pending = tp_deframer_pending;
+	host->deframer_free = tp_deframer_free;
 }
 
 /* ---- life cycle ------------------------------------------------------- */

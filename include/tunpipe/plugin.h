@@ -287,6 +287,19 @@ enum tp_log_level { TP_LOG_ERROR = 0, TP_LOG_WARN, TP_LOG_INFO, TP_LOG_DEBUG };
 typedef void (*tp_fd_cb)(void *arg, int fd, uint32_t events);
 typedef void (*tp_timer_cb)(void *arg);
 
+struct tp_deframer; /* stream reassembly state (opaque) */
+/*
+ * A framer's length function.  `p` points at the start of the next frame
+ * and `avail` bytes are readable there (at least min(hdr_bytes, what the
+ * stream has delivered so far); possibly more, running into later frames).
+ * Return the frame's total length in bytes, header included (> 0), once
+ * those bytes are enough to know it; 0 when more bytes are needed (only
+ * while avail < hdr_bytes); or -1 when the bytes cannot start a valid
+ * frame (log and count the reason first: the deframer only stops).  Any
+ * other answer is a bug the deframer refuses like -1, with an error log.
+ */
+typedef int64_t (*tp_frame_len_fn)(void *arg, const uint8_t *p, size_t avail);
+
 struct tp_host {
 	uint32_t size; /* sizeof(struct tp_host) as the core built it */
 	uint16_t abi_major, abi_minor;
@@ -366,6 +379,27 @@ struct tp_host {
 	/* Announce the local tunnel network; the core builds the address pool
 	 * (server side). */
 	int (*net_announce)(struct tp_stage *st, const struct tp_net_info *net);
+
+	/* ---- framers: splitting a byte stream into frames ----
+	 * A framer describes its format with one function and the core does
+	 * the reassembly: chunks with any boundaries in, whole frames out,
+	 * each in its own pooled buffer, every byte copied once, no memmove
+	 * of the rest of the stream per frame.  See tp_frame_len_fn.  The
+	 * deframer registers two counters on the stage: `nobuf` (frames
+	 * skipped because the pool was exhausted; the stream stays in step)
+	 * and `dropped` (bytes discarded from a refused frame on). */
+	struct tp_deframer *(*deframer_new)(struct tp_stage *st, uint32_t hdr_bytes,
+					    tp_frame_len_fn len_fn, void *arg);
+	/* Consume every buffer of `in` (freed) and append the frames they
+	 * complete to `out`, in order, the header included (pull it off with
+	 * tp_buf_pull).  Returns 0, or -1 once len_fn has refused the stream:
+	 * the frames before the bad one are in `out`, and from then on every
+	 * byte fed is dropped (the caller aborts the session). */
+	int (*deframe)(struct tp_deframer *d, struct tp_batch *in, struct tp_batch *out);
+	/* Bytes of an unfinished frame held back (non-zero at the end of a
+	 * session means the stream was cut mid-frame). */
+	size_t (*deframer_pending)(const struct tp_deframer *d);
+	void (*deframer_free)(struct tp_deframer *d);
 };
 
 /* ------------------------------------------------------------------------

@@ -9,14 +9,11 @@
  * against its buffer, because a single lying length field would
  * desynchronise the peer's parser for the rest of the connection.
  *
- * Up, the stream arrives in chunks with arbitrary boundaries.  Each byte is
- * copied exactly once, into the pooled buffer of the packet it belongs to:
- *   - a packet wholly inside a chunk is copied into a buffer of its size;
- *   - a packet that runs past the end of a chunk gets its own buffer as
- *     soon as its length is known, and the following chunks complete it
- *     (no memmove of the rest of the stream, no second copy);
- *   - the few leading bytes of a packet whose length field itself is cut
- *     (at most 5) wait in a tiny stash inside the instance.
+ * Up, the stream arrives in chunks with arbitrary boundaries.  The core's
+ * deframer service (host->deframer_*) reassembles it: this file only says
+ * how long the packet at the front of the stream is (fip_frame_len), and
+ * the service copies each byte once into a pooled buffer of its packet's
+ * size, holding a cut length field (at most 6 bytes) until the next chunk.
  * Everything completed during one up() call leaves as one batch.
  *
  * The stream cannot be resynchronised after garbage (there is no marker to
@@ -40,19 +37,13 @@ struct fip {
 	const struct tp_host *host;
 	struct tp_stage *st;
 	uint32_t max_packet;
-	int dead; /* a framing error was seen: drop everything from now on */
-
-	/* Reassembly of the packet that straddles chunk boundaries. */
-	uint8_t stash[FIP_HDR_MAX]; /* leading bytes of a packet not yet sized */
-	uint32_t stash_len;
-	struct tp_buf *pend; /* packet being completed; NULL while skipping one */
-	uint32_t pend_need;  /* its total length; 0 = no packet in progress */
-	uint32_t pend_have;  /* bytes of it received so far */
+	int dead; /* a framing error was seen: the session was aborted once */
+	struct tp_deframer *df; /* the core's reassembly; NULL once the session ended */
 
 	char reason[128]; /* handed to session_abort(); lives as long as we do */
 
 	uint64_t *up_packets, *up_bytes, *down_packets, *down_bad;
-	uint64_t *bad_version, *bad_length, *too_long, *nobuf, *truncated, *dropped;
+	uint64_t *bad_version, *bad_length, *too_long, *truncated, *dropped;
 };
 
 static const struct tp_option fip_options[] = {
@@ -62,27 +53,43 @@ static const struct tp_option fip_options[] = {
 	TP_OPTIONS_END
 };
 
+static int64_t fip_frame_len(void *arg, const uint8_t *p, size_t avail);
+
+/* A core built before the deframer service hands us a shorter tp_host. */
+static int fip_host_has_deframer(const struct tp_host *host)
+{
+	return host->size >= offsetof(struct tp_host, deframer_free) + sizeof(host->deframer_free) &&
+	       host->deframer_new && host->deframe && host->deframer_pending && host->deframer_free;
+}
+
 static void *fip_create(struct tp_stage *st, const struct tp_host *host, const void *config,
 			char *err, size_t errlen)
 {
 	const struct fip_config *cf = config;
-	struct fip *f;
+	struct fip *f = NULL;
 
 	/* The core checks the range already; repeat it so that a caller that
 	 * bypasses the option table cannot make us trust a bad bound. */
 	if (cf->max_packet < FIP_MIN_PACKET || cf->max_packet > FIP_MAX_PACKET) {
 		snprintf(err, errlen, "max_packet must be between %d and %d (got %lld)",
 			 FIP_MIN_PACKET, FIP_MAX_PACKET, (long long)cf->max_packet);
-		return NULL;
+		goto fail;
+	}
+	if (!fip_host_has_deframer(host)) {
+		snprintf(err, errlen, "this tunpipe core lacks the deframer service; upgrade it");
+		goto fail;
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		goto fail;
 	}
 	f->host = host;
 	f->st = st;
 	f->max_packet = (uint32_t)cf->max_packet;
+	/* Overwritten by fip_frame_len; this one covers a refusal by the
+	 * deframer itself. */
+	snprintf(f->reason, sizeof(f->reason), "framer-ip: the stream from the peer cannot be framed");
 	f->up_packets = host->counter(st, "up_packets");
 	f->up_bytes = host->counter(st, "up_bytes");
 	f->down_packets = host->counter(st, "down_packets");
@@ -90,10 +97,21 @@ static void *fip_create(struct tp_stage *st, const struct tp_host *host, const v
 	f->bad_version = host->counter(st, "bad_version");
 	f->bad_length = host->counter(st, "bad_length");
 	f->too_long = host->counter(st, "too_long");
-	f->nobuf = host->counter(st, "nobuf");
+	(void)host->counter(st, "nobuf"); /* counted by the deframer */
 	f->truncated = host->counter(st, "truncated");
+	/* The deframer counts the bytes it drops after a refusal in this same
+	 * counter (same name, same slot); we add what arrives after the end. */
 	f->dropped = host->counter(st, "dropped");
+	f->df = host->deframer_new(st, FIP_HDR_MAX, fip_frame_len, f);
+	if (!f->df) {
+		snprintf(err, errlen, "cannot create the stream deframer");
+		goto fail;
+	}
 	return f;
+
+fail:
+	free(f);
+	return NULL;
 }
 
 static int fip_start(void *ctx)
@@ -102,29 +120,21 @@ static int fip_start(void *ctx)
 	return 0;
 }
 
-static void fip_reset(struct fip *f)
-{
-	if (f->pend)
-		f->host->buf_free(f->st, f->pend);
-	f->pend = NULL;
-	f->pend_need = f->pend_have = 0;
-	f->stash_len = 0;
-}
-
 static void fip_destroy(void *ctx)
 {
 	struct fip *f = ctx;
 
 	if (!f)
 		return;
-	fip_reset(f);
+	if (f->df)
+		f->host->deframer_free(f->df);
 	free(f);
 }
 
 /*
  * Length of the IP packet starting at p, from its first n bytes.
  * Returns 1 with *len set, 0 when more bytes are needed, -1 on garbage
- * (the counter is bumped and *why describes it).  The version is checked
+ * (*why names the counter to bump, buf describes the fault).  The version is checked
  * from the very first byte so garbage is caught even when the peer dribbles
  * one byte at a time.
  */
@@ -166,16 +176,20 @@ static int ip_length(const uint8_t *p, size_t n, uint32_t max, uint32_t *len,
 	return 1;
 }
 
-/* Size the packet at p, or abort the session on garbage. */
-static int fip_size(struct fip *f, struct tp_session *s, const uint8_t *p, size_t n,
-		    uint32_t *len)
+/* The deframer's length function: size the packet at the front of the
+ * stream, or count and log why the stream cannot go on. */
+static int64_t fip_frame_len(void *arg, const uint8_t *p, size_t avail)
 {
+	struct fip *f = arg;
 	char what[64];
 	const char *why = NULL;
-	int r = ip_length(p, n, f->max_packet, len, &why, what, sizeof(what));
+	uint32_t len;
+	int r = ip_length(p, avail, f->max_packet, &len, &why, what, sizeof(what));
 
-	if (r >= 0)
-		return r;
+	if (r > 0)
+		return len;
+	if (r == 0)
+		return 0;
 	if (!strcmp(why, "bad_version"))
 		(*f->bad_version)++;
 	else if (!strcmp(why, "bad_length"))
@@ -184,110 +198,6 @@ static int fip_size(struct fip *f, struct tp_session *s, const uint8_t *p, size_
 		(*f->too_long)++;
 	snprintf(f->reason, sizeof(f->reason), "framer-ip: %s in the stream from the peer", what);
 	f->host->log(f->st, TP_LOG_WARN, "%s; closing the session", f->reason);
-	f->dead = 1;
-	fip_reset(f);
-	f->host->session_abort(f->st, s, f->reason);
-	return -1;
-}
-
-/* Begin a packet of `len` bytes that continues in later chunks.  When the
- * pool is exhausted the packet's bytes are still consumed (pend == NULL),
- * so the stream stays in step and only this packet is lost. */
-static void fip_begin(struct fip *f, uint32_t len, const uint8_t *p, uint32_t n)
-{
-	f->pend = f->host->buf_alloc(f->st, len);
-	if (f->pend)
-		memcpy(tp_buf_put(f->pend, n), p, n);
-	else
-		(*f->nobuf)++;
-	f->pend_need = len;
-	f->pend_have = n;
-}
-
-static void fip_finish(struct fip *f, struct tp_batch *out)
-{
-	if (f->pend) {
-		(*f->up_packets)++;
-		*f->up_bytes += f->pend->len;
-		tp_batch_add(out, f->pend);
-	}
-	f->pend = NULL;
-	f->pend_need = f->pend_have = 0;
-}
-
-/* Consume one chunk; completed packets are appended to `out`.
- * Returns -1 once the stream is found corrupt. */
-static int fip_chunk(struct fip *f, struct tp_session *s, const uint8_t *p, uint32_t n,
-		     struct tp_batch *out)
-{
-	uint32_t len, take;
-	struct tp_buf *b;
-	int r;
-
-	while (n > 0) {
-		if (f->pend_need) { /* complete the packet in progress */
-			take = f->pend_need - f->pend_have;
-			if (take > n)
-				take = n;
-			if (f->pend)
-				memcpy(tp_buf_put(f->pend, take), p, take);
-			f->pend_have += take;
-			p += take;
-			n -= take;
-			if (f->pend_have == f->pend_need)
-				fip_finish(f, out);
-			continue;
-		}
-		if (f->stash_len) { /* the length field was cut: top up the stash */
-			/* Every packet is at least 20 bytes, so the stash never
-			 * swallows bytes of the next one. */
-			take = FIP_HDR_MAX - f->stash_len;
-			if (take > n)
-				take = n;
-			memcpy(f->stash + f->stash_len, p, take);
-			r = fip_size(f, s, f->stash, f->stash_len + take, &len);
-			if (r < 0)
-				goto fail;
-			f->stash_len += take;
-			p += take;
-			n -= take;
-			if (r == 0)
-				continue;
-			fip_begin(f, len, f->stash, f->stash_len);
-			f->stash_len = 0;
-			if (f->pend_have == f->pend_need)
-				fip_finish(f, out);
-			continue;
-		}
-		r = fip_size(f, s, p, n, &len);
-		if (r < 0)
-			goto fail;
-		if (r == 0) { /* fewer bytes than a length field: stash them */
-			memcpy(f->stash, p, n);
-			f->stash_len = n;
-			break;
-		}
-		if (len > n) { /* runs into the next chunk */
-			fip_begin(f, len, p, n);
-			break;
-		}
-		b = f->host->buf_alloc(f->st, len);
-		if (b) {
-			memcpy(tp_buf_put(b, len), p, len);
-			(*f->up_packets)++;
-			*f->up_bytes += len;
-			tp_batch_add(out, b);
-		} else {
-			(*f->nobuf)++;
-		}
-		p += len;
-		n -= len;
-	}
-	return 0;
-
-fail:
-	/* the rest of the chunk, from the first bad byte */
-	*f->dropped += n;
 	return -1;
 }
 
@@ -295,17 +205,22 @@ static void fip_up(void *ctx, struct tp_session *s, struct tp_batch *q)
 {
 	struct fip *f = ctx;
 	struct tp_batch out = TP_BATCH_INIT;
-	struct tp_buf *b;
 
-	while ((b = tp_batch_pop(q))) {
-		if (f->dead)
-			*f->dropped += b->len;
-		else
-			fip_chunk(f, s, b->data, b->len, &out);
-		f->host->buf_free(f->st, b);
+	if (!f->df) { /* after SESSION_DOWN: nowhere to go */
+		*f->dropped += q->bytes;
+		f->host->batch_free(f->st, q);
+		return;
+	}
+	/* The stream cannot be resynchronised, so the first refusal aborts
+	 * the session; the deframer drops (and counts) everything after. */
+	if (f->host->deframe(f->df, q, &out) < 0 && !f->dead) {
+		f->dead = 1;
+		f->host->session_abort(f->st, s, f->reason);
 	}
 	/* Packets completed before an error in the same call are sound:
 	 * they still go up. */
+	*f->up_packets += out.count;
+	*f->up_bytes += out.bytes;
 	if (out.count)
 		f->host->emit_up(f->st, s, &out);
 }
@@ -347,16 +262,20 @@ static void fip_down(void *ctx, struct tp_session *s, struct tp_batch *q)
 static void fip_event(void *ctx, struct tp_session *s, const struct tp_event *ev)
 {
 	struct fip *f = ctx;
+	size_t held;
 
 	(void)s;
-	if (ev->type != TP_EV_SESSION_DOWN)
+	if (ev->type != TP_EV_SESSION_DOWN || !f->df)
 		return;
-	if (f->stash_len || f->pend_need) {
+	held = f->host->deframer_pending(f->df);
+	if (held) {
 		(*f->truncated)++;
-		f->host->log(f->st, TP_LOG_INFO, "stream ended inside a packet (%u of %u bytes)",
-			     f->pend_need ? f->pend_have : f->stash_len, f->pend_need);
+		f->host->log(f->st, TP_LOG_INFO, "stream ended inside a packet (%zu bytes of it received)",
+			     held);
 	}
-	fip_reset(f);
+	/* Give a half-received packet's buffer back now, not at destroy(). */
+	f->host->deframer_free(f->df);
+	f->df = NULL;
 }
 
 TP_PLUGIN_EXPORT = {

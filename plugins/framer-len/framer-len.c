@@ -10,14 +10,11 @@
  * reserves 4 bytes, so the core sizes every buffer for it): no copy of the
  * payload.
  *
- * Up, the stream arrives in chunks with arbitrary boundaries.  Each payload
- * byte is copied exactly once, into the pooled buffer of its frame:
- *   - a frame wholly inside a chunk is copied into a buffer of its size;
- *   - a frame that runs past the end of a chunk gets its own buffer as soon
- *     as its prefix is known, and the following chunks complete it (no
- *     memmove of the rest of the stream, no second copy);
- *   - a prefix cut by a chunk boundary (at most 3 bytes) waits in a tiny
- *     stash inside the instance.
+ * Up, the stream arrives in chunks with arbitrary boundaries.  The core's
+ * deframer service (host->deframer_*) reassembles it from one length
+ * function (flen_frame_len: prefix + payload): each byte is copied once
+ * into a pooled buffer of its frame's size, a cut prefix waits inside the
+ * service, and the prefix is pulled off the finished buffer in place.
  * Everything completed during one up() call leaves as one batch.
  *
  * A zero or oversized length means the peer is broken or hostile; there is
@@ -41,20 +38,14 @@ struct flen {
 	struct tp_stage *st;
 	uint32_t width;
 	uint32_t max_frame;
-	int dead; /* a framing error was seen: drop everything from now on */
-
-	/* Reassembly of the frame that straddles chunk boundaries. */
-	uint8_t stash[4]; /* prefix bytes received so far */
-	uint32_t stash_len;
-	struct tp_buf *pend; /* payload being completed; NULL while skipping one */
-	uint32_t pend_need;  /* payload length; 0 = no frame in progress */
-	uint32_t pend_have;  /* payload bytes received so far */
+	int dead; /* a framing error was seen: the session was aborted once */
+	struct tp_deframer *df; /* the core's reassembly; NULL once the session ended */
 
 	char reason[128]; /* handed to session_abort(); lives as long as we do */
 
 	uint64_t *up_frames, *up_bytes, *down_frames, *down_bytes;
 	uint64_t *down_too_long, *down_empty, *down_noroom;
-	uint64_t *zero_length, *too_long, *nobuf, *truncated, *dropped;
+	uint64_t *zero_length, *too_long, *truncated, *dropped;
 };
 
 static const struct tp_option flen_options[] = {
@@ -66,36 +57,52 @@ static const struct tp_option flen_options[] = {
 	TP_OPTIONS_END
 };
 
+static int64_t flen_frame_len(void *arg, const uint8_t *p, size_t avail);
+
+/* A core built before the deframer service hands us a shorter tp_host. */
+static int flen_host_has_deframer(const struct tp_host *host)
+{
+	return host->size >= offsetof(struct tp_host, deframer_free) + sizeof(host->deframer_free) &&
+	       host->deframer_new && host->deframe && host->deframer_pending && host->deframer_free;
+}
+
 static void *flen_create(struct tp_stage *st, const struct tp_host *host, const void *config,
 			 char *err, size_t errlen)
 {
 	const struct flen_config *cf = config;
-	struct flen *f;
+	struct flen *f = NULL;
 
 	if (cf->width != 2 && cf->width != 4) {
 		snprintf(err, errlen, "width must be 2 or 4 (got %lld)", (long long)cf->width);
-		return NULL;
+		goto fail;
 	}
 	if (cf->max_frame < 1 || cf->max_frame > FLEN_MAX_FRAME) {
 		snprintf(err, errlen, "max_frame must be between 1 and %d (got %lld)",
 			 FLEN_MAX_FRAME, (long long)cf->max_frame);
-		return NULL;
+		goto fail;
 	}
 	if (cf->width == 2 && cf->max_frame > 65535) {
 		snprintf(err, errlen,
 			 "max_frame %lld does not fit a 2-byte length prefix (at most 65535); "
 			 "use width = 4", (long long)cf->max_frame);
-		return NULL;
+		goto fail;
+	}
+	if (!flen_host_has_deframer(host)) {
+		snprintf(err, errlen, "this tunpipe core lacks the deframer service; upgrade it");
+		goto fail;
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		goto fail;
 	}
 	f->host = host;
 	f->st = st;
 	f->width = (uint32_t)cf->width;
 	f->max_frame = (uint32_t)cf->max_frame;
+	/* Overwritten by flen_frame_len; this one covers a refusal by the
+	 * deframer itself. */
+	snprintf(f->reason, sizeof(f->reason), "framer-len: the stream from the peer cannot be framed");
 	f->up_frames = host->counter(st, "up_frames");
 	f->up_bytes = host->counter(st, "up_bytes");
 	f->down_frames = host->counter(st, "down_frames");
@@ -105,10 +112,21 @@ static void *flen_create(struct tp_stage *st, const struct tp_host *host, const 
 	f->down_noroom = host->counter(st, "down_noroom");
 	f->zero_length = host->counter(st, "zero_length");
 	f->too_long = host->counter(st, "too_long");
-	f->nobuf = host->counter(st, "nobuf");
+	(void)host->counter(st, "nobuf"); /* counted by the deframer */
 	f->truncated = host->counter(st, "truncated");
+	/* The deframer counts the bytes it drops after a refusal in this same
+	 * counter (same name, same slot); we add what arrives after the end. */
 	f->dropped = host->counter(st, "dropped");
+	f->df = host->deframer_new(st, f->width, flen_frame_len, f);
+	if (!f->df) {
+		snprintf(err, errlen, "cannot create the stream deframer");
+		goto fail;
+	}
 	return f;
+
+fail:
+	free(f);
+	return NULL;
 }
 
 static int flen_start(void *ctx)
@@ -117,22 +135,14 @@ static int flen_start(void *ctx)
 	return 0;
 }
 
-static void flen_reset(struct flen *f)
-{
-	if (f->pend)
-		f->host->buf_free(f->st, f->pend);
-	f->pend = NULL;
-	f->pend_need = f->pend_have = 0;
-	f->stash_len = 0;
-}
-
 static void flen_destroy(void *ctx)
 {
 	struct flen *f = ctx;
 
 	if (!f)
 		return;
-	flen_reset(f);
+	if (f->df)
+		f->host->deframer_free(f->df);
 	free(f);
 }
 
@@ -152,11 +162,19 @@ static uint32_t get_be(const uint8_t *p, uint32_t width)
 	return v;
 }
 
-/* Check a prefix value; abort the session on garbage. */
-static int flen_check(struct flen *f, struct tp_session *s, uint32_t len)
+/* The deframer's length function: a frame is its prefix plus the payload
+ * the prefix announces.  A zero or oversized length is counted, logged and
+ * refused: there is no way to find the next frame after it. */
+static int64_t flen_frame_len(void *arg, const uint8_t *p, size_t avail)
 {
-	if (len != 0 && len <= f->max_frame)
+	struct flen *f = arg;
+	uint32_t len;
+
+	if (avail < f->width)
 		return 0;
+	len = get_be(p, f->width);
+	if (len != 0 && len <= f->max_frame)
+		return (int64_t)f->width + len;
 	if (len == 0) {
 		(*f->zero_length)++;
 		snprintf(f->reason, sizeof(f->reason),
@@ -168,107 +186,6 @@ static int flen_check(struct flen *f, struct tp_session *s, uint32_t len)
 			 len, f->max_frame);
 	}
 	f->host->log(f->st, TP_LOG_WARN, "%s; closing the session", f->reason);
-	f->dead = 1;
-	flen_reset(f);
-	f->host->session_abort(f->st, s, f->reason);
-	return -1;
-}
-
-/* Begin a payload of `len` bytes that continues in later chunks.  When the
- * pool is exhausted the payload is still consumed (pend == NULL), so the
- * stream stays in step and only this frame is lost. */
-static void flen_begin(struct flen *f, uint32_t len, const uint8_t *p, uint32_t n)
-{
-	f->pend = f->host->buf_alloc(f->st, len);
-	if (f->pend)
-		memcpy(tp_buf_put(f->pend, n), p, n);
-	else
-		(*f->nobuf)++;
-	f->pend_need = len;
-	f->pend_have = n;
-}
-
-static void flen_finish(struct flen *f, struct tp_batch *out)
-{
-	if (f->pend) {
-		(*f->up_frames)++;
-		*f->up_bytes += f->pend->len;
-		tp_batch_add(out, f->pend);
-	}
-	f->pend = NULL;
-	f->pend_need = f->pend_have = 0;
-}
-
-/* Consume one chunk; completed payloads are appended to `out`.
- * Returns -1 once the stream is found corrupt. */
-static int flen_chunk(struct flen *f, struct tp_session *s, const uint8_t *p, uint32_t n,
-		      struct tp_batch *out)
-{
-	uint32_t len, take, w = f->width;
-	struct tp_buf *b;
-
-	while (n > 0) {
-		if (f->pend_need) { /* complete the payload in progress */
-			take = f->pend_need - f->pend_have;
-			if (take > n)
-				take = n;
-			if (f->pend)
-				memcpy(tp_buf_put(f->pend, take), p, take);
-			f->pend_have += take;
-			p += take;
-			n -= take;
-			if (f->pend_have == f->pend_need)
-				flen_finish(f, out);
-			continue;
-		}
-		if (f->stash_len || n < w) { /* the prefix is cut: collect it */
-			take = w - f->stash_len;
-			if (take > n)
-				take = n;
-			memcpy(f->stash + f->stash_len, p, take);
-			f->stash_len += take;
-			p += take;
-			n -= take;
-			if (f->stash_len < w)
-				continue;
-			len = get_be(f->stash, w);
-			f->stash_len = 0;
-			if (flen_check(f, s, len) < 0)
-				goto fail;
-			take = len < n ? len : n;
-			flen_begin(f, len, p, take);
-			p += take;
-			n -= take;
-			if (f->pend_have == f->pend_need)
-				flen_finish(f, out);
-			continue;
-		}
-		len = get_be(p, w);
-		if (flen_check(f, s, len) < 0)
-			goto fail;
-		p += w;
-		n -= w;
-		if (len > n) { /* runs into the next chunk */
-			flen_begin(f, len, p, n);
-			break;
-		}
-		b = f->host->buf_alloc(f->st, len);
-		if (b) {
-			memcpy(tp_buf_put(b, len), p, len);
-			(*f->up_frames)++;
-			*f->up_bytes += len;
-			tp_batch_add(out, b);
-		} else {
-			(*f->nobuf)++;
-		}
-		p += len;
-		n -= len;
-	}
-	return 0;
-
-fail:
-	/* the rest of the chunk after the bad prefix */
-	*f->dropped += n;
 	return -1;
 }
 
@@ -278,15 +195,25 @@ static void flen_up(void *ctx, struct tp_session *s, struct tp_batch *q)
 	struct tp_batch out = TP_BATCH_INIT;
 	struct tp_buf *b;
 
-	while ((b = tp_batch_pop(q))) {
-		if (f->dead)
-			*f->dropped += b->len;
-		else
-			flen_chunk(f, s, b->data, b->len, &out);
-		f->host->buf_free(f->st, b);
+	if (!f->df) { /* after SESSION_DOWN: nowhere to go */
+		*f->dropped += q->bytes;
+		f->host->batch_free(f->st, q);
+		return;
+	}
+	/* The first refusal aborts the session; the deframer drops (and
+	 * counts) everything after. */
+	if (f->host->deframe(f->df, q, &out) < 0 && !f->dead) {
+		f->dead = 1;
+		f->host->session_abort(f->st, s, f->reason);
 	}
 	/* Frames completed before an error in the same call are sound: they
-	 * still go up. */
+	 * still go up, prefix stripped (in place: data just moves forward). */
+	for (b = out.head; b; b = b->next) {
+		tp_buf_pull(b, f->width);
+		*f->up_bytes += b->len;
+	}
+	out.bytes -= out.count * f->width;
+	*f->up_frames += out.count;
 	if (out.count)
 		f->host->emit_up(f->st, s, &out);
 }
@@ -327,22 +254,21 @@ static void flen_down(void *ctx, struct tp_session *s, struct tp_batch *q)
 static void flen_event(void *ctx, struct tp_session *s, const struct tp_event *ev)
 {
 	struct flen *f = ctx;
+	size_t held;
 
 	(void)s;
-	if (ev->type != TP_EV_SESSION_DOWN)
+	if (ev->type != TP_EV_SESSION_DOWN || !f->df)
 		return;
-	if (f->stash_len || f->pend_need) {
+	held = f->host->deframer_pending(f->df);
+	if (held) {
 		(*f->truncated)++;
-		if (f->pend_need)
-			f->host->log(f->st, TP_LOG_WARN,
-				     "stream ended inside a frame (%u of %u payload bytes)",
-				     f->pend_have, f->pend_need);
-		else
-			f->host->log(f->st, TP_LOG_WARN,
-				     "stream ended inside a length prefix (%u of %u bytes)",
-				     f->stash_len, f->width);
+		f->host->log(f->st, TP_LOG_WARN,
+			     "stream ended inside a frame (%zu bytes of it received, prefix included)",
+			     held);
 	}
-	flen_reset(f);
+	/* Give a half-received frame's buffer back now, not at destroy(). */
+	f->host->deframer_free(f->df);
+	f->df = NULL;
 }
 
 TP_PLUGIN_EXPORT = {
