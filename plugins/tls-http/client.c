@@ -243,26 +243,11 @@ void th_client_http(struct th_conn *k)
 	if (k->rec_len)
 		return; /* the request is still going out */
 	explicit_bzero(k->rec, sizeof(k->rec)); /* it held our password */
-	while (k->head_len < k->head_cap) {
-		ERR_clear_error();
-		errno = 0;
-		int n = SSL_read(k->ssl, k->head + k->head_len, (int)(k->head_cap - k->head_len));
-		if (n > 0) {
-			k->head_len += (size_t)n;
-			continue;
-		}
-		int e = SSL_get_error(k->ssl, n);
-		if (e == SSL_ERROR_WANT_READ)
-			break;
-		if (e == SSL_ERROR_WANT_WRITE) {
-			k->io_want_write = 1;
-			break;
-		}
-		/* The server closes right after an error answer: parse what
-		 * arrived before deciding how to report the close. */
+	/* The server closes right after an error answer: parse what arrived
+	 * before deciding how to report the close. */
+	int e = th_conn_read_head(k);
+	if (e)
 		eof = e == SSL_ERROR_ZERO_RETURN ? "server closed before answering" : th_ssl_errstr();
-		break;
-	}
 	switch (http_parse(k->head, k->head_len, 1, k->head_cap, hdrs, MAX_RESPONSE_HEADERS, &m)) {
 	case HTTP_MORE:
 		if (eof)

@@ -184,6 +184,31 @@ void th_conn_update(struct th_conn *k)
 		k->events = want;
 }
 
+/* Read the HTTP head into k->head until OpenSSL has nothing more or the
+ * buffer is full.  0 then, or the SSL_get_error() code of a closed or
+ * failed connection (what arrived before it is in k->head). */
+int th_conn_read_head(struct th_conn *k)
+{
+	while (k->head_len < k->head_cap) {
+		ERR_clear_error();
+		errno = 0;
+		int n = SSL_read(k->ssl, k->head + k->head_len, (int)(k->head_cap - k->head_len));
+		if (n > 0) {
+			k->head_len += (size_t)n;
+			continue;
+		}
+		int e = SSL_get_error(k->ssl, n);
+		if (e == SSL_ERROR_WANT_READ)
+			return 0;
+		if (e == SSL_ERROR_WANT_WRITE) {
+			k->io_want_write = 1;
+			return 0;
+		}
+		return e;
+	}
+	return 0;
+}
+
 int th_conn_flush(struct th_conn *k)
 {
 	struct th_ctx *c = k->ctx;

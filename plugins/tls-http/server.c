@@ -210,21 +210,8 @@ void th_server_http(struct th_conn *k)
 		.max_request = (size_t)c->cf->max_request, .max_headers = (size_t)c->cf->max_headers,
 		.users = c->users,
 	};
-	while (k->head_len < k->head_cap) {
-		ERR_clear_error();
-		errno = 0;
-		int n = SSL_read(k->ssl, k->head + k->head_len, (int)(k->head_cap - k->head_len));
-		if (n > 0) {
-			k->head_len += (size_t)n;
-			continue;
-		}
-		int e = SSL_get_error(k->ssl, n);
-		if (e == SSL_ERROR_WANT_READ)
-			break;
-		if (e == SSL_ERROR_WANT_WRITE) {
-			k->io_want_write = 1;
-			break;
-		}
+	int e = th_conn_read_head(k);
+	if (e) {
 		th_conn_close(k, e == SSL_ERROR_ZERO_RETURN ? "closed before the request" : th_ssl_errstr());
 		return;
 	}

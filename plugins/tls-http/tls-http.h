@@ -108,6 +108,7 @@ void th_conn_close(struct th_conn *k, const char *reason);
 void th_conn_free(struct th_conn *k);
 void th_conn_update(struct th_conn *k);
 int th_conn_flush(struct th_conn *k);
+int th_conn_read_head(struct th_conn *k);
 void th_conn_queue(struct th_conn *k, struct tp_batch *q);
 void th_conn_established(struct th_conn *k);
 void th_conn_push_up(struct th_conn *k, const char *extra, size_t extra_len);
