@@ -59,13 +59,33 @@ struct tp_addrpool *tp_addrpool_new(const struct tp_net_info *net, char *err, si
 		p->last = bcast - 1;
 	}
 	p->count = p->last - p->first + 1;
+	/* One byte of state and 64 of sticky memory per address: a /8 would
+	 * cost a gigabyte and a linear scan per lease. */
+	if (p->count > TP_ADDRPOOL_MAX) {
+		snprintf(err, errlen, "the address pool has %u addresses; at most %u are supported (set a smaller 'pool' range)",
+			 p->count, TP_ADDRPOOL_MAX);
+		goto fail;
+	}
+	if (net->addr6.family == AF_INET6 && net->addr6.plen > 128 - (32 - net->addr4.plen)) {
+		/* Client IPv6 addresses reuse the IPv4 host part: it must fit. */
+		snprintf(err, errlen, "the IPv6 prefix /%u is too long to pair with the IPv4 /%u: use /%u or shorter",
+			 net->addr6.plen, net->addr4.plen, 128 - (32 - net->addr4.plen));
+		goto fail;
+	}
 	p->used = calloc(p->count, 1);
 	p->owner = calloc(p->count, sizeof(*p->owner));
 	if (!p->used || !p->owner)
 		goto nomem;
-	/* The gateway (our own address), network and broadcast are never leased. */
+	/* The gateway (our own address), network and broadcast are never
+	 * leased; nor is the address whose IPv6 twin is our own IPv6 address. */
+	uint32_t self6_off = ~0u;
+	if (net->addr6.family == AF_INET6) {
+		uint32_t low;
+		memcpy(&low, net->addr6.addr + 12, 4);
+		self6_off = ntohl(low) & ~mask;
+	}
 	for (uint32_t a = p->first; a <= p->last; a++)
-		if (a == self || a == netw || a == bcast)
+		if (a == self || a == netw || a == bcast || (a & ~mask) == self6_off)
 			p->used[a - p->first] = 2;
 	for (uint32_t i = 0; i < p->count; i++)
 		if (p->used[i] == 2)

@@ -15,6 +15,8 @@
 
 struct tp_addrpool;
 
+#define TP_ADDRPOOL_MAX 65536u
+
 /* NULL with err filled when the announced network cannot make a pool
  * (no IPv4 address, range outside the subnet, empty range). */
 struct tp_addrpool *tp_addrpool_new(const struct tp_net_info *net, char *err, size_t errlen);

@@ -152,6 +152,12 @@ static uint64_t *h_counter(struct tp_stage *st, const char *name)
 	/* A stage that registers too many counters shares one scratch slot
 	 * for the rest: counting must never fail on the data path. */
 	static uint64_t scratch;
+	if (strlen(name) >= sizeof(st->counters[0].name)) {
+		/* Cut, it would no longer match itself on the next call. */
+		tp_log(TP_LOG_ERROR, st->name, "counter name '%s' is too long (max %zu characters); not reported",
+		       name, sizeof(st->counters[0].name) - 1);
+		return &scratch;
+	}
 	for (int i = 0; i < st->ncounters; i++)
 		if (!strcmp(st->counters[i].name, name))
 			return &st->counters[i].v;

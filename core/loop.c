@@ -462,19 +462,32 @@ int tp_loop_defer(struct tp_loop *l, tp_defer_cb cb, void *arg)
 	return 0;
 }
 
+/* Entries are blanked, not removed: run_defers() may be walking the
+ * array by index right now. */
+void tp_loop_defer_cancel(struct tp_loop *l, tp_defer_cb cb, void *arg)
+{
+	for (size_t i = 0; i < l->ndefer; i++)
+		if (l->defers[i].cb == cb && l->defers[i].arg == arg)
+			l->defers[i].cb = NULL;
+}
+
 /* Run the calls queued so far; calls they queue run next round (which then
  * does not block).  Read by index: a callback may grow the array. */
 static int run_defers(struct tp_loop *l)
 {
 	size_t n = l->ndefer;
+	int ran = 0;
 
 	if (n == 0)
 		return 0; /* defers may still be NULL: memmove(NULL, …, 0) is UB */
 	for (size_t i = 0; i < n; i++)
-		l->defers[i].cb(l->defers[i].arg);
+		if (l->defers[i].cb) { /* NULL: cancelled */
+			l->defers[i].cb(l->defers[i].arg);
+			ran++;
+		}
 	l->ndefer -= n;
 	memmove(l->defers, l->defers + n, l->ndefer * sizeof(*l->defers));
-	return (int)n;
+	return ran;
 }
 
 /* ---- the round ------------------------------------------------------------ */

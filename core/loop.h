@@ -37,6 +37,8 @@ int tp_loop_signal(struct tp_loop *l, int signo, tp_signal_cb cb, void *arg);
 
 /* Run `cb(arg)` after the current round of callbacks. */
 int tp_loop_defer(struct tp_loop *l, tp_defer_cb cb, void *arg);
+/* Forget every queued call of `cb(arg)` (before freeing `arg`). */
+void tp_loop_defer_cancel(struct tp_loop *l, tp_defer_cb cb, void *arg);
 
 /* One round: wait up to timeout_ms (-1 forever, or until the next timer),
  * dispatch fds, due timers, then deferred calls.  Returns the number of

@@ -196,15 +196,20 @@ int tp_session_up(struct tp_pipeline *pl, struct tp_session *s, const struct tp_
 		pl->local = s;
 	} else {
 		struct tp_prefix h;
+		int bad = 0;
 		if (s->info.addr4.family == AF_INET) {
 			h = s->info.addr4;
 			h.plen = 32;
-			tp_router_add(pl->router, &h, s);
+			bad |= tp_router_add(pl->router, &h, s);
 		}
 		if (s->info.addr6.family == AF_INET6) {
 			h = s->info.addr6;
 			h.plen = 128;
-			tp_router_add(pl->router, &h, s);
+			bad |= tp_router_add(pl->router, &h, s);
+		}
+		if (bad) {
+			tp_log(TP_LOG_ERROR, pl->router_stage.name, "session %u: cannot add its addresses to the router", s->id);
+			return -1;
 		}
 	}
 	s->is_up = 1;
@@ -222,6 +227,7 @@ void tp_session_close(struct tp_pipeline *pl, struct tp_session *s, const char *
 	if (!s || s->closed)
 		return;
 	s->closed = s->closing = 1;
+	s->tag = NULL; /* the bottom endpoint frees its connection now */
 	unlink_session(&pl->sessions, s);
 	pl->nsessions--;
 	if (pl->local == s)
@@ -255,6 +261,10 @@ void tp_sessions_close_all(struct tp_pipeline *pl)
 {
 	while (pl->sessions)
 		tp_session_close(pl, pl->sessions, "shutting down");
+	/* Reap now, and make sure a queued housekeeping call never runs on
+	 * a pipeline that is about to be freed. */
+	if (pl->hk_scheduled)
+		tp_loop_defer_cancel(pl->loop, housekeeping, pl);
 	pl->hk_scheduled = 0;
 	housekeeping(pl);
 }

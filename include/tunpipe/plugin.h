@@ -261,8 +261,9 @@ struct tp_net_info {
  * Events delivered to stage->event()
  * ------------------------------------------------------------------------ */
 enum tp_event_type {
-	TP_EV_SESSION_UP = 1, /* info: handshake done; every stage gets it */
-	TP_EV_SESSION_DOWN,   /* reason: the session is going away; every stage gets it */
+	TP_EV_SESSION_UP = 1, /* info: handshake done; every stage but the bottom endpoint
+			       * (which caused it) gets it */
+	TP_EV_SESSION_DOWN,   /* reason: the session is going away; likewise */
 	TP_EV_CLOSE_REQUEST,  /* to the bottom endpoint only: a stage asked to close the session */
 	TP_EV_RELOAD,         /* SIGHUP: re-read files (htpasswd, …) */
 };

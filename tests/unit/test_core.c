@@ -104,6 +104,50 @@ static void ipv4(uint8_t *pkt, const char *src, const char *dst)
 	inet_pton(AF_INET, dst, pkt + 16);
 }
 
+static struct tp_prefix v6(const char *s, int plen)
+{
+	struct tp_prefix p = { .family = AF_INET6, .plen = (uint8_t)plen };
+	ck_assert_int_eq(inet_pton(AF_INET6, s, p.addr), 1);
+	return p;
+}
+
+START_TEST(pool_pairs_ipv6_and_never_hands_out_our_own)
+{
+	/* Our IPv6 address fd00::2 is the twin of 10.0.0.2: that one is skipped. */
+	struct tp_net_info net = { .size = sizeof(net), .addr4 = v4("10.0.0.1", 24), .addr6 = v6("fd00::2", 64) };
+	char err[160], a6[INET6_ADDRSTRLEN];
+	struct tp_addrpool *p = tp_addrpool_new(&net, err, sizeof(err));
+	struct tp_session_info si = { 0 };
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(tp_addrpool_available(p), 252); /* .1 (us) and .2 (twin of us) out */
+	ck_assert_int_ge(tp_addrpool_lease(p, "alice", &si), 0);
+	ck_assert_str_eq(str4(&si.addr4), "10.0.0.3");
+	ck_assert_str_eq(inet_ntop(AF_INET6, si.addr6.addr, a6, sizeof(a6)), "fd00::3");
+	ck_assert_uint_eq(si.addr6.plen, 64);
+	tp_addrpool_free(p);
+
+	/* A /120 cannot hold the 8 host bits of a /24. */
+	net.addr6 = v6("fd00::1", 121);
+	ck_assert_ptr_null(tp_addrpool_new(&net, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "/120 or shorter"), "%s", err);
+}
+END_TEST
+
+START_TEST(pool_refuses_a_huge_range)
+{
+	char err[160];
+	struct tp_net_info net = { .size = sizeof(net), .addr4 = v4("10.0.0.1", 8) };
+	ck_assert_ptr_null(tp_addrpool_new(&net, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "'pool'"), "%s", err);
+	net.pool4_first = v4("10.1.0.1", 32);
+	net.pool4_last = v4("10.1.0.250", 32);
+	struct tp_addrpool *p = tp_addrpool_new(&net, err, sizeof(err));
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(tp_addrpool_available(p), 250);
+	tp_addrpool_free(p);
+}
+END_TEST
+
 START_TEST(router_finds_the_owner_and_checks_sources)
 {
 	struct tp_router *r = tp_router_new();
@@ -289,6 +333,8 @@ static Suite *suite(void)
 	tcase_add_test(t, pool_allocates_the_rest_of_the_subnet);
 	tcase_add_test(t, pool_is_sticky_per_user);
 	tcase_add_test(t, pool_rejects_bad_ranges);
+	tcase_add_test(t, pool_pairs_ipv6_and_never_hands_out_our_own);
+	tcase_add_test(t, pool_refuses_a_huge_range);
 	suite_add_tcase(s, t);
 	t = tcase_create("router");
 	tcase_add_test(t, router_finds_the_owner_and_checks_sources);

@@ -492,6 +492,42 @@ START_TEST(test_defer)
 }
 END_TEST
 
+static struct tp_loop *cancel_loop;
+static void cancel_b_cb(void *arg);
+
+/* 'a' cancels 'b' while the loop is walking its queue. */
+static void cancel_a_cb(void *arg)
+{
+	mark('a');
+	tp_loop_defer_cancel(cancel_loop, cancel_b_cb, arg);
+}
+
+static void cancel_b_cb(void *arg)
+{
+	mark('b');
+}
+
+START_TEST(test_defer_cancel)
+{
+	struct tp_loop *l = tp_loop_new();
+	int x, y;
+
+	reset_trace();
+	cancel_loop = l;
+	ck_assert_int_eq(tp_loop_defer(l, cancel_b_cb, &x), 0);
+	ck_assert_int_eq(tp_loop_defer(l, cancel_b_cb, &y), 0);
+	tp_loop_defer_cancel(l, cancel_b_cb, &x); /* only the call with &x */
+	ck_assert_int_eq(tp_loop_run_once(l, 0), 1);
+	ck_assert_str_eq(trace, "b");
+	ck_assert_int_eq(tp_loop_defer(l, cancel_a_cb, &x), 0);
+	ck_assert_int_eq(tp_loop_defer(l, cancel_b_cb, &x), 0);
+	ck_assert_int_eq(tp_loop_run_once(l, 0), 1);
+	ck_assert_str_eq(trace, "ba");
+	ck_assert_int_eq(tp_loop_run_once(l, 0), 0);
+	tp_loop_free(l);
+}
+END_TEST
+
 START_TEST(test_run_stop)
 {
 	struct tp_loop *l = tp_loop_new();
@@ -528,6 +564,7 @@ static Suite *loop_suite(void)
 	tcase_add_test(tm, test_timeout_capped_by_timer);
 	tcase_add_test(mi, test_signal);
 	tcase_add_test(mi, test_defer);
+	tcase_add_test(mi, test_defer_cancel);
 	tcase_add_test(mi, test_run_stop);
 	suite_add_tcase(s, fd);
 	suite_add_tcase(s, tm);
