@@ -32,6 +32,9 @@
 #define LZ_SAMPLES 64
 /* Below this many samples the distinct-value count says too little. */
 #define LZ_MIN_SAMPLES 16
+/* First decode attempt: room for any packet of a usual MTU (the pool's
+ * cached small class); bigger packets retry into max_size. */
+#define LZ_FIRST_TRY 2048
 
 struct lz_conf {
 	int64_t level;
@@ -72,7 +75,7 @@ struct lz {
 	int reported;        /* the ratio line was logged */
 
 	uint64_t *compressed, *stored, *skipped, *bytes_in, *bytes_out;
-	uint64_t *decompressed, *bad_frame, *bad_marker, *no_buffer;
+	uint64_t *decompressed, *bad_frame, *bad_marker, *no_buffer, *big_decodes;
 };
 
 static void *lz_create(struct tp_stage *st, const struct tp_host *host, const void *config,
@@ -119,6 +122,7 @@ static void *lz_create(struct tp_stage *st, const struct tp_host *host, const vo
 	LZ_COUNTER(bad_frame);
 	LZ_COUNTER(bad_marker);
 	LZ_COUNTER(no_buffer);
+	LZ_COUNTER(big_decodes);
 #undef LZ_COUNTER
 	return lz;
 
@@ -297,6 +301,30 @@ static void lz_down(void *ctx, struct tp_session *s, struct tp_batch *q)
 		lz->host->emit_down(lz->st, s, &out);
 }
 
+/*
+ * Decode the LZ4 block of b (after its marker) into a new pooled buffer
+ * with room for `want` bytes, never more than max_size.  Returns
+ * LZ4_decompress_safe's answer (bytes, or < 0 when the block is bad or
+ * does not fit) with the buffer in *out, or -1 with *out NULL when the
+ * pool is exhausted.
+ */
+static int lz_decode_into(struct lz *lz, const struct tp_buf *b, struct tp_buf **out, size_t want)
+{
+	size_t cap;
+
+	if (want > (size_t)lz->max_size)
+		want = (size_t)lz->max_size;
+	*out = lz->host->buf_alloc(lz->st, want);
+	if (!*out)
+		return -1;
+	/* The pool may round the room up; a fuller buffer is free to use. */
+	cap = tp_buf_tailroom(*out);
+	if (cap > (size_t)lz->max_size)
+		cap = (size_t)lz->max_size;
+	return LZ4_decompress_safe((const char *)b->data + 1, (char *)(*out)->data, (int)b->len - 1,
+				   (int)cap);
+}
+
 /* Decode one message; returns the buffer to pass up or NULL (dropped,
  * counted, and b already freed). */
 static struct tp_buf *lz_decode(struct lz *lz, struct tp_buf *b)
@@ -319,18 +347,27 @@ static struct tp_buf *lz_decode(struct lz *lz, struct tp_buf *b)
 		goto drop;
 	}
 
-	/* The block carries no size we could trust: decode into max_size of
-	 * room and let LZ4_decompress_safe refuse anything that would not fit
-	 * (it never writes past dstCapacity nor reads past the input). */
-	out = lz->host->buf_alloc(lz->st, (size_t)lz->max_size);
+	/* The block carries no size (and the wire format has no room for
+	 * one), so guess small first: a packet-sized pool buffer, which the
+	 * pool recycles without malloc.  Only when LZ4 says the output does
+	 * not fit do we retry into max_size of room; the pool caches few
+	 * buffers that large and mallocs each one above 64 KiB + 512.
+	 * LZ4_decompress_safe never writes past dstCapacity nor reads past
+	 * the input, so a bomb fails both tries and is dropped. */
+	n = lz_decode_into(lz, b, &out, LZ_FIRST_TRY);
+	if (n < 0 && out && (int)tp_buf_tailroom(out) < lz->max_size) {
+		lz->host->buf_free(lz->st, out);
+		n = lz_decode_into(lz, b, &out, (size_t)lz->max_size);
+		if (n > 0)
+			(*lz->big_decodes)++;
+	}
 	if (!out) {
 		(*lz->no_buffer)++;
 		goto drop;
 	}
-	n = LZ4_decompress_safe((const char *)b->data + 1, (char *)out->data, (int)b->len - 1,
-				lz->max_size);
 	/* n == 0: a valid block for an empty packet, which our encoder never
-	 * sends (empty packets go stored); treat it as garbage. */
+	 * sends (empty packets go stored); treat it as garbage.  n < 0: a
+	 * malformed block or one larger than max_size. */
 	if (n <= 0) {
 		(*lz->bad_frame)++;
 		goto drop;

@@ -26,20 +26,6 @@
 #include <sys/socket.h>
 #include <openssl/err.h>
 
-const char *th_ssl_errstr(void)
-{
-	static char buf[256];
-	unsigned long e = ERR_peek_last_error();
-	if (e)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	else if (errno)
-		snprintf(buf, sizeof(buf), "%s", strerror(errno));
-	else
-		snprintf(buf, sizeof(buf), "connection closed by peer");
-	ERR_clear_error();
-	return buf;
-}
-
 static void conn_io(void *arg, int fd, uint32_t ev);
 
 /* Dead-peer detection by the kernel: a client that vanished without a FIN
@@ -189,6 +175,9 @@ void th_conn_update(struct th_conn *k)
  * failed connection (what arrived before it is in k->head). */
 int th_conn_read_head(struct th_conn *k)
 {
+	/* Only the last SSL call's wish counts: a stale WANT_WRITE would keep
+	 * TP_FD_WRITE registered on an idle socket and spin the loop. */
+	k->io_want_write = 0;
 	while (k->head_len < k->head_cap) {
 		ERR_clear_error();
 		errno = 0;
@@ -209,6 +198,17 @@ int th_conn_read_head(struct th_conn *k)
 	return 0;
 }
 
+/*
+ * What a queued buffer costs the shared pool: the whole allocation, not its
+ * payload.  A 64-byte packet pins a 2 KiB-class buffer, and the pool is
+ * bounded for all sessions together: counting payload bytes would let one
+ * stuck peer hold ~30 times queue_limit and starve every other session.
+ */
+static size_t th_buf_cost(const struct tp_buf *b)
+{
+	return (size_t)(b->end - b->head);
+}
+
 int th_conn_flush(struct th_conn *k)
 {
 	struct th_ctx *c = k->ctx;
@@ -227,9 +227,12 @@ int th_conn_flush(struct th_conn *k)
 			k->rec_len += take;
 			tp_buf_pull(b, take);
 			k->wq.bytes -= (uint32_t)take;
-			k->wq_bytes -= take;
-			if (!b->len)
+			/* The buffer is charged whole (th_conn_queue) until it
+			 * goes back to the pool, however much of it is copied. */
+			if (!b->len) {
+				k->wq_bytes -= th_buf_cost(b);
 				c->host->buf_free(c->st, tp_batch_pop(&k->wq));
+			}
 			if (k->rec_len == TH_RECORD)
 				break;
 		}
@@ -262,14 +265,18 @@ void th_conn_queue(struct th_conn *k, struct tp_batch *q)
 	struct tp_buf *b;
 	while ((b = tp_batch_pop(q))) {
 		/* Whole buffers only: dropping part of one would corrupt the
-		 * framing of the stream. */
+		 * framing of the stream.  rec[] is part of the connection, not
+		 * the pool, so only queued buffers count.  An empty queue
+		 * takes any one buffer: a 64 KiB-class one (jumbo MTU) costs
+		 * more than the smallest queue_limit. */
+		size_t cost = th_buf_cost(b);
 		if (k->dead || k->state != CS_UP ||
-		    k->wq_bytes + k->rec_len + b->len > (size_t)c->cf->queue_limit) {
+		    (k->wq.head && k->wq_bytes + cost > (size_t)c->cf->queue_limit)) {
 			(*c->c_queue_drops)++;
 			c->host->buf_free(c->st, b);
 			continue;
 		}
-		k->wq_bytes += b->len;
+		k->wq_bytes += cost;
 		tp_batch_add(&k->wq, b);
 	}
 	if (k->state == CS_UP && !k->dead)
@@ -303,6 +310,10 @@ static void conn_read(struct th_conn *k)
 	const char *err = NULL;
 	int budget = TH_READ_BUDGET;
 	long again = -1; /* ms until we read again by timer; -1: epoll will tell */
+
+	/* As in th_conn_read_head: set again below if SSL_read still needs
+	 * writability, else an idle connection keeps TP_FD_WRITE and spins. */
+	k->io_want_write = 0;
 
 	while (budget-- > 0) {
 		if (!b && !(b = c->host->buf_alloc(c->st, TH_RECORD))) {

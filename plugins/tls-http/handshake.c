@@ -131,14 +131,25 @@ size_t hs_error_response(char *out, size_t cap, const struct hs_params *p, const
 	case 431:
 		snprintf(body, sizeof(body), "request header fields too large\n");
 		break;
+	/* 503 and 500 come from the server's own state (no address left, no
+	 * session, an answer too large), never from request bytes: r->why is
+	 * our fixed text and tells the client which one it was. */
 	case 503:
-		snprintf(body, sizeof(body), "no tunnel address available\n");
+		snprintf(body, sizeof(body), "service unavailable: %s\n",
+			 r->why ? r->why : "no tunnel address available");
+		break;
+	case 500:
+		snprintf(body, sizeof(body), "internal server error: %s\n",
+			 r->why ? r->why : "unexpected failure");
 		break;
 	case 408:
 		snprintf(body, sizeof(body), "handshake timed out\n");
 		break;
-	default:
+	case 400:
 		snprintf(body, sizeof(body), "bad request\n");
+		break;
+	default:
+		snprintf(body, sizeof(body), "%s\n", http_reason(r->status));
 		break;
 	}
 	return http_build_response(out, cap, r->status, extra, body);

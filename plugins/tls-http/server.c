@@ -20,7 +20,9 @@
 #include <unistd.h>
 #include <openssl/err.h>
 
-#define ACCEPT_BUDGET 64 /* accepts per wakeup before others get a turn */
+#define ACCEPT_BUDGET 64     /* accepts per wakeup before others get a turn */
+#define ACCEPT_PAUSE_MS 500  /* stop accepting this long when out of fds/memory */
+#define FULL_WARN_MS 10000   /* at most one "max_sessions reached" line per this */
 
 int th_split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap)
 {
@@ -71,6 +73,59 @@ static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
 	}
 }
 
+static void accept_resume(void *arg)
+{
+	struct th_ctx *c = arg;
+	c->accept_timer = NULL;
+	if (c->lfd >= 0 && c->host->fd_mod(c->st, c->lfd, TP_FD_READ) < 0)
+		TH_LOG(c, TP_LOG_ERROR, "cannot watch %s again: no new connections are accepted",
+		       c->cf->listen);
+}
+
+/*
+ * Out of fds or memory: the pending connection stays in the backlog, the
+ * listening socket stays readable, and a level-triggered loop would call
+ * us back at once, forever, logging each time.  Stop watching it for a
+ * while instead; connections that arrive meanwhile wait in the backlog
+ * (the kernel's problem, not a spin of ours).  One log line per pause.
+ */
+static void accept_pause(struct th_ctx *c, int err)
+{
+	if (c->accept_timer)
+		return;
+	c->accept_timer = c->host->timer_add(c->st, ACCEPT_PAUSE_MS, accept_resume, c);
+	if (!c->accept_timer || c->host->fd_mod(c->st, c->lfd, 0) < 0) {
+		TH_LOG(c, TP_LOG_ERROR, "accept on %s: %s; cannot pause accepting", c->cf->listen,
+		       strerror(err));
+		return;
+	}
+	TH_LOG(c, TP_LOG_WARN, "accept on %s: %s; not accepting for %d ms (%llu accept errors so far)",
+	       c->cf->listen, strerror(err), ACCEPT_PAUSE_MS,
+	       (unsigned long long)*c->c_accept_errors);
+}
+
+/* Every refusal is counted (`refused`); the log says so at most once per
+ * FULL_WARN_MS, or a connection flood would become a log flood. */
+static void refuse_full(struct th_ctx *c, const char *peer)
+{
+	uint64_t now = c->host->now_ms(c->st);
+	(*c->c_refused)++;
+	if (c->full_warned && now - c->full_warned_ms < FULL_WARN_MS) {
+		c->full_quiet++;
+		return;
+	}
+	if (c->full_quiet)
+		TH_LOG(c, TP_LOG_WARN, "refused %s: max_sessions (%u) reached (and %u more since the "
+		       "last warning)", peer, (unsigned)c->cf->max_sessions, c->full_quiet);
+	else
+		TH_LOG(c, TP_LOG_WARN, "refused %s: max_sessions (%u) reached; further refusals are "
+		       "counted and logged at most every %d s", peer, (unsigned)c->cf->max_sessions,
+		       FULL_WARN_MS / 1000);
+	c->full_warned = 1;
+	c->full_warned_ms = now;
+	c->full_quiet = 0;
+}
+
 static void accept_cb(void *arg, int fd, uint32_t ev)
 {
 	struct th_ctx *c = arg;
@@ -81,18 +136,21 @@ static void accept_cb(void *arg, int fd, uint32_t ev)
 		char peer[64];
 		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
-				TH_LOG(c, TP_LOG_WARN, "accept on %s: %s", c->cf->listen, strerror(errno));
+			int e = errno;
+			if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR || e == ECONNABORTED)
+				return;
+			(*c->c_accept_errors)++;
+			if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM)
+				accept_pause(c, e);
+			else /* the failed connection was taken off the backlog: no spin */
+				TH_LOG(c, TP_LOG_WARN, "accept on %s: %s", c->cf->listen, strerror(e));
 			return;
 		}
 		peer_name(&ss, peer, sizeof(peer));
 		/* Handshaking connections count too: otherwise a flood of
 		 * idle TLS handshakes would hold unbounded memory. */
 		if (c->n_conns >= (unsigned)c->cf->max_sessions) {
-			(*c->c_refused)++;
-			TH_LOG(c, TP_LOG_WARN, "refused %s: max_sessions (%u) reached", peer,
-			       (unsigned)c->cf->max_sessions);
+			refuse_full(c, peer);
 			close(cfd);
 			continue;
 		}
@@ -158,6 +216,10 @@ fail:
 
 void th_server_stop(struct th_ctx *c)
 {
+	if (c->accept_timer) {
+		c->host->timer_cancel(c->st, c->accept_timer);
+		c->accept_timer = NULL;
+	}
 	if (c->lfd >= 0) {
 		c->host->fd_del(c->st, c->lfd);
 		close(c->lfd);

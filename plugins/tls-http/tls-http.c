@@ -13,7 +13,6 @@
 #include "auth.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,14 +97,23 @@ static void th_destroy(void *ctx)
 
 #define DEFAULT(field, v) do { if (!cf->field) cf->field = (v); } while (0)
 
-static const char *ssl_err(void)
+/*
+ * The one OpenSSL error formatter of the plugin (create() and the data path
+ * both use it).  The earliest queued error is the root cause ("no start
+ * line", "wrong version number"); later ones only add context.  With an
+ * empty queue a failed socket call left errno; with neither, the peer
+ * simply closed.  Clears the queue so the next call starts clean.
+ */
+const char *th_ssl_errstr(void)
 {
 	static char buf[256];
-	unsigned long e = ERR_get_error();
+	unsigned long e = ERR_peek_error();
 	if (e)
 		ERR_error_string_n(e, buf, sizeof(buf));
+	else if (errno)
+		snprintf(buf, sizeof(buf), "%s", strerror(errno));
 	else
-		snprintf(buf, sizeof(buf), "unknown error");
+		snprintf(buf, sizeof(buf), "connection closed by peer");
 	ERR_clear_error();
 	return buf;
 }
@@ -153,11 +161,11 @@ static int setup_server(struct th_ctx *c, char *err, size_t errlen)
 	if (readable("cert", cf->cert, err, errlen) < 0 || readable("key", cf->key, err, errlen) < 0)
 		return -1;
 	if (SSL_CTX_use_certificate_chain_file(c->ssl, cf->cert) != 1) {
-		snprintf(err, errlen, "cert %s: %s", cf->cert, ssl_err());
+		snprintf(err, errlen, "cert %s: %s", cf->cert, th_ssl_errstr());
 		return -1;
 	}
 	if (SSL_CTX_use_PrivateKey_file(c->ssl, cf->key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, errlen, "key %s: %s", cf->key, ssl_err());
+		snprintf(err, errlen, "key %s: %s", cf->key, th_ssl_errstr());
 		return -1;
 	}
 	if (SSL_CTX_check_private_key(c->ssl) != 1) {
@@ -206,11 +214,11 @@ static int setup_client(struct th_ctx *c, char *err, size_t errlen)
 		if (readable("ca", cf->ca, err, errlen) < 0)
 			return -1;
 		if (SSL_CTX_load_verify_locations(c->ssl, cf->ca, NULL) != 1) {
-			snprintf(err, errlen, "ca %s: %s", cf->ca, ssl_err());
+			snprintf(err, errlen, "ca %s: %s", cf->ca, th_ssl_errstr());
 			return -1;
 		}
 	} else if (SSL_CTX_set_default_verify_paths(c->ssl) != 1) {
-		snprintf(err, errlen, "cannot load the system CA store: %s", ssl_err());
+		snprintf(err, errlen, "cannot load the system CA store: %s", th_ssl_errstr());
 		return -1;
 	}
 	return 0;
@@ -275,7 +283,7 @@ static void *th_create(struct tp_stage *st, const struct tp_host *host, const vo
 
 	c->ssl = SSL_CTX_new(cf->role == TH_SERVER ? TLS_server_method() : TLS_client_method());
 	if (!c->ssl) {
-		snprintf(err, errlen, "SSL_CTX_new: %s", ssl_err());
+		snprintf(err, errlen, "SSL_CTX_new: %s", th_ssl_errstr());
 		goto fail;
 	}
 	SSL_CTX_set_min_proto_version(c->ssl, cf->tls_min == 1 ? TLS1_3_VERSION : TLS1_2_VERSION);
@@ -304,8 +312,9 @@ static void *th_create(struct tp_stage *st, const struct tp_host *host, const vo
 	c->c_bytes_out = host->counter(st, "bytes_out");
 	c->c_queue_drops = host->counter(st, "queue_drops");
 	c->c_reconnects = host->counter(st, "reconnects");
+	c->c_accept_errors = host->counter(st, "accept_errors");
 	if (!c->c_sessions || !c->c_auth_failures || !c->c_refused || !c->c_bytes_in ||
-	    !c->c_bytes_out || !c->c_queue_drops || !c->c_reconnects) {
+	    !c->c_bytes_out || !c->c_queue_drops || !c->c_reconnects || !c->c_accept_errors) {
 		snprintf(err, errlen, "cannot register counters");
 		goto fail;
 	}
@@ -321,11 +330,9 @@ fail:
 static int th_start(void *ctx)
 {
 	struct th_ctx *c = ctx;
-	struct sigaction old;
-	/* SSL_write on a socket the peer reset raises SIGPIPE; an error
-	 * return is what we want.  Only if nobody chose a handler. */
-	if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
-		signal(SIGPIPE, SIG_IGN);
+	/* SIGPIPE (SSL_write to a reset peer) is the host's business: the
+	 * core ignores it before any plugin starts, and a library must not
+	 * change process-wide signal dispositions behind its host's back. */
 	c->started = 1;
 	int r = c->cf->role == TH_SERVER ? th_server_start(c) : th_client_start(c);
 	if (r < 0)

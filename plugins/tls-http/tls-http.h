@@ -69,7 +69,7 @@ struct th_conn {
 	/* Write side: `rec` is the record being written (SSL_write must be
 	 * retried with the same bytes); `wq` the bounded queue behind it. */
 	struct tp_batch wq;
-	size_t wq_bytes;
+	size_t wq_bytes;          /* pool memory the queued buffers pin (th_buf_cost) */
 	uint8_t rec[TH_RECORD];
 	size_t rec_len;
 };
@@ -83,7 +83,7 @@ struct th_ctx {
 	int started;
 
 	uint64_t *c_sessions, *c_auth_failures, *c_refused, *c_bytes_in, *c_bytes_out,
-		*c_queue_drops, *c_reconnects;
+		*c_queue_drops, *c_reconnects, *c_accept_errors;
 
 	struct th_conn *conns; /* every live connection */
 	unsigned n_conns;
@@ -91,6 +91,10 @@ struct th_ctx {
 	/* server */
 	struct auth_db *users;
 	int lfd;
+	struct tp_timer *accept_timer; /* accepting paused (EMFILE…) until it fires */
+	int full_warned;               /* "max_sessions reached" logged at full_warned_ms */
+	uint64_t full_warned_ms;
+	unsigned full_quiet;           /* refusals since then, not logged */
 
 	/* client */
 	char uhost[256], port[8], path[256], host_hdr[300], password[256];

@@ -315,6 +315,8 @@ START_TEST(test_bad_input_dropped)
 		n = make_frame(frame, big, (int)sizeof(big));
 		ck_assert_int_lt(n, 400); /* tiny on the wire: a bomb */
 		expect_dropped(h, frame, (size_t)n, "bad_frame", ++bad);
+		/* it failed the retry too: not counted as a big decode */
+		ck_assert_uint_eq(tp_harness_counter(h, "big_decodes"), 0);
 	}
 
 	/* The stage still works after all that. */
@@ -330,6 +332,52 @@ START_TEST(test_bad_input_dropped)
 	}
 	ck_assert_uint_eq(tp_harness_counter(h, "decompressed"), 1);
 	free_h(h);
+}
+END_TEST
+
+/*
+ * Decoding takes a packet-sized pool buffer first and a max_size one only
+ * when the packet does not fit there (big_decodes): a usual packet must
+ * never cost a 64 KiB-class buffer, whatever max_size says (above
+ * 64 KiB + 512 the pool would malloc one per packet).
+ */
+static struct tp_buf *decode_frame(struct tp_harness *h, const uint8_t *src, int len)
+{
+	static uint8_t frame[LZ4_COMPRESSBOUND(MAXLEN) + 1];
+	int n = make_frame(frame, src, len);
+
+	tp_harness_push_up(h, frame, (size_t)n);
+	ck_assert_uint_eq(tp_harness_queued_up(h), 1);
+	return tp_harness_pull_up(h);
+}
+
+START_TEST(test_decode_buffer_size)
+{
+	const char *opts[] = { NULL, "max_size = 1048576;" };
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		struct tp_harness *h = new_h(opts[i]);
+		struct tp_buf *b;
+
+		fill_text(pkt, 9000);
+		b = decode_frame(h, pkt, 1400);
+		ck_assert_uint_eq(b->len, 1400);
+		ck_assert_int_eq(memcmp(b->data, pkt, 1400), 0);
+		ck_assert_msg(b->end - b->head < 8192, "a 1400-byte packet was decoded into a %td-byte buffer",
+			      b->end - b->head);
+		tp_harness_buf_free(h, b);
+		ck_assert_uint_eq(tp_harness_counter(h, "big_decodes"), 0);
+
+		/* Too big for the first try: decoded on the retry, intact. */
+		b = decode_frame(h, pkt, 9000);
+		ck_assert_uint_eq(b->len, 9000);
+		ck_assert_int_eq(memcmp(b->data, pkt, 9000), 0);
+		tp_harness_buf_free(h, b);
+		ck_assert_uint_eq(tp_harness_counter(h, "big_decodes"), 1);
+		ck_assert_uint_eq(tp_harness_counter(h, "decompressed"), 2);
+		ck_assert_uint_eq(tp_harness_counter(h, "bad_frame"), 0);
+		free_h(h);
+	}
 }
 END_TEST
 
@@ -459,6 +507,7 @@ static Suite *lz4_suite(void)
 	tcase_add_test(tc, test_stored_uses_headroom);
 	tcase_add_test(tc, test_batch_one_emit);
 	tcase_add_test(tc, test_bad_input_dropped);
+	tcase_add_test(tc, test_decode_buffer_size);
 	tcase_add_test(tc, test_max_size_boundary);
 	tcase_add_test(tc, test_batch_up_good_and_bad);
 	tcase_add_test(tc, test_min_size);

@@ -11,10 +11,14 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +27,7 @@
 #include <openssl/x509v3.h>
 
 #include "harness.h"
+#include "handshake.h" /* compiled in: the error answers are checked directly */
 
 static char dir[64], cert[128], key[128], users[128];
 static int port;
@@ -293,8 +298,177 @@ START_TEST(config_errors)
 }
 END_TEST
 
+/* A raw TCP connection to the server (no TLS): enough to be accepted,
+ * counted against max_sessions, or left in the backlog. */
+static int raw_connect(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	ck_assert_int_ge(fd, 0);
+	/* Loopback connects complete into the listen backlog, accepted or not. */
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* 64-byte packets each pin a whole pool buffer (2 KiB class): queue_limit
+ * must charge that, not the payload, or one stuck peer drains the shared
+ * pool.  One batch is queued before anything is written, so the count of
+ * drops shows what was charged; what was admitted arrives intact. */
+START_TEST(queue_charges_whole_buffers)
+{
+	char extra[256];
+	snprintf(extra, sizeof(extra), "password = \"wonderland\"; ca = \"%s\";", cert);
+	struct tp_harness *s = server("queue_limit = 16384;"), *c = client("localhost", extra);
+	ck_assert_msg(pump(s, c, 5000, both_up), "no session within 5 s");
+	enum { N = 2000, SZ = 64 };
+	static uint8_t pkts[N * SZ], got[N * SZ];
+	for (size_t i = 0; i < sizeof(pkts); i++)
+		pkts[i] = (uint8_t)(i / SZ);
+	struct tp_batch q = TP_BATCH_INIT;
+	for (int i = 0; i < N; i++)
+		tp_batch_add(&q, tp_harness_buf(s, pkts + i * SZ, SZ));
+	tp_harness_push_down_batch(s, &q);
+	uint64_t drops = tp_harness_counter(s, "queue_drops");
+	/* 16384 bytes hold at most 8 buffers of 2 KiB or more (payload
+	 * accounting would have taken 256). */
+	ck_assert_uint_ge(drops, N - 8);
+	ck_assert_uint_lt(drops, N); /* the first buffer always goes */
+	size_t want = (size_t)(N - drops) * SZ, n = 0;
+	for (int i = 0; i < 500 && n < want; i++) {
+		pump(s, c, 4, NULL);
+		n += drain_up(c, got + n, sizeof(got) - n);
+	}
+	ck_assert_uint_eq(n, want);
+	/* Whole buffers from the front were kept: the stream is a prefix. */
+	ck_assert_int_eq(memcmp(got, pkts, want), 0);
+	tp_harness_free(c);
+	tp_harness_free(s);
+}
+END_TEST
+
+static uint64_t cpu_ms(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+/* accept() failing with EMFILE leaves the connection in the backlog and
+ * the listening socket readable: the server must stop watching it for a
+ * while (no spin, a few log lines) and accept once fds are back.  The
+ * fd limit is lowered to exactly the fds in use, in this forked test. */
+START_TEST(accept_pauses_when_out_of_fds)
+{
+	struct tp_harness *s = server("handshake_timeout = 200;");
+	struct rlimit old, low;
+	int cfd = raw_connect();
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	int lowest = open("/dev/null", O_RDONLY); /* the lowest free fd */
+	ck_assert_int_ge(lowest, 0);
+	close(lowest);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+
+	uint64_t cpu0 = cpu_ms(), t0 = mono_ms();
+	while (mono_ms() - t0 < 1200)
+		tp_harness_run(s, 10);
+	uint64_t cpu = cpu_ms() - cpu0, errs = tp_harness_counter(s, "accept_errors");
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	/* one failure per 500 ms pause: at 0, 500, 1000 ms */
+	ck_assert_uint_ge(errs, 2);
+	ck_assert_uint_le(errs, 4);
+	ck_assert_msg(cpu < 400, "%llu ms of CPU in 1200 ms: the loop spins on the listening socket",
+		      (unsigned long long)cpu);
+
+	/* Accepting resumes: the server takes the connection, gets no TLS
+	 * hello within handshake_timeout, and hangs up (we read EOF). */
+	int eof = 0;
+	for (t0 = mono_ms(); !eof && mono_ms() - t0 < 3000;) {
+		char ch;
+		tp_harness_run(s, 10);
+		eof = recv(cfd, &ch, 1, MSG_DONTWAIT) == 0;
+	}
+	ck_assert_msg(eof, "the pending connection was never accepted after the pause");
+	close(cfd);
+	tp_harness_free(s);
+}
+END_TEST
+
+/* Refusals at max_sessions are all counted, but logged at most once per
+ * 10 s: stderr (the harness's log) is captured into a file and searched. */
+START_TEST(max_sessions_warning_rate_limited)
+{
+	char logf[160], text[16384];
+	snprintf(logf, sizeof(logf), "%s/stderr.log", dir);
+	struct tp_harness *s = server("max_sessions = 1;");
+	int fds[6];
+	fflush(stderr);
+	int saved = dup(2), lf = open(logf, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	ck_assert_int_ge(lf, 0);
+	dup2(lf, 2);
+	close(lf);
+	for (int i = 0; i < 6; i++)
+		fds[i] = raw_connect();
+	for (uint64_t t0 = mono_ms(); mono_ms() - t0 < 300;)
+		tp_harness_run(s, 10);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	uint64_t refused = tp_harness_counter(s, "refused");
+	for (int i = 0; i < 6; i++)
+		close(fds[i]);
+	tp_harness_free(s);
+
+	FILE *f = fopen(logf, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	unlink(logf);
+	text[n] = '\0';
+	ck_assert_uint_eq(refused, 5);
+	int lines = 0;
+	for (const char *p = text; (p = strstr(p, "max_sessions (1) reached")); p++)
+		lines++;
+	ck_assert_int_eq(lines, 1);
+}
+END_TEST
+
+/* Each server-side failure answers with its own text; a 500 is never
+ * dressed up as a client's "bad request". */
+START_TEST(error_answer_bodies)
+{
+	static char out[4096];
+	struct hs_params p = { .path = "/vpn", .realm = "tunpipe", .stack = "framer-ip",
+			       .max_request = 8192, .max_headers = 64 };
+	struct hs_request r;
+	memset(&r, 0, sizeof(r));
+	r.status = 503;
+	r.why = "address pool exhausted";
+	ck_assert_uint_gt(hs_error_response(out, sizeof(out), &p, &r), 0);
+	ck_assert_ptr_nonnull(strstr(out, "HTTP/1.1 503 "));
+	ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nservice unavailable: address pool exhausted\n"));
+	r.why = "cannot open a session";
+	ck_assert_uint_gt(hs_error_response(out, sizeof(out), &p, &r), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\r\n\r\nservice unavailable: cannot open a session\n"));
+	ck_assert_ptr_null(strstr(out, "address"));
+	r.status = 500;
+	r.why = "101 answer too large";
+	ck_assert_uint_gt(hs_error_response(out, sizeof(out), &p, &r), 0);
+	ck_assert_ptr_nonnull(strstr(out, "HTTP/1.1 500 Internal Server Error\r\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\r\n\r\ninternal server error: 101 answer too large\n"));
+	ck_assert_ptr_null(strstr(out, "bad request"));
+}
+END_TEST
+
 int main(void)
 {
+	/* The core ignores SIGPIPE before it starts any plugin (a write to a
+	 * peer that hung up must be an error return, not death); the plugin
+	 * relies on that, so this stand-in host does the same. */
+	signal(SIGPIPE, SIG_IGN);
 	Suite *s = suite_create("tls-http");
 	TCase *tc = tcase_create("loopback");
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -304,6 +478,10 @@ int main(void)
 	tcase_add_test(tc, stack_mismatch);
 	tcase_add_test(tc, verification_fails);
 	tcase_add_test(tc, config_errors);
+	tcase_add_test(tc, queue_charges_whole_buffers);
+	tcase_add_test(tc, accept_pauses_when_out_of_fds);
+	tcase_add_test(tc, max_sessions_warning_rate_limited);
+	tcase_add_test(tc, error_answer_bodies);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
