@@ -91,6 +91,7 @@ static void h_emit_down(struct tp_stage *st, struct tp_session *s, struct tp_bat
 		return;
 	if (st->t->index == 0) {
 		tp_route_down(pl, q);
+		tp_batch_init(q);
 		return;
 	}
 	if (next >= pl->n || !s || s->closing) {
@@ -98,6 +99,7 @@ static void h_emit_down(struct tp_stage *st, struct tp_session *s, struct tp_bat
 		return;
 	}
 	tp_deliver_down(next == pl->n - 1 ? pl->bottom : s->mid[next - 1], s, q);
+	tp_batch_init(q); /* the contract: the caller's batch comes back empty */
 }
 
 static void h_emit_up(struct tp_stage *st, struct tp_session *s, struct tp_batch *q)
@@ -115,6 +117,7 @@ static void h_emit_up(struct tp_stage *st, struct tp_session *s, struct tp_batch
 		tp_route_up(pl, s, q);
 	else
 		tp_deliver_up(s->mid[prev - 1], s, q);
+	tp_batch_init(q);
 }
 
 static int h_fd_add(struct tp_stage *st, int fd, uint32_t ev, tp_fd_cb cb, void *arg)
