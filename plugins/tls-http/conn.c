@@ -302,6 +302,8 @@ static void conn_resume(void *arg)
  */
 #define TH_FILL_MIN 2048 /* below this much room, start a new buffer */
 
+#define TH_EMIT_EVERY 8
+
 static void conn_read(struct th_conn *k)
 {
 	struct th_ctx *c = k->ctx;
@@ -334,6 +336,11 @@ static void conn_read(struct th_conn *k)
 			if (tp_buf_tailroom(b) < TH_FILL_MIN) {
 				tp_batch_add(&q, b);
 				b = NULL;
+				/* Hand on every few buffers: the same few stay
+				 * warm in the pool instead of a busy peer pinning
+				 * hundreds of 64 KiB buffers before one emit. */
+				if (q.count == TH_EMIT_EVERY)
+					c->host->emit_up(c->st, k->s, &q);
 			}
 			continue;
 		}
