@@ -1,5 +1,6 @@
 /*
- * auth.c — htpasswd loading and constant-time password checks.
+ * auth.c — htpasswd loading, constant-time password checks, and the
+ * failed-login limiter per source address.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/crypto.h>
 
 struct auth_entry {
 	char *user;
@@ -89,6 +89,8 @@ static const char *check_line(struct auth_db *db, char *line, char **user, char 
 		*more = '\0';
 	if (!**hash)
 		return "empty hash";
+	if (strlen(*hash) >= AUTH_HASH_MAX)
+		return "hash too long";
 	if (strncmp(*hash, "$apr1$", 6) == 0)
 		return "Apache MD5 ($apr1$) is not supported by libcrypt; use htpasswd -B or openssl passwd -6";
 	switch (crypt_checksalt(*hash)) {
@@ -162,22 +164,120 @@ fail:
 	return NULL;
 }
 
-int auth_check(const struct auth_db *db, const char *user, const char *pass)
+int auth_lookup(const struct auth_db *db, const char *user, char *out, size_t cap)
 {
 	const struct auth_entry *e = NULL;
+	/* No early exit: the scan costs the same for every name. */
 	for (size_t i = 0; i < db->n; i++)
 		if (strcmp(db->v[i].user, user) == 0)
 			e = &db->v[i];
 	/* Unknown user: hash anyway, with a setting of the same kind as a real
 	 * entry, and fail afterwards. */
 	const char *setting = e ? e->hash : db->n ? db->v[0].hash : dummy_setting;
-	memset(db->cd, 0, sizeof(*db->cd));
-	const char *out = crypt_rn(pass, setting, db->cd, (int)sizeof(*db->cd));
+	snprintf(out, cap, "%s", setting);
+	return e != NULL;
+}
+
+/* Our own constant-time compare: the worker thread calls no OpenSSL. */
+static int same(const char *a, const char *b, size_t n)
+{
+	volatile unsigned char d = 0;
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+int auth_verify(const char *hash, int known, const char *pass, struct crypt_data *cd)
+{
+	memset(cd, 0, sizeof(*cd));
+	const char *out = crypt_rn(pass, hash, cd, (int)sizeof(*cd));
 	int ok = 0;
-	if (out && out[0] != '*' && e) {
-		size_t hl = strlen(e->hash);
-		ok = strlen(out) == hl && CRYPTO_memcmp(out, e->hash, hl) == 0;
+	if (out && out[0] != '*' && known) {
+		size_t hl = strlen(hash);
+		ok = strlen(out) == hl && same(out, hash, hl);
 	}
-	explicit_bzero(db->cd, sizeof(*db->cd));
+	explicit_bzero(cd, sizeof(*cd));
 	return ok;
+}
+
+int auth_check(const struct auth_db *db, const char *user, const char *pass)
+{
+	char hash[AUTH_HASH_MAX];
+	int known = auth_lookup(db, user, hash, sizeof(hash));
+	return auth_verify(hash, known, pass, db->cd);
+}
+
+/* ---- failed-login limiter ---- */
+
+void auth_lim_init(struct auth_limiter *l, unsigned max_fails, uint64_t window_ms, uint32_t seed)
+{
+	memset(l, 0, sizeof(*l));
+	l->max_fails = max_fails;
+	l->window_ms = window_ms;
+	l->seed = seed;
+}
+
+void auth_lim_reset(struct auth_limiter *l)
+{
+	memset(l->slot, 0, sizeof(l->slot));
+}
+
+/* The set of AUTH_LIM_WAYS slots addr may live in (FNV-1a, seeded so a
+ * client cannot aim many addresses at one set on purpose). */
+static struct auth_lim_slot *lim_set(struct auth_limiter *l, const uint8_t addr[16])
+{
+	uint32_t h = 2166136261u ^ l->seed;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	h ^= h >> 15;
+	return &l->slot[(h % (AUTH_LIM_SLOTS / AUTH_LIM_WAYS)) * AUTH_LIM_WAYS];
+}
+
+static struct auth_lim_slot *lim_find(struct auth_limiter *l, const uint8_t addr[16], uint64_t now)
+{
+	struct auth_lim_slot *set = lim_set(l, addr);
+	for (int i = 0; i < AUTH_LIM_WAYS; i++) {
+		struct auth_lim_slot *e = &set[i];
+		if (!e->fails || memcmp(e->addr, addr, 16) != 0)
+			continue;
+		if (now - e->first_ms >= l->window_ms) {
+			e->fails = 0; /* window over: a clean slate */
+			return NULL;
+		}
+		return e;
+	}
+	return NULL;
+}
+
+unsigned auth_lim_check(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms)
+{
+	struct auth_lim_slot *e = lim_find(l, addr, now_ms);
+	if (!e || e->fails < l->max_fails)
+		return 0;
+	uint64_t left = e->first_ms + l->window_ms - now_ms;
+	return (unsigned)((left + 999) / 1000);
+}
+
+void auth_lim_fail(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms)
+{
+	struct auth_lim_slot *e = lim_find(l, addr, now_ms);
+	if (e) {
+		e->fails++;
+		return;
+	}
+	/* A free or expired slot, else the one whose window started first
+	 * (it is the closest to being forgotten anyway). */
+	struct auth_lim_slot *set = lim_set(l, addr), *victim = &set[0];
+	for (int i = 0; i < AUTH_LIM_WAYS; i++) {
+		struct auth_lim_slot *s = &set[i];
+		if (!s->fails || now_ms - s->first_ms >= l->window_ms) {
+			victim = s;
+			break;
+		}
+		if (s->first_ms < victim->first_ms)
+			victim = s;
+	}
+	memcpy(victim->addr, addr, 16);
+	victim->first_ms = now_ms;
+	victim->fails = 1;
 }

@@ -11,8 +11,14 @@
 #ifndef TLS_HTTP_AUTH_H
 #define TLS_HTTP_AUTH_H
 #include <stddef.h>
+#include <stdint.h>
 
 struct auth_db;
+struct crypt_data;
+
+/* Longest hash kept (libcrypt's CRYPT_OUTPUT_SIZE): a longer one could
+ * never equal crypt's output, so the loader refuses it. */
+#define AUTH_HASH_MAX 384
 
 /* Parse the file.  NULL on error with a message naming file:line in err
  * (never echoing a hash). */
@@ -23,5 +29,53 @@ size_t auth_count(const struct auth_db *db);
 /* 1 if user/pass match, 0 otherwise.  An unknown user still costs one
  * crypt() so the answer's timing does not reveal which users exist. */
 int auth_check(const struct auth_db *db, const char *user, const char *pass);
+
+/*
+ * auth_check in two halves, so the expensive one can run on another thread
+ * (authworker.c) without touching the database, which a reload may free:
+ *
+ * auth_lookup copies into out (cap >= AUTH_HASH_MAX) the hash to hash the
+ * password against: the user's own, or for an unknown user a decoy of the
+ * same kind, so the timing does not tell.  Returns 1 for a known user, 0
+ * for an unknown one (the check must then fail).
+ *
+ * auth_verify is the pure part: crypt + constant-time compare, thread
+ * safe with its own `cd` (zeroed before and after).  1 on a match.
+ */
+int auth_lookup(const struct auth_db *db, const char *user, char *out, size_t cap);
+int auth_verify(const char *hash, int known, const char *pass, struct crypt_data *cd);
+
+/*
+ * Failed-login limiter per source address: after `max_fails` failures
+ * within `window_ms` of the first one, the address is refused until the
+ * window ends, without any crypt.  A fixed table (AUTH_LIM_SLOTS, no
+ * allocation), hashed with a per-instance seed into sets of AUTH_LIM_WAYS;
+ * a full set forgets its stalest entry, so many addresses can only make the
+ * limiter forget, never grow.  IPv6 addresses count per /64 (what one
+ * host usually gets); IPv4 as ::ffff:a.b.c.d.  Single-threaded (the loop).
+ */
+#define AUTH_LIM_SLOTS 256
+#define AUTH_LIM_WAYS 8
+
+struct auth_lim_slot {
+	uint8_t addr[16];
+	uint64_t first_ms; /* first failure of the current window */
+	uint32_t fails;    /* 0: free slot */
+};
+
+struct auth_limiter {
+	struct auth_lim_slot slot[AUTH_LIM_SLOTS];
+	uint32_t seed;
+	unsigned max_fails;
+	uint64_t window_ms;
+};
+
+void auth_lim_init(struct auth_limiter *l, unsigned max_fails, uint64_t window_ms, uint32_t seed);
+/* Forget every address (e.g. after a users reload). */
+void auth_lim_reset(struct auth_limiter *l);
+/* 0: the address may try; else whole seconds until it may (Retry-After). */
+unsigned auth_lim_check(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms);
+/* Count one failed login from addr. */
+void auth_lim_fail(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms);
 
 #endif

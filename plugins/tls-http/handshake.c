@@ -34,15 +34,22 @@ static void copy_clean(char *dst, size_t cap, const char *src)
 	dst[i] = '\0';
 }
 
-void hs_decide(char *buf, size_t len, const struct hs_params *p, struct hs_request *r)
+/*
+ * Everything but the password check.  The credentials are checked first
+ * (an unauthenticated peer learns nothing about our stack), so the later
+ * answers (426, 409) are decided as if it matched and hs_auth_result()
+ * overrides them with 401 when it did not.
+ */
+void hs_decide_deferred(char *buf, size_t len, const struct hs_params *p, struct hs_request *r,
+			char *pass, size_t cap)
 {
 	struct http_header hdrs[HS_HARD_MAX_HEADERS];
 	struct http_msg m;
-	char pass[256];
 	size_t maxh = p->max_headers < HS_HARD_MAX_HEADERS ? p->max_headers : HS_HARD_MAX_HEADERS;
 
 	memset(r, 0, sizeof(*r));
-	pass[0] = '\0';
+	if (cap)
+		pass[0] = '\0';
 	switch (http_parse(buf, len, 0, p->max_request, hdrs, maxh, &m)) {
 	case HTTP_MORE:
 		return;
@@ -73,17 +80,15 @@ void hs_decide(char *buf, size_t len, const struct hs_params *p, struct hs_reque
 		refuse(r, 401, "no credentials");
 		goto out;
 	}
-	if (http_basic_decode(authz, r->user, sizeof(r->user), pass, sizeof(pass)) < 0) {
+	if (http_basic_decode(authz, r->user, sizeof(r->user), pass, cap) < 0) {
 		r->user[0] = '\0';
+		explicit_bzero(pass, cap);
 		refuse(r, 401, "malformed Basic credentials");
 		goto out;
 	}
 	/* The name came from the peer: keep it printable for logs. */
 	copy_clean(r->user, sizeof(r->user), r->user);
-	if (!p->users || !auth_check(p->users, r->user, pass)) {
-		refuse(r, 401, "wrong user or password");
-		goto out;
-	}
+	r->need_auth = 1;
 	if (!http_has_token(&m, "Connection", "upgrade") ||
 	    !http_has_token(&m, "Upgrade", "Simple-VPN")) {
 		refuse(r, 426, "no Upgrade: Simple-VPN / Connection: upgrade");
@@ -100,6 +105,21 @@ void hs_decide(char *buf, size_t len, const struct hs_params *p, struct hs_reque
 out:
 	if (!r->head_len)
 		r->head_len = m.head_len;
+}
+
+void hs_auth_result(struct hs_request *r, int ok)
+{
+	if (r->need_auth && !ok)
+		refuse(r, 401, "wrong user or password");
+	r->need_auth = 0;
+}
+
+void hs_decide(char *buf, size_t len, const struct hs_params *p, struct hs_request *r)
+{
+	char pass[256];
+	hs_decide_deferred(buf, len, p, r, pass, sizeof(pass));
+	if (r->need_auth)
+		hs_auth_result(r, p->users && auth_check(p->users, r->user, pass));
 	explicit_bzero(pass, sizeof(pass));
 }
 
@@ -135,8 +155,14 @@ size_t hs_error_response(char *out, size_t cap, const struct hs_params *p, const
 	 * session, an answer too large), never from request bytes: r->why is
 	 * our fixed text and tells the client which one it was. */
 	case 503:
+		if (r->retry_after)
+			snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", r->retry_after);
 		snprintf(body, sizeof(body), "service unavailable: %s\n",
 			 r->why ? r->why : "no tunnel address available");
+		break;
+	case 429:
+		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", r->retry_after);
+		snprintf(body, sizeof(body), "too many failed logins from your address; try again later\n");
 		break;
 	case 500:
 		snprintf(body, sizeof(body), "internal server error: %s\n",

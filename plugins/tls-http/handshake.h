@@ -29,10 +29,26 @@ struct hs_request {
 	char user[64];         /* from Authorization, once decoded */
 	char peer_stack[128];  /* the client's stack (sanitised, maybe truncated) */
 	size_t head_len;       /* bytes of the request head when status != 0 */
+	int need_auth;         /* hs_decide_deferred: credentials await a check */
+	unsigned retry_after;  /* 429/503: seconds for Retry-After (0: none) */
 };
 
 /* Decide on the request at buf[0..len).  buf is modified once complete. */
 void hs_decide(char *buf, size_t len, const struct hs_params *p, struct hs_request *r);
+
+/*
+ * The same decision without the expensive password check, for a server
+ * that runs it elsewhere: when the request carries well-formed Basic
+ * credentials, the password is copied to pass (cap bytes; wipe it after
+ * use), r->need_auth is set, and r->status is what the answer will be if
+ * the password matches (101, 426 or 409).  Call hs_auth_result() with the
+ * check's outcome to get the final answer.  Without credentials, or for
+ * an earlier error, need_auth is 0 and r is final.
+ */
+void hs_decide_deferred(char *buf, size_t len, const struct hs_params *p, struct hs_request *r,
+			char *pass, size_t cap);
+/* ok == 0 turns a pending decision into 401; clears need_auth. */
+void hs_auth_result(struct hs_request *r, int ok);
 
 /* The full HTTP error response for r->status (not 101).  Returns its
  * length, 0 if cap is too small. */

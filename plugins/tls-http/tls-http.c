@@ -11,12 +11,14 @@
 #endif
 #include "tls-http.h"
 #include "auth.h"
+#include "authworker.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <openssl/err.h>
 
 #define OFF(f) offsetof(struct th_conf, f)
@@ -79,6 +81,7 @@ static void th_destroy(void *ctx)
 	struct th_ctx *c = ctx;
 	if (!c)
 		return;
+	aw_free(c->aw); /* normally gone with stop(); joins the thread */
 	auth_free(c->users);
 	SSL_CTX_free(c->ssl);
 	explicit_bzero(c->password, sizeof(c->password));
@@ -174,6 +177,11 @@ static int setup_server(struct th_ctx *c, char *err, size_t errlen)
 	}
 	if (!(c->users = auth_load(cf->users, err, errlen)))
 		return -1;
+	/* The seed keeps clients from aiming addresses at one limiter set. */
+	uint32_t seed;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (uint32_t)getpid() ^ (uint32_t)(uintptr_t)c;
+	auth_lim_init(&c->lim, TH_AUTH_MAX_FAILS, TH_AUTH_WINDOW_MS, seed);
 	return 0;
 }
 
@@ -313,8 +321,11 @@ static void *th_create(struct tp_stage *st, const struct tp_host *host, const vo
 	c->c_queue_drops = host->counter(st, "queue_drops");
 	c->c_reconnects = host->counter(st, "reconnects");
 	c->c_accept_errors = host->counter(st, "accept_errors");
+	c->c_auth_busy = host->counter(st, "auth_busy");
+	c->c_auth_throttled = host->counter(st, "auth_throttled");
 	if (!c->c_sessions || !c->c_auth_failures || !c->c_refused || !c->c_bytes_in ||
-	    !c->c_bytes_out || !c->c_queue_drops || !c->c_reconnects || !c->c_accept_errors) {
+	    !c->c_bytes_out || !c->c_queue_drops || !c->c_reconnects || !c->c_accept_errors ||
+	    !c->c_auth_busy || !c->c_auth_throttled) {
 		snprintf(err, errlen, "cannot register counters");
 		goto fail;
 	}

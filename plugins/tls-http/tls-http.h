@@ -7,6 +7,7 @@
  * server.c    listening socket, accepting, answering the upgrade request
  * client.c    URL, connect/reconnect with backoff, reading the 101
  * handshake.c / http.c / auth.c  pure protocol and password code
+ * authworker.c the thread that runs password checks off the loop
  */
 #ifndef TLS_HTTP_INTERNAL_H
 #define TLS_HTTP_INTERNAL_H
@@ -14,11 +15,16 @@
 #include <stddef.h>
 #include <openssl/ssl.h>
 #include <tunpipe/plugin.h>
+#include "auth.h"
+#include "handshake.h"
 
 #define TH_RECORD 16384          /* one full TLS record of plaintext */
 #define TH_READ_BUDGET 256       /* SSL_reads per wakeup before yielding */
 #define TH_CLIENT_HS_TIMEOUT 15000
 #define TH_STABLE_MS 10000       /* a session this long resets the backoff */
+#define TH_AUTH_QUEUE 64         /* password checks waiting; more get 503 */
+#define TH_AUTH_MAX_FAILS 5      /* failed logins per address per window … */
+#define TH_AUTH_WINDOW_MS 10000  /* … before it gets 429 until the window ends */
 
 enum { TH_CLIENT = 0, TH_SERVER = 1 };
 
@@ -38,7 +44,9 @@ struct th_conf {
 enum th_state {
 	CS_CONNECTING, /* client: TCP connect in progress */
 	CS_TLS,        /* TLS handshake */
-	CS_HTTP,       /* upgrade request/response */
+	CS_HTTP,       /* upgrade request/response; on the server, auth_id != 0
+			* means the request waits for its password check (a
+			* sub-state, so conn.c's dispatch needs no new case) */
 	CS_UP,         /* established: stream data both ways */
 	CS_CLOSING,    /* flushing an error answer, then close */
 };
@@ -62,6 +70,12 @@ struct th_conn {
 	struct tp_timer *timer;   /* handshake timeout / read resume */
 	uint64_t up_since;
 	char peer[64];
+	uint8_t peer_ip[16];      /* server: the limiter's key (auth.h) */
+
+	/* Server, while the worker checks the password: the job and the
+	 * decision that stands if it matches (hs_decide_deferred). */
+	uint64_t auth_id;
+	struct hs_request pend;
 
 	char *head;               /* request/response head being read */
 	size_t head_len, head_cap;
@@ -83,7 +97,7 @@ struct th_ctx {
 	int started;
 
 	uint64_t *c_sessions, *c_auth_failures, *c_refused, *c_bytes_in, *c_bytes_out,
-		*c_queue_drops, *c_reconnects, *c_accept_errors;
+		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled;
 
 	struct th_conn *conns; /* every live connection */
 	unsigned n_conns;
@@ -95,6 +109,10 @@ struct th_ctx {
 	int full_warned;               /* "max_sessions reached" logged at full_warned_ms */
 	uint64_t full_warned_ms;
 	unsigned full_quiet;           /* refusals since then, not logged */
+	struct aw *aw;                 /* password checks (started with the server) */
+	struct auth_limiter lim;       /* failed logins per source address */
+	uint64_t busy_warned_ms;       /* last "auth queue full" warning */
+	int busy_warned;
 
 	/* client */
 	char uhost[256], port[8], path[256], host_hdr[300], password[256];

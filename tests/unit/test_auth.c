@@ -128,6 +128,13 @@ static const struct {
 	{ "u:!locked\n", ":1: hash not recognised" },
 	{ "u:abJnggxhB/yWI\n", ":1: legacy weak hash refused" },
 	{ "u:$6$saltsalt$AAAA\nu:$6$saltsalt$BBBB\n", ":2: duplicate user" },
+	{ "u:$6$saltsalt$"
+	  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+	  ":1: hash too long" },
 };
 
 START_TEST(malformed)
@@ -154,6 +161,96 @@ START_TEST(missing_file)
 }
 END_TEST
 
+/* auth_lookup + auth_verify are auth_check in two halves (the worker's). */
+START_TEST(lookup_and_verify)
+{
+	char l6[512], hash[AUTH_HASH_MAX], err[256];
+	hash_line(l6, sizeof(l6), "erin", "$6$", 0, "pw-erin");
+	write_file(l6);
+	struct auth_db *db = auth_load(path, err, sizeof(err));
+	ck_assert_msg(db != NULL, "%s", err);
+	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	ck_assert_int_eq(auth_lookup(db, "erin", hash, sizeof(hash)), 1);
+	ck_assert_int_eq(strncmp(l6 + 5, hash, strlen(hash)), 0);
+	ck_assert_int_eq(auth_verify(hash, 1, "pw-erin", cd), 1);
+	ck_assert_int_eq(auth_verify(hash, 1, "pw-eri", cd), 0);
+	/* unknown: a decoy of the same kind, and never a match */
+	ck_assert_int_eq(auth_lookup(db, "nobody", hash, sizeof(hash)), 0);
+	ck_assert_int_eq(strncmp(hash, "$6$", 3), 0);
+	ck_assert_int_eq(auth_verify(hash, 0, "pw-erin", cd), 0);
+	free(cd);
+	auth_free(db);
+}
+END_TEST
+
+static const uint8_t ip_a[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 1 };
+static const uint8_t ip_b[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 2 };
+
+START_TEST(limiter_throttles_after_n)
+{
+	static struct auth_limiter l;
+	auth_lim_init(&l, 5, 10000, 42);
+	uint64_t t = 1000000;
+	for (int i = 0; i < 4; i++) {
+		ck_assert_uint_eq(auth_lim_check(&l, ip_a, t), 0);
+		auth_lim_fail(&l, ip_a, t);
+		t += 100;
+	}
+	ck_assert_uint_eq(auth_lim_check(&l, ip_a, t), 0); /* 4 failures: still allowed */
+	auth_lim_fail(&l, ip_a, t);                        /* 5th, 400 ms after the 1st */
+	ck_assert_uint_eq(auth_lim_check(&l, ip_a, t), 10); /* 9.6 s left, rounded up */
+	ck_assert_uint_eq(auth_lim_check(&l, ip_a, t + 5000), 5);
+	ck_assert_uint_eq(auth_lim_check(&l, ip_b, t), 0); /* another address is not affected */
+	/* window over (10 s after the first failure): allowed again, counting anew */
+	ck_assert_uint_eq(auth_lim_check(&l, ip_a, 1000000 + 10000), 0);
+	auth_lim_fail(&l, ip_a, 1000000 + 10000);
+	ck_assert_uint_eq(auth_lim_check(&l, ip_a, 1000000 + 10001), 0);
+	/* reset forgets */
+	for (int i = 0; i < 5; i++)
+		auth_lim_fail(&l, ip_b, t);
+	ck_assert_uint_ne(auth_lim_check(&l, ip_b, t), 0);
+	auth_lim_reset(&l);
+	ck_assert_uint_eq(auth_lim_check(&l, ip_b, t), 0);
+}
+END_TEST
+
+/* Failures spread over more than the window never throttle. */
+START_TEST(limiter_window_slides)
+{
+	static struct auth_limiter l;
+	auth_lim_init(&l, 5, 10000, 7);
+	for (uint64_t t = 0; t < 60000; t += 2500) {
+		ck_assert_msg(auth_lim_check(&l, ip_a, t) == 0, "throttled at %llu ms", (unsigned long long)t);
+		auth_lim_fail(&l, ip_a, t);
+	}
+}
+END_TEST
+
+/* Ten times more addresses than slots: the fixed table forgets the
+ * stalest entries and keeps the recent ones throttled. */
+START_TEST(limiter_table_bounded)
+{
+	static struct auth_limiter l;
+	uint8_t ip[16] = { [10] = 0xff, [11] = 0xff, 10 };
+	auth_lim_init(&l, 2, 10000, 1);
+	for (unsigned i = 0; i < 10 * AUTH_LIM_SLOTS; i++) {
+		ip[13] = (uint8_t)(i >> 8);
+		ip[14] = (uint8_t)i;
+		auth_lim_fail(&l, ip, 5000 + i);
+		auth_lim_fail(&l, ip, 5000 + i);
+		ck_assert_uint_ne(auth_lim_check(&l, ip, 5000 + i), 0);
+	}
+	/* the most recent addresses are all still held */
+	unsigned held = 0;
+	for (unsigned i = 10 * AUTH_LIM_SLOTS - 16; i < 10 * AUTH_LIM_SLOTS; i++) {
+		ip[13] = (uint8_t)(i >> 8);
+		ip[14] = (uint8_t)i;
+		held += auth_lim_check(&l, ip, 5000 + 10 * AUTH_LIM_SLOTS) != 0;
+	}
+	ck_assert_uint_eq(held, 16);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("auth");
@@ -165,6 +262,10 @@ int main(void)
 	tcase_add_test(tc, empty_file);
 	tcase_add_loop_test(tc, malformed, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, missing_file);
+	tcase_add_test(tc, lookup_and_verify);
+	tcase_add_test(tc, limiter_throttles_after_n);
+	tcase_add_test(tc, limiter_window_slides);
+	tcase_add_test(tc, limiter_table_bounded);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
