@@ -434,7 +434,8 @@ struct tp_plugin {
 			char *err, size_t errlen);
 	/* start: open devices and sockets, register fds/timers.  0 or -1
 	 * (logged by the plugin).  Endpoints start in pipeline order after all
-	 * stages were created; transforms start when their session opens. */
+	 * stages were created; transforms start when their session opens.
+	 * May be NULL (nothing to open). */
 	int (*start)(void *ctx);
 	/* stop: undo start (unregister fds, close them, remove routes);
 	 * emitting is no longer allowed.  May be NULL. */

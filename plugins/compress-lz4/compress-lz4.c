@@ -159,14 +159,6 @@ static void lz_report(struct lz *lz)
 		      (unsigned long long)*lz->bad_marker);
 }
 
-/* Nothing to open: the state was made in create().  Defined anyway so the
- * core never has to guess what a NULL start means. */
-static int lz_start(void *ctx)
-{
-	(void)ctx;
-	return 0;
-}
-
 static void lz_stop(void *ctx)
 {
 	lz_report(ctx);
@@ -419,7 +411,6 @@ TP_PLUGIN_EXPORT = {
 	.options = lz_options,
 	.config_size = sizeof(struct lz_conf),
 	.create = lz_create,
-	.start = lz_start,
 	.stop = lz_stop,
 	.destroy = lz_destroy,
 	.down = lz_down,

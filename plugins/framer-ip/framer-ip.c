@@ -55,13 +55,6 @@ static const struct tp_option fip_options[] = {
 
 static int64_t fip_frame_len(void *arg, const uint8_t *p, size_t avail);
 
-/* A core built before the deframer service hands us a shorter tp_host. */
-static int fip_host_has_deframer(const struct tp_host *host)
-{
-	return host->size >= offsetof(struct tp_host, deframer_free) + sizeof(host->deframer_free) &&
-	       host->deframer_new && host->deframe && host->deframer_pending && host->deframer_free;
-}
-
 static void *fip_create(struct tp_stage *st, const struct tp_host *host, const void *config,
 			char *err, size_t errlen)
 {
@@ -73,10 +66,6 @@ static void *fip_create(struct tp_stage *st, const struct tp_host *host, const v
 	if (cf->max_packet < FIP_MIN_PACKET || cf->max_packet > FIP_MAX_PACKET) {
 		snprintf(err, errlen, "max_packet must be between %d and %d (got %lld)",
 			 FIP_MIN_PACKET, FIP_MAX_PACKET, (long long)cf->max_packet);
-		goto fail;
-	}
-	if (!fip_host_has_deframer(host)) {
-		snprintf(err, errlen, "this tunpipe core lacks the deframer service; upgrade it");
 		goto fail;
 	}
 	f = calloc(1, sizeof(*f));
@@ -112,12 +101,6 @@ static void *fip_create(struct tp_stage *st, const struct tp_host *host, const v
 fail:
 	free(f);
 	return NULL;
-}
-
-static int fip_start(void *ctx)
-{
-	(void)ctx;
-	return 0;
 }
 
 static void fip_destroy(void *ctx)
@@ -292,7 +275,6 @@ TP_PLUGIN_EXPORT = {
 	.options = fip_options,
 	.config_size = sizeof(struct fip_config),
 	.create = fip_create,
-	.start = fip_start,
 	.stop = NULL,
 	.destroy = fip_destroy,
 	.down = fip_down,

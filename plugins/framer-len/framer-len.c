@@ -59,13 +59,6 @@ static const struct tp_option flen_options[] = {
 
 static int64_t flen_frame_len(void *arg, const uint8_t *p, size_t avail);
 
-/* A core built before the deframer service hands us a shorter tp_host. */
-static int flen_host_has_deframer(const struct tp_host *host)
-{
-	return host->size >= offsetof(struct tp_host, deframer_free) + sizeof(host->deframer_free) &&
-	       host->deframer_new && host->deframe && host->deframer_pending && host->deframer_free;
-}
-
 static void *flen_create(struct tp_stage *st, const struct tp_host *host, const void *config,
 			 char *err, size_t errlen)
 {
@@ -85,10 +78,6 @@ static void *flen_create(struct tp_stage *st, const struct tp_host *host, const 
 		snprintf(err, errlen,
 			 "max_frame %lld does not fit a 2-byte length prefix (at most 65535); "
 			 "use width = 4", (long long)cf->max_frame);
-		goto fail;
-	}
-	if (!flen_host_has_deframer(host)) {
-		snprintf(err, errlen, "this tunpipe core lacks the deframer service; upgrade it");
 		goto fail;
 	}
 	f = calloc(1, sizeof(*f));
@@ -127,12 +116,6 @@ static void *flen_create(struct tp_stage *st, const struct tp_host *host, const 
 fail:
 	free(f);
 	return NULL;
-}
-
-static int flen_start(void *ctx)
-{
-	(void)ctx;
-	return 0;
 }
 
 static void flen_destroy(void *ctx)
@@ -285,7 +268,6 @@ TP_PLUGIN_EXPORT = {
 	.options = flen_options,
 	.config_size = sizeof(struct flen_config),
 	.create = flen_create,
-	.start = flen_start,
 	.stop = NULL,
 	.destroy = flen_destroy,
 	.down = flen_down,
