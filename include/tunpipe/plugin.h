@@ -26,6 +26,8 @@
  * Threading: everything runs on the core's single event-loop thread.  No
  * callback may block.  Host services may be called from any callback.
  *
+ * Call sequence and re-entrancy: see "THE CALL SEQUENCE" below.
+ *
  * Compatibility rules (OpenVPN's STRUCTVER idea): the structs below are
  * append-only.  A new field bumps TP_ABI_MINOR; anything else bumps
  * TP_ABI_MAJOR.  The core refuses a plugin built for another major or for a
@@ -44,7 +46,17 @@ extern "C" {
 #endif
 
 #define TP_ABI_MAJOR 1
-#define TP_ABI_MINOR 0
+#define TP_ABI_MINOR 1
+
+/*
+ * ABI history (append-only; a plugin built for 1.N loads in any core 1.M, M >= N)
+ *
+ *   1.0  first release: descriptor, options, host services, deframer.
+ *   1.1  tp_option.when (an option that belongs to one value of an enum
+ *        option, e.g. "role=server"); tp_plugin.option_size (the stride of
+ *        the option table, so rows can grow); TP_PLUGIN_DEFINE and the
+ *        TP_OPTION_* row macros; TP_HOST_HAS().
+ */
 
 /* The symbol every plugin exports (use TP_PLUGIN_EXPORT to define it). */
 #define TP_PLUGIN_SYMBOL "tp_plugin_descriptor"
@@ -54,6 +66,11 @@ extern "C" {
 struct tp_stage;   /* the core's handle for one stage instance (opaque) */
 struct tp_session; /* one peer connection (opaque) */
 struct tp_timer;   /* a pending timer (opaque) */
+
+/* ------------------------------------------------------------------------
+ * THE CALL SEQUENCE
+ * (written by the stage module's owner; see core/stage.c)
+ * ------------------------------------------------------------------------ */
 
 /* ------------------------------------------------------------------------
  * Packet buffers
@@ -201,9 +218,38 @@ struct tp_option {
 	const char *choices; /* TP_OPT_ENUM: "client|server" */
 	size_t offset;       /* where the value goes in the config struct */
 	const char *help;
+	/* ---- 1.1 ---- */
+	/* "OPT=VALUE": the row applies only when the stage's enum option OPT
+	 * (declared earlier in the table) has that value, e.g. "role=server".
+	 * Setting the option otherwise is an error naming its role; its
+	 * default is written only when the row applies.  Two rows may share a
+	 * name (and offset) when their `when` differ: one default per role.
+	 * NULL: the option always applies. */
+	const char *when;
 };
 
-#define TP_OPTIONS_END { TP_OPT_END, NULL, NULL, 0, 0, 0, NULL, 0, NULL }
+#define TP_OPTIONS_END { .type = TP_OPT_END }
+
+/*
+ * Option rows, so a table states only what is the plugin's own.  The option
+ * is named after the config struct's field; extra designated initializers
+ * may follow the help text, e.g.
+ *
+ *   TP_OPTION_INT(struct ml_conf, limit, "1200", 68, 65535, "largest packet"),
+ *   TP_OPTION_PATH(struct th_conf, cert, NULL, "certificate chain (PEM)",
+ *                  .flags = TP_OPT_REQUIRED, .when = "role=server"),
+ */
+#define TP_OPTION_(type_, conf_, field_, def_, help_, ...) \
+	{ .type = (type_), .name = #field_, .def = (def_), \
+	  .offset = offsetof(conf_, field_), .help = (help_), __VA_ARGS__ }
+#define TP_OPTION_STRING(conf, field, def, help, ...) TP_OPTION_(TP_OPT_STRING, conf, field, def, help, __VA_ARGS__)
+#define TP_OPTION_PATH(conf, field, def, help, ...) TP_OPTION_(TP_OPT_PATH, conf, field, def, help, __VA_ARGS__)
+#define TP_OPTION_BOOL(conf, field, def, help, ...) TP_OPTION_(TP_OPT_BOOL, conf, field, def, help, __VA_ARGS__)
+#define TP_OPTION_LIST(conf, field, help, ...) TP_OPTION_(TP_OPT_STRLIST, conf, field, NULL, help, __VA_ARGS__)
+#define TP_OPTION_INT(conf, field, def, lo, hi, help, ...) \
+	TP_OPTION_(TP_OPT_INT, conf, field, def, help, .min = (lo), .max = (hi), __VA_ARGS__)
+#define TP_OPTION_ENUM(conf, field, def, choices_, help, ...) \
+	TP_OPTION_(TP_OPT_ENUM, conf, field, def, help, .choices = (choices_), __VA_ARGS__)
 
 /* ------------------------------------------------------------------------
  * Addresses and session information
@@ -300,6 +346,11 @@ struct tp_deframer; /* stream reassembly state (opaque) */
  * other answer is a bug the deframer refuses like -1, with an error log.
  */
 typedef int64_t (*tp_frame_len_fn)(void *arg, const uint8_t *p, size_t avail);
+
+/* Whether the host a plugin was given has a field (a service added in a
+ * later minor than the oldest core the plugin wants to run in). */
+#define TP_HOST_HAS(host, field) \
+	(offsetof(struct tp_host, field) + sizeof((host)->field) <= (host)->size)
 
 struct tp_host {
 	uint32_t size; /* sizeof(struct tp_host) as the core built it */
@@ -454,7 +505,23 @@ struct tp_plugin {
 	/* The wire identity of this stage for stack agreement, e.g.
 	 * "framer-len/4"; written to buf.  NULL: the plugin name. */
 	void (*wire_id)(void *ctx, char *buf, size_t len);
+
+	/* ---- 1.1 ---- */
+	uint32_t option_size; /* sizeof(struct tp_option): the table's stride */
 };
+
+/*
+ * Define the descriptor; the ABI version and struct sizes are filled in:
+ *
+ *   TP_PLUGIN_DEFINE(.name = "maxlen", .kind = TP_KIND_TRANSFORM,
+ *                    .description = "…", .top = TP_DATA_IP, .bottom = TP_DATA_IP,
+ *                    .options = ml_options, .config_size = sizeof(struct ml_conf),
+ *                    .create = ml_create, .destroy = ml_destroy, .up = ml_up);
+ */
+#define TP_PLUGIN_DEFINE(...) \
+	TP_PLUGIN_EXPORT = { .abi_major = TP_ABI_MAJOR, .abi_minor = TP_ABI_MINOR, \
+			     .size = sizeof(struct tp_plugin), \
+			     .option_size = sizeof(struct tp_option), __VA_ARGS__ }
 
 #ifdef __cplusplus
 }
