@@ -16,3 +16,10 @@ include $(srcdir)/tests/e2e/local.mk
 include $(srcdir)/tests/e2e/interop.mk
 include $(srcdir)/tests/fuzz/local.mk
 include $(srcdir)/tests/oot/local.mk
+
+# The README's list of tests is checked against $(TESTS).
+TESTS += tests/check-readme.sh
+EXTRA_DIST += tests/check-readme.sh
+print-tests:
+	@echo $(TESTS)
+.PHONY: print-tests

@@ -1,4 +1,4 @@
-# Unit tests of the lead's core modules: address pool, router, pipelines.
+# Unit tests of the core modules: address pool, router, pipelines.
 check_PROGRAMS += tests/unit/test_core
 TESTS += tests/unit/test_core
 tests_unit_test_core_SOURCES = tests/unit/test_core.c
