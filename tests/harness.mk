@@ -6,6 +6,6 @@ tests_libtpharness_la_LIBADD = core/libtpcore.la $(LIBCONFIG_LIBS)
 
 check_PROGRAMS += tests/unit/test_harness
 TESTS += tests/unit/test_harness
-tests_unit_test_harness_SOURCES = tests/unit/test_harness.c
+tests_unit_test_harness_SOURCES = tests/unit/test_harness.c tests/unit/check-main.c
 tests_unit_test_harness_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_harness_LDADD = tests/libtpharness.la $(CHECK_LIBS)

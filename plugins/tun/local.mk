@@ -15,7 +15,7 @@ EXTRA_DIST += plugins/tun/README.md
 # device parts; without it only the parsing tests run).
 check_PROGRAMS += tests/unit/test_tun_netlink
 TESTS += tests/unit/test_tun_netlink
-tests_unit_test_tun_netlink_SOURCES = tests/unit/test_tun_netlink.c \
+tests_unit_test_tun_netlink_SOURCES = tests/unit/test_tun_netlink.c tests/unit/check-main.c \
 	plugins/tun/tun.c plugins/tun/apply.c plugins/tun/netlink.c plugins/tun/prefix.c
 tests_unit_test_tun_netlink_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun
 tests_unit_test_tun_netlink_CFLAGS = $(AM_CFLAGS) $(MNL_CFLAGS) $(CHECK_CFLAGS)
