@@ -42,6 +42,7 @@
 #define H_MAX_COUNTERS 32
 #define H_MAX_SESSIONS 8
 #define H_MAX_STAGES 8
+#define H_MAX_FDS 16
 
 /* The harness's own definitions of the opaque handles; plugins only ever
  * hold pointers to them.  A stage knows its place in the chain. */
@@ -54,6 +55,14 @@ struct tp_session {
 	void *tag;
 	int open;   /* handed out by session_open and not closed yet */
 	int closed; /* session_close was called on it */
+};
+
+/* An fd a stage registered (watched by the loop unless fds are manual). */
+struct h_fd {
+	int fd; /* -1: slot free */
+	uint32_t events;
+	tp_fd_cb cb;
+	void *arg;
 };
 
 struct h_counter {
@@ -87,6 +96,11 @@ struct tp_harness {
 
 	struct tp_batch out_down, out_up;
 	size_t batches_down, batches_up;
+	size_t session_emits; /* batches that reached an end with a session */
+	long pool_limit;      /* buffers the stages may hold, -1: no limit */
+	int manual_fds;
+	struct h_fd fds[H_MAX_FDS];
+	int last_fd;
 
 	/* sessions[0] is the harness's session, passed to every callback. */
 	struct tp_session sessions[H_MAX_SESSIONS];
@@ -95,7 +109,7 @@ struct tp_harness {
 	struct tp_session_info info;
 	int has_info;
 	struct tp_net_info net;
-	int has_net;
+	int has_net, net_announces;
 	char stack[256];
 	char names[256]; /* "a > b", for messages after the plugins are unloaded */
 };
@@ -133,7 +147,15 @@ static void h_log(struct tp_stage *st, enum tp_log_level lvl, const char *fmt, .
 	fputc('\n', stderr);
 }
 
-static struct tp_buf *h_buf_alloc(struct tp_stage *st, size_t len) { return tp_pool_alloc(st->h->pool, len); }
+static struct tp_buf *h_buf_alloc(struct tp_stage *st, size_t len)
+{
+	struct tp_harness *h = st->h;
+
+	if (h->pool_limit >= 0 && tp_harness_outstanding(h) >= (size_t)h->pool_limit)
+		return NULL;
+	return tp_pool_alloc(h->pool, len);
+}
+
 static void h_buf_free(struct tp_stage *st, struct tp_buf *b) { tp_pool_free(st->h->pool, b); }
 static void h_batch_free(struct tp_stage *st, struct tp_batch *q) { tp_pool_free_batch(st->h->pool, q); }
 
@@ -175,16 +197,71 @@ static void h_deliver(struct tp_harness *h, int idx, int up, struct tp_batch *q)
 		h_emit(h, idx, up, q);
 }
 
-static void h_emit_down(struct tp_stage *st, struct tp_session *s, struct tp_batch *q) { (void)s; h_emit(st->h, st->idx, 0, q); }
-static void h_emit_up(struct tp_stage *st, struct tp_session *s, struct tp_batch *q) { (void)s; h_emit(st->h, st->idx, 1, q); }
-
-static int h_fd_add(struct tp_stage *st, int fd, uint32_t events, tp_fd_cb cb, void *arg)
+static void h_emit_dir(struct tp_stage *st, struct tp_session *s, struct tp_batch *q, int up)
 {
-	return tp_loop_fd_add(st->h->loop, fd, events, cb, arg);
+	struct tp_harness *h = st->h;
+
+	if (s && (up ? st->idx == 0 : st->idx == h->nstages - 1))
+		h->session_emits++;
+	h_emit(h, st->idx, up, q);
 }
 
-static int h_fd_mod(struct tp_stage *st, int fd, uint32_t events) { return tp_loop_fd_mod(st->h->loop, fd, events); }
-static void h_fd_del(struct tp_stage *st, int fd) { tp_loop_fd_del(st->h->loop, fd); }
+static void h_emit_down(struct tp_stage *st, struct tp_session *s, struct tp_batch *q) { h_emit_dir(st, s, q, 0); }
+static void h_emit_up(struct tp_stage *st, struct tp_session *s, struct tp_batch *q) { h_emit_dir(st, s, q, 1); }
+
+static struct h_fd *h_fd_find(struct tp_harness *h, int fd)
+{
+	for (int i = 0; i < H_MAX_FDS; i++)
+		if (h->fds[i].fd == fd)
+			return &h->fds[i];
+	return NULL;
+}
+
+/* Every registration is recorded, so a test can look at it and fire it;
+ * with manual fds that is all that happens (no loop). */
+static int h_fd_add(struct tp_stage *st, int fd, uint32_t events, tp_fd_cb cb, void *arg)
+{
+	struct tp_harness *h = st->h;
+	struct h_fd *e = fd >= 0 ? h_fd_find(h, -1) : NULL;
+
+	if (!e || h_fd_find(h, fd)) {
+		fprintf(stderr, "[harness/%s] error: fd_add(%d): bad, duplicate or over %d fds\n",
+			ST(st)->p->name, fd, H_MAX_FDS);
+		return -1;
+	}
+	if (!h->manual_fds && tp_loop_fd_add(h->loop, fd, events, cb, arg) < 0)
+		return -1;
+	e->fd = fd;
+	e->events = events;
+	e->cb = cb;
+	e->arg = arg;
+	h->last_fd = fd;
+	return 0;
+}
+
+static int h_fd_mod(struct tp_stage *st, int fd, uint32_t events)
+{
+	struct tp_harness *h = st->h;
+	struct h_fd *e = fd >= 0 ? h_fd_find(h, fd) : NULL;
+
+	if (!e || (!h->manual_fds && tp_loop_fd_mod(h->loop, fd, events) < 0))
+		return -1;
+	e->events = events;
+	return 0;
+}
+
+static void h_fd_del(struct tp_stage *st, int fd)
+{
+	struct tp_harness *h = st->h;
+	struct h_fd *e = fd >= 0 ? h_fd_find(h, fd) : NULL;
+
+	if (!h->manual_fds)
+		tp_loop_fd_del(h->loop, fd);
+	if (e)
+		e->fd = -1;
+	if (h->last_fd == fd)
+		h->last_fd = -1;
+}
 
 static struct tp_timer *h_timer_add(struct tp_stage *st, uint64_t ms, tp_timer_cb cb, void *arg)
 {
@@ -307,6 +384,7 @@ static int h_net_announce(struct tp_stage *st, const struct tp_net_info *net)
 	memset(&h->net, 0, sizeof(h->net));
 	memcpy(&h->net, net, n);
 	h->has_net = 1;
+	h->net_announces++;
 	return 0;
 }
 
@@ -437,6 +515,10 @@ struct tp_harness *tp_harness_new_chain(const char *const specs[])
 		return NULL;
 	}
 	snprintf(h->stack, sizeof(h->stack), "framer-ip");
+	h->pool_limit = -1;
+	h->last_fd = -1;
+	for (i = 0; i < H_MAX_FDS; i++)
+		h->fds[i].fd = -1;
 	h_host_init(&h->host);
 	tp_batch_init(&h->out_down);
 	tp_batch_init(&h->out_up);
@@ -523,6 +605,16 @@ int tp_harness_start(struct tp_harness *h)
 	return 0;
 }
 
+void tp_harness_stop(struct tp_harness *h)
+{
+	if (h->started)
+		for (int i = 0; i < h->nstages; i++)
+			if (h->stages[i].ctx && h->stages[i].p->stop)
+				h->stages[i].p->stop(h->stages[i].ctx);
+	h->started = 0;
+	h->stopped = 1;
+}
+
 void tp_harness_free(struct tp_harness *h)
 {
 	size_t leaked = 0;
@@ -531,11 +623,7 @@ void tp_harness_free(struct tp_harness *h)
 
 	if (!h)
 		return;
-	if (h->started)
-		for (i = 0; i < h->nstages; i++)
-			if (h->stages[i].ctx && h->stages[i].p->stop)
-				h->stages[i].p->stop(h->stages[i].ctx);
-	h->stopped = 1;
+	tp_harness_stop(h);
 	for (i = h->nstages - 1; i >= 0; i--)
 		if (h->stages[i].ctx)
 			h->stages[i].p->destroy(h->stages[i].ctx);
@@ -690,3 +778,37 @@ const struct tp_session_info *tp_harness_session_info(const struct tp_harness *h
 {
 	return h->has_info ? &h->info : NULL;
 }
+
+/* ---- white-box access ---------------------------------------------------- */
+
+void tp_harness_set_pool_limit(struct tp_harness *h, long limit) { h->pool_limit = limit; }
+void tp_harness_manual_fds(struct tp_harness *h, int on) { h->manual_fds = on; }
+
+int tp_harness_fd(const struct tp_harness *h, uint32_t *events)
+{
+	const struct h_fd *e = NULL;
+
+	for (int i = 0; h->last_fd >= 0 && i < H_MAX_FDS; i++)
+		if (h->fds[i].fd == h->last_fd)
+			e = &h->fds[i];
+	if (events)
+		*events = e ? e->events : 0;
+	return e ? e->fd : -1;
+}
+
+void tp_harness_fd_fire(struct tp_harness *h, int fd, uint32_t events)
+{
+	struct h_fd *e = fd >= 0 ? h_fd_find(h, fd) : NULL;
+
+	ck_assert_msg(e != NULL, "harness (%s): fd %d is not registered", h->names, fd);
+	e->cb(e->arg, fd, events);
+}
+
+const struct tp_net_info *tp_harness_net_info(const struct tp_harness *h)
+{
+	return h->has_net ? &h->net : NULL;
+}
+
+int tp_harness_net_announces(const struct tp_harness *h) { return h->net_announces; }
+size_t tp_harness_session_emits(const struct tp_harness *h) { return h->session_emits; }
+void *tp_harness_instance(struct tp_harness *h, int stage) { return h->stages[stage].ctx; }

@@ -48,6 +48,9 @@ const char *tp_harness_last_error(void);
  * (ck_abort_msg naming the stages and the count). */
 void tp_harness_free(struct tp_harness *h);
 
+/* stop() every started stage, top first, to look at what stop() undid;
+ * whatever the stages emit afterwards is dropped (with an error line). */
+void tp_harness_stop(struct tp_harness *h);
 /* start() the instances, bottom first (endpoints need it; transforms
  * usually do not). */
 int tp_harness_start(struct tp_harness *h);
@@ -95,6 +98,28 @@ struct tp_session *tp_harness_session(struct tp_harness *h);
 void tp_harness_set_stack(struct tp_harness *h, const char *stack);
 /* Last info given to host->session_up() (NULL if never). */
 const struct tp_session_info *tp_harness_session_info(const struct tp_harness *h);
+
+/* ---- white-box controls (tests that need one exact wakeup, a full pool) */
+
+/* Make buf_alloc() fail while `limit` buffers are out (-1: no limit). */
+void tp_harness_set_pool_limit(struct tp_harness *h, long limit);
+/* With on = 1 (before start), fds the stages register are recorded but not
+ * watched: nothing happens on them until tp_harness_fd_fire(). */
+void tp_harness_manual_fds(struct tp_harness *h, int on);
+/* The fd registered last and still registered (-1 if none), and the
+ * events it is registered for (TP_FD_READ | TP_FD_WRITE). */
+int tp_harness_fd(const struct tp_harness *h, uint32_t *events);
+/* Call fd's callback once with `events`, as one wakeup of the loop. */
+void tp_harness_fd_fire(struct tp_harness *h, int fd, uint32_t events);
+/* Last info given to host->net_announce() (NULL if never), and how many
+ * times it was called. */
+const struct tp_net_info *tp_harness_net_info(const struct tp_harness *h);
+int tp_harness_net_announces(const struct tp_harness *h);
+/* Batches that reached an end of the chain with a non-NULL session. */
+size_t tp_harness_session_emits(const struct tp_harness *h);
+/* A stage's instance (what create() returned), for a test that includes
+ * the plugin's own header. */
+void *tp_harness_instance(struct tp_harness *h, int stage);
 
 /* ---- time (one test clock for every harness; `h` is only context) ---- */
 
