@@ -31,6 +31,18 @@ void tp_loop_timer_cancel(struct tp_loop *l, struct tp_timer *t);
 /* Monotonic milliseconds, cached per dispatch round. */
 uint64_t tp_loop_now_ms(struct tp_loop *l);
 
+/* Tests: read the time from fn(arg) (milliseconds, never going back)
+ * instead of CLOCK_MONOTONIC; NULL restores the real clock.  With a test
+ * clock the loop never sleeps toward a timer (only up to the timeout given
+ * to tp_loop_run_once), and timers fire once the clock reaches them. */
+typedef uint64_t (*tp_clock_fn)(void *arg);
+void tp_loop_set_clock(struct tp_loop *l, tp_clock_fn fn, void *arg);
+/* Deadline of the earliest timer (in the loop's clock): 0, or -1 if none. */
+int tp_loop_next_timer(const struct tp_loop *l, uint64_t *when);
+/* The loop's epoll fd: readable when a watched fd is ready, so a test can
+ * wait on several loops at once with poll(). */
+int tp_loop_fd(const struct tp_loop *l);
+
 /* Deliver `signo` through the loop (blocks it and reads it from a
  * signalfd).  One callback per signal. */
 int tp_loop_signal(struct tp_loop *l, int signo, tp_signal_cb cb, void *arg);

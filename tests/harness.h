@@ -1,12 +1,20 @@
 /*
- * harness.h — run one plugin between fake ends (GStreamer's GstHarness).
+ * harness.h — run plugins between fake ends (GStreamer's GstHarness).
  *
- * The harness loads a plugin by name (from $TUNPIPE_PLUGIN_PATH, which the
+ * The harness loads plugins by name (from $TUNPIPE_PLUGIN_PATH, which the
  * test environment points at the build tree), validates the options with
- * the core's real option parser, creates one instance with a host struct of
- * its own, and records what the stage emits in each direction, the session
- * requests it makes (abort, close, session_up), and its counters.  Buffers
- * come from a real core pool, so leaks show up in tp_harness_outstanding().
+ * the core's real option parser, creates the instances with a host struct
+ * of its own, and records what the chain emits at each end, the session
+ * requests the stages make (abort, close, session_up), and their counters.
+ * Buffers come from a real core pool: tp_harness_outstanding() counts what
+ * is out, and a buffer still out when the harness is freed fails the test.
+ *
+ * Time is a test clock shared by every harness of the process: it starts
+ * at 1000000 ms and moves only in tp_harness_advance() (or _run()), which
+ * fires the due timers of every harness in deadline order and handles
+ * ready fds between them.  Sockets and threads are real: while advancing,
+ * the clock waits (for real, bounded) while another thread of the process
+ * is running, so a worker's answer is never overtaken by a timeout.
  *
  *   struct tp_harness *h = tp_harness_new("framer-len", "width = 4;");
  *   tp_harness_push_up(h, bytes, n);           // feed the stage's up()
@@ -27,11 +35,24 @@ struct tp_harness;
  * Returns NULL if the plugin cannot load, the options are rejected or
  * create() fails; the error text is then in tp_harness_last_error(). */
 struct tp_harness *tp_harness_new(const char *plugin, const char *options);
+/* A chain of stages, top first, NULL-terminated; each spec is "plugin" or
+ * "plugin: options".  Stage i's emit_down feeds stage i+1's down(), stage
+ * i+1's emit_up feeds stage i's up().  push_down feeds the top stage,
+ * push_up the bottom one; pull_down gives what the bottom stage emitted
+ * down, pull_up what the top stage emitted up.  All stages share one
+ * pool, one loop and the harness session. */
+struct tp_harness *tp_harness_new_chain(const char *const specs[]);
 const char *tp_harness_last_error(void);
-/* Calls stop() (if started) and destroy(), frees what is queued. */
+/* Calls stop() (if started) and destroy() of every stage, frees what is
+ * queued.  Buffers still out of the pool then fail the running Check test
+ * (ck_abort_msg naming the stages and the count). */
 void tp_harness_free(struct tp_harness *h);
 
-/* start() the instance (endpoints need it; transforms usually do not). */
+/* stop() every started stage, top first, to look at what stop() undid;
+ * whatever the stages emit afterwards is dropped (with an error line). */
+void tp_harness_stop(struct tp_harness *h);
+/* start() the instances, bottom first (endpoints need it; transforms
+ * usually do not). */
 int tp_harness_start(struct tp_harness *h);
 
 /* Feed one buffer holding a copy of data[0..len) to down()/up() as a batch
@@ -55,14 +76,20 @@ size_t tp_harness_batches_down(const struct tp_harness *h);
 size_t tp_harness_batches_up(const struct tp_harness *h);
 void tp_harness_buf_free(struct tp_harness *h, struct tp_buf *b);
 
-/* Deliver an event to the stage (with the harness's session). */
+/* Deliver an event to every stage, top first (with the harness's session). */
 void tp_harness_event(struct tp_harness *h, const struct tp_event *ev);
 
-/* Value of a counter the stage registered (0 if it never did). */
+/* Number of stages; stage 0 is the top. */
+int tp_harness_stages(const struct tp_harness *h);
+/* Value of a counter stage 0 (or `stage`) registered (0 if it never did). */
 uint64_t tp_harness_counter(const struct tp_harness *h, const char *name);
-/* Number of session_abort() calls and the last reason (NULL if none). */
+uint64_t tp_harness_stage_counter(const struct tp_harness *h, int stage, const char *name);
+/* session_abort() calls: of all stages, with the reason of the topmost
+ * stage that aborted (NULL if none); or of one stage. */
 int tp_harness_aborts(const struct tp_harness *h);
 const char *tp_harness_abort_reason(const struct tp_harness *h);
+int tp_harness_stage_aborts(const struct tp_harness *h, int stage);
+const char *tp_harness_stage_abort_reason(const struct tp_harness *h, int stage);
 /* Buffers handed out by the pool and not yet returned. */
 size_t tp_harness_outstanding(const struct tp_harness *h);
 /* The session the harness passes to the stage. */
@@ -72,7 +99,42 @@ void tp_harness_set_stack(struct tp_harness *h, const char *stack);
 /* Last info given to host->session_up() (NULL if never). */
 const struct tp_session_info *tp_harness_session_info(const struct tp_harness *h);
 
-/* Run the real event loop for up to ms milliseconds (endpoint tests). */
+/* ---- white-box controls (tests that need one exact wakeup, a full pool) */
+
+/* Make buf_alloc() fail while `limit` buffers are out (-1: no limit). */
+void tp_harness_set_pool_limit(struct tp_harness *h, long limit);
+/* With on = 1 (before start), fds the stages register are recorded but not
+ * watched: nothing happens on them until tp_harness_fd_fire(). */
+void tp_harness_manual_fds(struct tp_harness *h, int on);
+/* The fd registered last and still registered (-1 if none), and the
+ * events it is registered for (TP_FD_READ | TP_FD_WRITE). */
+int tp_harness_fd(const struct tp_harness *h, uint32_t *events);
+/* Call fd's callback once with `events`, as one wakeup of the loop. */
+void tp_harness_fd_fire(struct tp_harness *h, int fd, uint32_t events);
+/* Last info given to host->net_announce() (NULL if never), and how many
+ * times it was called. */
+const struct tp_net_info *tp_harness_net_info(const struct tp_harness *h);
+int tp_harness_net_announces(const struct tp_harness *h);
+/* Batches that reached an end of the chain with a non-NULL session. */
+size_t tp_harness_session_emits(const struct tp_harness *h);
+/* A stage's instance (what create() returned), for a test that includes
+ * the plugin's own header. */
+void *tp_harness_instance(struct tp_harness *h, int stage);
+
+/* ---- time (one test clock for every harness; `h` is only context) ---- */
+
+/* Move the test clock ms forward: every harness's due timers fire in
+ * deadline order, ready fds are handled between them, and before each step
+ * the loops are settled (rounds until quiet, waiting while another thread
+ * of the process runs).  0 just settles. */
+void tp_harness_advance(struct tp_harness *h, uint64_t ms);
+/* The same, for the tests written when this ran in real time. */
 void tp_harness_run(struct tp_harness *h, int ms);
+/* Without moving the clock: wait up to real_ms of wall time for an fd of
+ * any harness to be ready, then handle what is ready until quiet (no
+ * waiting for other threads).  Returns the number of callbacks run. */
+int tp_harness_poll(struct tp_harness *h, int real_ms);
+/* The test clock, in the loops' milliseconds (host->now_ms()). */
+uint64_t tp_harness_now(const struct tp_harness *h);
 
 #endif

@@ -9,7 +9,7 @@ EXTRA_DIST += plugins/compress-lz4/README.md
 # Unit tests (Check, through the plugin harness).
 check_PROGRAMS += tests/unit/test_compress_lz4
 TESTS += tests/unit/test_compress_lz4
-tests_unit_test_compress_lz4_SOURCES = tests/unit/test_compress_lz4.c
+tests_unit_test_compress_lz4_SOURCES = tests/unit/test_compress_lz4.c tests/unit/check-main.c
 tests_unit_test_compress_lz4_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_compress_lz4_CFLAGS = $(AM_CFLAGS) $(LZ4_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_compress_lz4_LDADD = tests/libtpharness.la core/libtpcore.la \

@@ -7,6 +7,6 @@ EXTRA_DIST += plugins/framer-ip/README.md
 # Its unit test drives the built module through the plugin harness.
 check_PROGRAMS += tests/unit/test_framer_ip
 TESTS += tests/unit/test_framer_ip
-tests_unit_test_framer_ip_SOURCES = tests/unit/test_framer_ip.c
+tests_unit_test_framer_ip_SOURCES = tests/unit/test_framer_ip.c tests/unit/check-main.c
 tests_unit_test_framer_ip_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_framer_ip_LDADD = tests/libtpharness.la core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)

@@ -16,12 +16,12 @@ EXTRA_DIST += plugins/tls-http/README.md
 # Pure protocol code, tested without sockets or the core.
 check_PROGRAMS += tests/unit/test_http tests/unit/test_auth
 TESTS += tests/unit/test_http tests/unit/test_auth
-tests_unit_test_http_SOURCES = tests/unit/test_http.c \
+tests_unit_test_http_SOURCES = tests/unit/test_http.c tests/unit/check-main.c \
 	plugins/tls-http/http.c plugins/tls-http/handshake.c plugins/tls-http/auth.c
 tests_unit_test_http_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_unit_test_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_http_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
-tests_unit_test_auth_SOURCES = tests/unit/test_auth.c plugins/tls-http/auth.c
+tests_unit_test_auth_SOURCES = tests/unit/test_auth.c tests/unit/check-main.c plugins/tls-http/auth.c
 tests_unit_test_auth_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_unit_test_auth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_auth_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
@@ -29,7 +29,7 @@ tests_unit_test_auth_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
 # The auth worker thread on its own: queue, eventfd, cancellation, shutdown.
 check_PROGRAMS += tests/unit/test_authworker
 TESTS += tests/unit/test_authworker
-tests_unit_test_authworker_SOURCES = tests/unit/test_authworker.c \
+tests_unit_test_authworker_SOURCES = tests/unit/test_authworker.c tests/unit/check-main.c \
 	plugins/tls-http/authworker.c plugins/tls-http/auth.c
 tests_unit_test_authworker_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_unit_test_authworker_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
@@ -42,7 +42,7 @@ TESTS += tests/unit/test_tls_http
 # handshake.c (and what it needs) is compiled in to check the error answers
 # directly; the plugin's own copy is dlopen()ed RTLD_LOCAL with hidden
 # symbols, so the two never clash.
-tests_unit_test_tls_http_SOURCES = tests/unit/test_tls_http.c \
+tests_unit_test_tls_http_SOURCES = tests/unit/test_tls_http.c tests/unit/check-main.c \
 	plugins/tls-http/handshake.c plugins/tls-http/http.c plugins/tls-http/auth.c
 tests_unit_test_tls_http_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_unit_test_tls_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) -I$(top_srcdir)/tests

@@ -11,15 +11,15 @@ plugins_tun_tun_la_LDFLAGS = $(TP_MODULE_FLAGS)
 EXTRA_DIST += plugins/tun/README.md
 
 # Unit test: option parsing, netlink helpers and the plugin's data path
-# against a fake host, in a private network namespace (needs root for the
+# through the plugin harness, in a private network namespace (needs root for the
 # device parts; without it only the parsing tests run).
 check_PROGRAMS += tests/unit/test_tun_netlink
 TESTS += tests/unit/test_tun_netlink
-tests_unit_test_tun_netlink_SOURCES = tests/unit/test_tun_netlink.c \
-	plugins/tun/tun.c plugins/tun/apply.c plugins/tun/netlink.c plugins/tun/prefix.c
-tests_unit_test_tun_netlink_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun
+tests_unit_test_tun_netlink_SOURCES = tests/unit/test_tun_netlink.c tests/unit/check-main.c \
+	plugins/tun/prefix.c
+tests_unit_test_tun_netlink_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun -I$(top_srcdir)/tests
 tests_unit_test_tun_netlink_CFLAGS = $(AM_CFLAGS) $(MNL_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_tun_netlink_LDADD = $(MNL_LIBS) $(CHECK_LIBS)
+tests_unit_test_tun_netlink_LDADD = tests/libtpharness.la $(CHECK_LIBS)
 
 # End-to-end: the real daemon with tun in a namespace it creates.
 TESTS += tests/e2e/test-tun.sh

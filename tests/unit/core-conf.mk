@@ -9,15 +9,15 @@ core_libtpcore_la_SOURCES += core/options.c core/conf-priv.h
 check_PROGRAMS += tests/unit/test_conf tests/unit/test_options tests/unit/test_loader
 TESTS += tests/unit/test_conf tests/unit/test_options tests/unit/test_loader
 
-tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/conf-check.h
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/check-main.c tests/unit/conf-check.h
 tests_unit_test_conf_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_test_conf_LDADD = core/libtpcore.la $(CHECK_LIBS) $(LIBCONFIG_LIBS)
 
-tests_unit_test_options_SOURCES = tests/unit/test_options.c tests/unit/conf-check.h
+tests_unit_test_options_SOURCES = tests/unit/test_options.c tests/unit/check-main.c tests/unit/conf-check.h
 tests_unit_test_options_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_test_options_LDADD = core/libtpcore.la $(CHECK_LIBS) $(LIBCONFIG_LIBS)
 
-tests_unit_test_loader_SOURCES = tests/unit/test_loader.c
+tests_unit_test_loader_SOURCES = tests/unit/test_loader.c tests/unit/check-main.c
 tests_unit_test_loader_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_test_loader_LDADD = core/libtpcore.la $(CHECK_LIBS) $(LIBCONFIG_LIBS)
 

@@ -251,7 +251,10 @@ START_TEST(limiter_table_bounded)
 }
 END_TEST
 
-int main(void)
+/* Run by the shared main (tests/unit/check-main.c). */
+Suite *tp_test_suite(void);
+
+Suite *tp_test_suite(void)
 {
 	Suite *s = suite_create("auth");
 	TCase *tc = tcase_create("htpasswd");
@@ -267,9 +270,5 @@ int main(void)
 	tcase_add_test(tc, limiter_window_slides);
 	tcase_add_test(tc, limiter_table_bounded);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -354,7 +354,10 @@ START_TEST(real_crypt)
 }
 END_TEST
 
-int main(void)
+/* Run by the shared main (tests/unit/check-main.c). */
+Suite *tp_test_suite(void);
+
+Suite *tp_test_suite(void)
 {
 	Suite *s = suite_create("authworker");
 	TCase *tc = tcase_create("worker");
@@ -370,9 +373,5 @@ int main(void)
 	tcase_add_test(tc, shutdown_with_jobs_pending);
 	tcase_add_test(tc, real_crypt);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -212,12 +212,13 @@ START_TEST(no_pipelines)
 }
 END_TEST
 
-int main(void)
+/* Run by the shared main (tests/unit/check-main.c). */
+Suite *tp_test_suite(void);
+
+Suite *tp_test_suite(void)
 {
 	Suite *s = suite_create("conf");
 	TCase *tc = tcase_create("conf");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, syntax_error_names_file_and_line);
@@ -229,9 +230,5 @@ int main(void)
 	tcase_add_test(tc, pipeline_errors_all_reported);
 	tcase_add_test(tc, no_pipelines);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

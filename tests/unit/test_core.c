@@ -349,12 +349,11 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
+/* Run by the shared main (tests/unit/check-main.c). */
+Suite *tp_test_suite(void);
+
+Suite *tp_test_suite(void)
 {
-	SRunner *r = srunner_create(suite());
 	tp_log_set_level(TP_LOG_WARN);
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return suite();
 }

@@ -539,13 +539,10 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
+/* Run by the shared main (tests/unit/check-main.c). */
+Suite *tp_test_suite(void);
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+Suite *tp_test_suite(void)
+{
+	return suite();
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -310,6 +312,197 @@ START_TEST(stack_and_session_accessors)
 }
 END_TEST
 
+/* ---- chains ---- */
+
+/* Collect a queue's buffers into one byte string. */
+static size_t drain(struct tp_harness *h, int up, uint8_t *out, size_t cap)
+{
+	struct tp_buf *b;
+	size_t n = 0;
+
+	while ((b = up ? tp_harness_pull_up(h) : tp_harness_pull_down(h)) != NULL) {
+		ck_assert_uint_le(n + b->len, cap);
+		memcpy(out + n, b->data, b->len);
+		n += b->len;
+		tp_harness_buf_free(h, b);
+	}
+	return n;
+}
+
+/* compress-lz4 over framer-len: packets pushed at the top come out at the
+ * bottom as one framed stream of compressed packets; that stream pushed
+ * back up at the bottom, in odd-sized pieces, gives the packets back. */
+START_TEST(chain_lz4_over_framer_len)
+{
+	const char *const specs[] = { "compress-lz4: min_size = 0;", "framer-len: width = 2;", NULL };
+	struct tp_harness *h = tp_harness_new_chain(specs);
+	static uint8_t pkt[5][1000], stream[8192];
+	struct tp_buf *b;
+	size_t n, off;
+	int i;
+
+	ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+	ck_assert_int_eq(tp_harness_stages(h), 2);
+	for (i = 0; i < 5; i++) {
+		memset(pkt[i], 'a' + i, sizeof(pkt[i])); /* compresses well */
+		pkt[i][0] = 0x45;
+		tp_harness_push_down(h, pkt[i], sizeof(pkt[i]));
+	}
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "compressed"), 5);
+	ck_assert_uint_eq(tp_harness_counter(h, "compressed"), 5); /* stage 0's */
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "down_frames"), 5);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "compressed"), 0);
+	ck_assert_uint_eq(tp_harness_queued_up(h), 0);
+	n = drain(h, 0, stream, sizeof(stream));
+	ck_assert_uint_lt(n, 5 * 200); /* compressed before it was framed */
+	ck_assert_uint_eq((size_t)stream[0] << 8 | stream[1], n / 5 - 2); /* 5 equal frames */
+
+	for (off = 0; off < n; off += 7)
+		tp_harness_push_up(h, stream + off, n - off < 7 ? n - off : 7);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "up_frames"), 5);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "decompressed"), 5);
+	for (i = 0; i < 5; i++) {
+		b = tp_harness_pull_up(h);
+		ck_assert_ptr_nonnull(b);
+		ck_assert_uint_eq(b->len, sizeof(pkt[i]));
+		ck_assert_mem_eq(b->data, pkt[i], sizeof(pkt[i]));
+		tp_harness_buf_free(h, b);
+	}
+	ck_assert_ptr_null(tp_harness_pull_up(h));
+	ck_assert_int_eq(tp_harness_aborts(h), 0);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+}
+END_TEST
+
+/* framer-len over framer-len: a zero-length frame reaching the lower one
+ * aborts the session there, and the count says which stage it was. */
+START_TEST(chain_aborts_are_per_stage)
+{
+	const char *const specs[] = { "framer-len: width = 4;", "framer-len: width = 2;", NULL };
+	struct tp_harness *h = tp_harness_new_chain(specs);
+	uint8_t frame[16];
+	struct tp_buf *b;
+
+	ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+	tp_harness_push_down(h, "\x45hello", 6);
+	b = tp_harness_pull_down(h);
+	ck_assert_ptr_nonnull(b);
+	/* 2-byte length of (4-byte length + 6 bytes), then the inner frame */
+	ck_assert_uint_eq(b->len, 12);
+	memcpy(frame, b->data, b->len);
+	ck_assert_mem_eq(frame, "\x00\x0a\x00\x00\x00\x06\x45hello", 12);
+	tp_harness_buf_free(h, b);
+	tp_harness_push_up(h, frame, 12);
+	b = tp_harness_pull_up(h);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_mem_eq(b->data, "\x45hello", 6);
+	tp_harness_buf_free(h, b);
+
+	tp_harness_push_up(h, "\x00\x00", 2);
+	ck_assert_int_eq(tp_harness_stage_aborts(h, 0), 0);
+	ck_assert_int_eq(tp_harness_stage_aborts(h, 1), 1);
+	ck_assert_int_eq(tp_harness_aborts(h), 1);
+	ck_assert_ptr_nonnull(strstr(tp_harness_stage_abort_reason(h, 1), "zero-length"));
+	ck_assert_ptr_null(tp_harness_stage_abort_reason(h, 0));
+	ck_assert_str_eq(tp_harness_abort_reason(h), tp_harness_stage_abort_reason(h, 1));
+	tp_harness_free(h);
+}
+END_TEST
+
+START_TEST(chain_bad_spec_is_reported)
+{
+	const char *const bad[] = { "tp-count", "tp-gen: size = 10;", NULL };
+	const char *const none[] = { NULL };
+
+	ck_assert_ptr_null(tp_harness_new_chain(bad));
+	ck_assert_msg(strstr(tp_harness_last_error(), "size") != NULL, "'%s'", tp_harness_last_error());
+	ck_assert_ptr_null(tp_harness_new_chain(none));
+}
+END_TEST
+
+/* ---- the test clock ---- */
+
+/* tp-gen sends a batch per interval: with the test clock nothing is sent
+ * until the test moves time, then exactly what the elapsed time allows. */
+START_TEST(clock_fires_timers_only_when_advanced)
+{
+	struct tp_harness *h = must_new("tp-gen", "count = 10; batch = 1; interval_ms = 100;");
+	struct tp_harness *other = must_new("tp-gen", "count = 10; batch = 1; interval_ms = 250;");
+	uint64_t t0 = tp_harness_now(h);
+	struct tp_buf *b;
+
+	ck_assert_uint_eq(tp_harness_now(other), t0); /* one clock */
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	ck_assert_int_eq(tp_harness_start(other), 0);
+	ck_assert_int_eq(tp_harness_poll(h, 50), 0); /* 50 ms of wall time: no timer */
+	ck_assert_uint_eq(tp_harness_queued_down(h), 0);
+	ck_assert_uint_eq(tp_harness_now(h), t0);
+
+	tp_harness_advance(h, 99);
+	ck_assert_uint_eq(tp_harness_queued_down(h), 0);
+	tp_harness_advance(h, 1);
+	ck_assert_uint_eq(tp_harness_queued_down(h), 1);
+	/* One step over several deadlines fires each of them, on every
+	 * harness: 100 ms ticks at 200..500, 250 ms ones at 250 and 500. */
+	tp_harness_advance(other, 400);
+	ck_assert_uint_eq(tp_harness_now(h), t0 + 500);
+	ck_assert_uint_eq(tp_harness_queued_down(h), 5);
+	ck_assert_uint_eq(tp_harness_queued_down(other), 2);
+	while ((b = tp_harness_pull_down(h)) != NULL)
+		tp_harness_buf_free(h, b);
+	while ((b = tp_harness_pull_down(other)) != NULL)
+		tp_harness_buf_free(other, b);
+	tp_harness_free(other);
+	tp_harness_free(h);
+}
+END_TEST
+
+/* ---- leaks fail ---- */
+
+START_TEST(leaky_test)
+{
+	struct tp_harness *h = must_new("tp-count", NULL);
+
+	(void)tp_harness_buf(h, "lost", 4); /* never given back */
+	tp_harness_free(h);
+}
+END_TEST
+
+/* Run leaky_test under its own runner in a child: it must fail, with a
+ * message naming the plugin and the count. */
+START_TEST(leak_fails_the_test)
+{
+	char logf[] = "/tmp/tp-harness-leak-XXXXXX";
+	char text[4096] = "";
+	int fd = mkstemp(logf), status;
+	pid_t pid;
+
+	ck_assert_int_ge(fd, 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		Suite *s = suite_create("leak");
+		TCase *tc = tcase_create("leak");
+		SRunner *sr;
+
+		tcase_add_test(tc, leaky_test);
+		suite_add_tcase(s, tc);
+		sr = srunner_create(s);
+		srunner_set_log(sr, logf);
+		srunner_run_all(sr, CK_SILENT);
+		_exit(srunner_ntests_failed(sr) == 1 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_ge(read(fd, text, sizeof(text) - 1), 1);
+	close(fd);
+	unlink(logf);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the leaky test did not fail: %s", text);
+	ck_assert_msg(strstr(text, "harness (tp-count): 1 buffers never returned to the pool") != NULL,
+		      "'%s'", text);
+}
+END_TEST
+
 static Suite *harness_suite(void)
 {
 	Suite *s = suite_create("harness");
@@ -326,17 +519,19 @@ static Suite *harness_suite(void)
 	tcase_add_test(tc, gen_raises_sigterm_when_all_came_back);
 	tcase_add_test(tc, loop_opens_session_and_reflects);
 	tcase_add_test(tc, stack_and_session_accessors);
+	tcase_add_test(tc, chain_lz4_over_framer_len);
+	tcase_add_test(tc, chain_aborts_are_per_stage);
+	tcase_add_test(tc, chain_bad_spec_is_reported);
+	tcase_add_test(tc, clock_fires_timers_only_when_advanced);
+	tcase_add_test(tc, leak_fails_the_test);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(harness_suite());
-	int failed;
+/* Run by the shared main (tests/unit/check-main.c). */
+Suite *tp_test_suite(void);
 
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+Suite *tp_test_suite(void)
+{
+	return harness_suite();
 }

@@ -439,7 +439,10 @@ START_TEST(response_101_bad)
 }
 END_TEST
 
-int main(void)
+/* Run by the shared main (tests/unit/check-main.c). */
+Suite *tp_test_suite(void);
+
+Suite *tp_test_suite(void)
 {
 	Suite *s = suite_create("http");
 	TCase *tp = tcase_create("parser");
@@ -472,9 +475,5 @@ int main(void)
 	tcase_add_test(t1, response_101_bad);
 	suite_add_tcase(s, t1);
 
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -354,13 +354,14 @@ START_TEST(data_names)
 }
 END_TEST
 
-int main(void)
+/* Run by the shared main (tests/unit/check-main.c). */
+Suite *tp_test_suite(void);
+
+Suite *tp_test_suite(void)
 {
 	const char *top = getenv("top_builddir");
 	Suite *s = suite_create("loader");
 	TCase *tc = tcase_create("loader");
-	SRunner *sr;
-	int failed;
 
 	snprintf(plugdir, sizeof(plugdir), "%s/tests/unit/plugins", top ? top : ".");
 	snprintf(libsdir, sizeof(libsdir), "%s/.libs", plugdir);
@@ -377,9 +378,5 @@ int main(void)
 	tcase_add_test(tc, inspect_list);
 	tcase_add_test(tc, data_names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -405,6 +406,82 @@ START_TEST(test_timeout_capped_by_timer)
 }
 END_TEST
 
+/* ---- the test clock ---- */
+
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void *arg)
+{
+	ck_assert_ptr_eq(arg, &fake_now);
+	return fake_now;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* With a test clock, timers fire when the clock reaches them and never
+ * before, the loop does not sleep toward them, and fds still work. */
+START_TEST(test_test_clock)
+{
+	struct tp_loop *l = tp_loop_new();
+	struct trec a = { .l = l, .tag = 'a' }, b = { .l = l, .tag = 'b' };
+	struct fdrec fr = { .tag = 'f' };
+	uint64_t when, t0;
+	int p[2];
+
+	reset_trace();
+	fake_now = 1000;
+	tp_loop_set_clock(l, fake_clock, &fake_now);
+	ck_assert_uint_eq(tp_loop_now_ms(l), 1000);
+	ck_assert_int_eq(tp_loop_next_timer(l, &when), -1);
+	tp_loop_timer_add(l, 500, timer_cb, &b);
+	tp_loop_timer_add(l, 100, timer_cb, &a);
+	ck_assert_int_eq(tp_loop_next_timer(l, &when), 0);
+	ck_assert_uint_eq(when, 1100);
+
+	/* Wall time passing changes nothing; -1 waits only up to the bound
+	 * the caller gives, never toward a timer the clock has not reached. */
+	t0 = wall_ms();
+	ck_assert_int_eq(tp_loop_run_once(l, 30), 0);
+	ck_assert_uint_lt(wall_ms() - t0, 1000);
+	ck_assert_str_eq(trace, "");
+
+	fake_now = 1099;
+	ck_assert_int_eq(tp_loop_run_once(l, 0), 0);
+	fake_now = 1100;
+	ck_assert_int_eq(tp_loop_run_once(l, 0), 1);
+	ck_assert_str_eq(trace, "a");
+	ck_assert_uint_eq(tp_loop_now_ms(l), 1100);
+
+	/* fds are real: a ready pipe is dispatched at once. */
+	make_pipe(p);
+	fr.l = l;
+	fr.fd = p[0];
+	ck_assert_int_eq(tp_loop_fd_add(l, p[0], TP_FD_READ, rec_cb, &fr), 0);
+	ck_assert_int_eq(write(p[1], "x", 1), 1);
+	ck_assert_int_eq(tp_loop_run_once(l, 1000), 1);
+	ck_assert_int_eq(fr.calls, 1);
+	/* The epoll fd stands for the loop in an outer poll(). */
+	ck_assert_int_ge(tp_loop_fd(l), 0);
+	tp_loop_fd_del(l, p[0]);
+	close(p[0]);
+	close(p[1]);
+
+	/* A jump past several deadlines fires them all, in order. */
+	tp_loop_timer_add(l, 50, timer_cb, &a);
+	fake_now = 5000;
+	ck_assert_int_eq(tp_loop_run_once(l, 0), 2);
+	ck_assert_str_eq(trace, "afab");
+	ck_assert_int_eq(tp_loop_next_timer(l, &when), -1);
+	tp_loop_free(l);
+}
+END_TEST
+
 /* ---- signals ---- */
 
 static int got_signo;
@@ -562,6 +639,7 @@ static Suite *loop_suite(void)
 	tcase_add_test(tm, test_timer_heap_stress);
 	tcase_add_test(tm, test_timer_added_from_timer);
 	tcase_add_test(tm, test_timeout_capped_by_timer);
+	tcase_add_test(tm, test_test_clock);
 	tcase_add_test(mi, test_signal);
 	tcase_add_test(mi, test_defer);
 	tcase_add_test(mi, test_defer_cancel);
@@ -572,13 +650,10 @@ static Suite *loop_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(loop_suite());
-	int failed;
+/* Run by the shared main (tests/unit/check-main.c). */
+Suite *tp_test_suite(void);
 
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+Suite *tp_test_suite(void)
+{
+	return loop_suite();
 }

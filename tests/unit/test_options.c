@@ -352,12 +352,13 @@ START_TEST(type_names)
 }
 END_TEST
 
-int main(void)
+/* Run by the shared main (tests/unit/check-main.c). */
+Suite *tp_test_suite(void);
+
+Suite *tp_test_suite(void)
 {
 	Suite *s = suite_create("options");
 	TCase *tc = tcase_create("options");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, options_valid_and_defaults);
@@ -372,9 +373,5 @@ int main(void)
 	tcase_add_test(tc, check_table_catches_plugin_bugs);
 	tcase_add_test(tc, type_names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
