@@ -77,11 +77,6 @@ static uint64_t h_now_ms(struct tp_stage *st)
 	return tp_loop_now_ms(PL(st)->loop);
 }
 
-static uint64_t *h_counter(struct tp_stage *st, const char *name)
-{
-	return tp_stage_counter(st, name);
-}
-
 static int is_bottom(struct tp_stage *st, const char *what)
 {
 	if (st->t->index == PL(st)->n - 1)
@@ -92,7 +87,7 @@ static int is_bottom(struct tp_stage *st, const char *what)
 
 static struct tp_session *h_session_open(struct tp_stage *st, void *tag)
 {
-	struct tp_session *s = NULL;
+	struct tp_session *s;
 
 	if (!is_bottom(st, "session_open"))
 		return NULL;
@@ -177,7 +172,7 @@ const struct tp_host tp_core_host = {
 	.timer_add = h_timer_add,
 	.timer_cancel = h_timer_cancel,
 	.now_ms = h_now_ms,
-	.counter = h_counter,
+	.counter = tp_stage_counter,
 	.session_open = h_session_open,
 	.session_tag = h_session_tag,
 	.lease = h_lease,
