@@ -268,7 +268,7 @@ static void stop_loop(void *arg, int signo)
 static uint64_t total(struct tp_pipeline *pl, int stage, const char *name)
 {
 	struct tp_tmpl *t = &pl->t[stage];
-	struct tp_stage *st = stage == 0 ? pl->top : stage == pl->n - 1 ? pl->bottom : NULL;
+	struct tp_stage *st = tp_stage_at(pl, NULL, stage); /* endpoints; transforms: NULL */
 	const struct tp_counter *c = st ? st->counters : t->totals;
 	int n = st ? st->ncounters : t->ntotals;
 	for (int i = 0; i < n; i++)
