@@ -10,8 +10,11 @@ core_libtpcore_la_SOURCES = \
 	core/inspect.c core/inspect.h \
 	core/addrpool.c core/addrpool.h \
 	core/router.c core/router.h \
+	core/counter.c core/counter.h \
+	core/stage.c core/stage.h \
+	core/session.c core/session.h \
+	core/host.c core/host.h \
 	core/pipeline.c core/pipeline.h \
-	core/host.c core/session.c \
 	core/deframe.c core/deframe.h
 core_libtpcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_libtpcore_la_LIBADD = $(LIBCONFIG_LIBS) $(LIBS)

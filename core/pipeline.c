@@ -10,9 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "addrpool.h"
+#include "host.h"
 #include "inspect.h"
 #include "log.h"
 #include "pipeline.h"
+#include "router.h"
+#include "session.h"
 
 #define DEFAULT_MAX_BUFFERS 4096
 /* buf_alloc(0) and every request up to this size get a small buffer: one
@@ -93,11 +97,11 @@ static struct tp_pipeline *build_one(struct tp_conf *c, const struct tp_pipeline
 	if (!pl->t || !pl->router)
 		goto fail;
 	snprintf(pl->router_stage.name, sizeof(pl->router_stage.name), "%s/router", pl->name);
-	pl->c_spoofed = tp_core_host.counter(&pl->router_stage, "spoofed");
-	pl->c_link_local = tp_core_host.counter(&pl->router_stage, "link_local");
-	pl->c_no_route = tp_core_host.counter(&pl->router_stage, "no_route");
-	pl->c_no_session = tp_core_host.counter(&pl->router_stage, "no_session");
-	pl->c_closed_drop = tp_core_host.counter(&pl->router_stage, "closing_drops");
+	pl->c_spoofed = tp_stage_counter(&pl->router_stage, "spoofed");
+	pl->c_link_local = tp_stage_counter(&pl->router_stage, "link_local");
+	pl->c_no_route = tp_stage_counter(&pl->router_stage, "no_route");
+	pl->c_no_session = tp_stage_counter(&pl->router_stage, "no_session");
+	pl->c_closed_drop = tp_stage_counter(&pl->router_stage, "closing_drops");
 
 	if (pl->n < 2)
 		tp_diag_error(d, c->file, pc->line, NULL,
@@ -154,8 +158,7 @@ static struct tp_pipeline *build_one(struct tp_conf *c, const struct tp_pipeline
 			snprintf(t->wire, sizeof(t->wire), "%s", t->p->name);
 		size_t len = strlen(pl->stack);
 		snprintf(pl->stack + len, sizeof(pl->stack) - len, "%s%s", len ? "," : "", t->wire);
-		t->p->destroy(st->ctx);
-		free(st);
+		tp_stage_free(st);
 	}
 	pl->top = create_stage(pl, &pl->t[0], d, c->file, pc);
 	pl->bottom = create_stage(pl, &pl->t[pl->n - 1], d, c->file, pc);
@@ -202,30 +205,23 @@ int tp_pipeline_start(struct tp_pipeline *pl)
 	struct tp_stage *ends[2] = { pl->top, pl->bottom };
 	for (int i = 0; i < 2; i++) {
 		struct tp_stage *st = ends[i];
-		if (st->t->p->start && st->t->p->start(st->ctx) < 0) {
+		if (tp_stage_start(st) < 0) {
 			tp_log(TP_LOG_ERROR, st->name, "failed to start");
 			return -1;
 		}
-		st->started = 1;
 	}
 	tp_log(TP_LOG_INFO, pl->router_stage.name, "pipeline '%s' running: %s", pl->name, pl->stack[0] ? pl->stack : "(no transforms)");
 	return 0;
 }
 
-static void stop_stage(struct tp_stage *st)
-{
-	if (st && st->started && st->t->p->stop)
-		st->t->p->stop(st->ctx);
-	if (st)
-		st->started = 0;
-}
-
 void tp_pipeline_stop(struct tp_pipeline *pl)
 {
-	/* Bottom first: no new sessions or data arrive while we tear down. */
-	stop_stage(pl->bottom);
+	/* What the stages still hold goes out while they all run; then
+	 * bottom first: no new sessions or data arrive while we tear down. */
+	tp_stage_flush_all(pl);
+	tp_stage_stop(pl->bottom);
 	tp_sessions_close_all(pl);
-	stop_stage(pl->top);
+	tp_stage_stop(pl->top);
 }
 
 static void log_counters(const char *name, const struct tp_counter *c, int n)
@@ -244,10 +240,9 @@ void tp_pipeline_log_counters(struct tp_pipeline *pl)
 {
 	for (int i = 0; i < pl->n; i++) {
 		struct tp_tmpl *t = &pl->t[i];
-		if (i == 0 && pl->top)
-			log_counters(t->name, pl->top->counters, pl->top->ncounters);
-		else if (i == pl->n - 1 && pl->bottom)
-			log_counters(t->name, pl->bottom->counters, pl->bottom->ncounters);
+		struct tp_stage *st = tp_stage_at(pl, NULL, i); /* endpoints only */
+		if (st)
+			log_counters(t->name, st->counters, st->ncounters);
 		else
 			log_counters(t->name, t->totals, t->ntotals); /* ended sessions */
 	}
@@ -264,17 +259,8 @@ void tp_pipeline_reload(struct tp_pipeline *pl)
 	tp_stage_event(pl->top, NULL, &ev);
 	tp_stage_event(pl->bottom, NULL, &ev);
 	for (struct tp_session *s = pl->sessions; s; s = s->next)
-		for (int i = 0; i < s->nmid; i++)
-			tp_stage_event(s->mid[i], s, &ev);
-}
-
-static void free_stage(struct tp_stage *st)
-{
-	if (!st)
-		return;
-	stop_stage(st);
-	st->t->p->destroy(st->ctx);
-	free(st);
+		for (int i = 1; i < pl->n - 1; i++)
+			tp_stage_event(tp_stage_at(pl, s, i), s, &ev);
 }
 
 void tp_pipeline_free(struct tp_pipeline *pl)
@@ -283,8 +269,8 @@ void tp_pipeline_free(struct tp_pipeline *pl)
 		return;
 	if (pl->pool)
 		tp_sessions_close_all(pl);
-	free_stage(pl->bottom);
-	free_stage(pl->top);
+	tp_stage_free(pl->bottom);
+	tp_stage_free(pl->top);
 	if (pl->pool) {
 		size_t leaked = tp_pool_destroy(pl->pool);
 		if (leaked)

@@ -117,6 +117,15 @@ int tp_ip_src_is(const uint8_t *pkt, size_t len, const struct tp_prefix *a)
 	return !memcmp(src.addr, a->addr, alen(a->family));
 }
 
+int tp_ip_src_link_local6(const uint8_t *pkt, size_t len)
+{
+	static const uint8_t zero[16];
+	const uint8_t *src = pkt + 8;
+	if (len < 40 || pkt[0] >> 4 != 6)
+		return 0;
+	return (src[0] == 0xfe && (src[1] & 0xc0) == 0x80) || !memcmp(src, zero, 16);
+}
+
 struct tp_session *tp_router_lookup(const struct tp_router *r, const uint8_t *pkt, size_t len)
 {
 	struct tp_prefix d;

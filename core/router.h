@@ -29,5 +29,7 @@ struct tp_session *tp_router_lookup(const struct tp_router *r, const uint8_t *pk
 int tp_ip_addr(const uint8_t *pkt, size_t len, int dst, struct tp_prefix *a);
 /* Does the packet's source equal the host address `a`? */
 int tp_ip_src_is(const uint8_t *pkt, size_t len, const struct tp_prefix *a);
+/* Is the source of an IPv6 packet link-local (fe80::/10) or ::? */
+int tp_ip_src_link_local6(const uint8_t *pkt, size_t len);
 
 #endif

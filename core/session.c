@@ -1,5 +1,5 @@
 /*
- * session.c — sessions, the router and the address pool at work.
+ * session.c — sessions, the router's table and the address pool at work.
  *
  * A session is opened by the bottom endpoint for one connection and owns
  * one instance of every transform.  Closing is two-step: session_close()
@@ -9,15 +9,49 @@
  * usually still running on the stack.  Abort requests from transforms are
  * delivered to the bottom endpoint by the same housekeeping call, for the
  * same reason, and before any reaping, so a session is never touched
- * after it is freed.
+ * after it is freed.  Housekeeping also makes every delivery the stage
+ * module still holds back (see stage.c) before it reaps, for the same
+ * reason: a queued event or batch names its session.
+ *
+ * Structs a plugin passes in (tp_session_info, tp_net_info) carry the size
+ * the plugin was built with: the core reads only that much, zeroes the
+ * fields the plugin does not know, and writes back (lease) no more than
+ * that; a size below the first release's is refused, it is a bug.
  */
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "addrpool.h"
+#include "conf.h"
 #include "log.h"
-#include "pipeline.h"
+#include "loop.h"
+#include "router.h"
+#include "session.h"
+
+/* Where the fields of ABI 1.0 end: a smaller size is no release's. */
+#define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+#define SESSION_INFO_1_0 END_OF(struct tp_session_info, peer)
+#define NET_INFO_1_0 END_OF(struct tp_net_info, dns)
+
+/* The size a plugin's struct says it has, or 0 (logged) below 1.0. */
+static size_t sized(const char *who, const char *what, uint32_t size, size_t min)
+{
+	if (size >= min)
+		return size;
+	tp_log(TP_LOG_ERROR, who, "%s.size is %u, below %zu (ABI 1.0): set it to sizeof(struct %s)",
+	       what, size, min, what);
+	return 0;
+}
+
+/* Copy what the writer knows; the fields added after it are zero. */
+static void copy_sized(void *dst, size_t dst_size, const void *src, size_t src_size)
+{
+	memset(dst, 0, dst_size);
+	memcpy(dst, src, src_size < dst_size ? src_size : dst_size);
+}
 
 static const char *pfx(const struct tp_prefix *p, char *buf, size_t len, int with_len)
 {
@@ -31,37 +65,11 @@ static const char *pfx(const struct tp_prefix *p, char *buf, size_t len, int wit
 	return buf;
 }
 
-static void destroy_stage(struct tp_stage *st)
-{
-	if (!st)
-		return;
-	if (st->started && st->t->p->stop)
-		st->t->p->stop(st->ctx);
-	if (st->ctx)
-		st->t->p->destroy(st->ctx);
-	/* Fold the instance's counters into its stage's totals. */
-	struct tp_tmpl *t = st->t;
-	for (int i = 0; i < st->ncounters; i++) {
-		int j;
-		for (j = 0; j < t->ntotals; j++)
-			if (!strcmp(t->totals[j].name, st->counters[i].name))
-				break;
-		if (j == t->ntotals) {
-			if (t->ntotals == TP_MAX_COUNTERS)
-				continue;
-			t->ntotals++;
-			memcpy(t->totals[j].name, st->counters[i].name, sizeof(t->totals[j].name));
-			t->totals[j].v = 0;
-		}
-		t->totals[j].v += st->counters[i].v;
-	}
-	free(st);
-}
-
 static void destroy_session(struct tp_session *s)
 {
+	tp_stage_forget_session(s->pl, s);
 	for (int i = s->nmid - 1; i >= 0; i--)
-		destroy_stage(s->mid[i]);
+		tp_stage_free(s->mid[i]);
 	free(s->mid);
 	free(s);
 }
@@ -83,6 +91,7 @@ static void housekeeping(void *arg)
 	struct tp_session *s;
 
 	pl->hk_scheduled = 0;
+	tp_stage_flush_all(pl);
 again:
 	for (s = pl->sessions; s; s = s->next) {
 		if (!s->abort_pending)
@@ -92,6 +101,7 @@ again:
 		tp_stage_event(pl->bottom, s, &ev);
 		goto again; /* the list may have changed under us */
 	}
+	tp_stage_flush_all(pl);
 	while ((s = pl->dead)) {
 		pl->dead = s->next;
 		destroy_session(s);
@@ -135,11 +145,10 @@ struct tp_session *tp_session_open(struct tp_pipeline *pl, void *tag)
 	}
 	for (int i = 0; i < s->nmid; i++) {
 		struct tp_stage *st = s->mid[i];
-		if (st->t->p->start && st->t->p->start(st->ctx) < 0) {
+		if (tp_stage_start(st) < 0) {
 			tp_log(TP_LOG_ERROR, st->name, "start() failed");
 			goto fail;
 		}
-		st->started = 1;
 	}
 	s->next = pl->sessions;
 	if (s->next)
@@ -155,6 +164,11 @@ fail:
 
 int tp_session_lease(struct tp_pipeline *pl, struct tp_session *s, const char *user, struct tp_session_info *info)
 {
+	struct tp_session_info full;
+	size_t n = sized(pl->bottom->name, "tp_session_info", info->size, SESSION_INFO_1_0);
+
+	if (!n)
+		return -1;
 	if (!pl->apool) {
 		tp_log(TP_LOG_ERROR, pl->router_stage.name,
 		       "no address pool: the top endpoint announced no network (set the tun stage's address)");
@@ -162,30 +176,33 @@ int tp_session_lease(struct tp_pipeline *pl, struct tp_session *s, const char *u
 	}
 	if (s->lease >= 0)
 		tp_addrpool_release(pl->apool, s->lease);
-	s->lease = tp_addrpool_lease(pl->apool, user, info);
+	/* The pool writes the core's layout; the plugin's may be older. */
+	copy_sized(&full, sizeof(full), info, n);
+	s->lease = tp_addrpool_lease(pl->apool, user, &full);
 	if (s->lease < 0) {
 		tp_log(TP_LOG_WARN, pl->router_stage.name, "address pool exhausted: no address for user '%s'", user ? user : "");
 		return -1;
 	}
+	full.size = info->size;
+	memcpy(info, &full, n < sizeof(full) ? n : sizeof(full));
 	return 0;
 }
 
+/* Every stage but the bottom endpoint, which caused the event: top first. */
 static void broadcast(struct tp_pipeline *pl, struct tp_session *s, const struct tp_event *ev)
 {
-	tp_stage_event(pl->top, s, ev);
-	for (int i = 0; i < s->nmid; i++)
-		tp_stage_event(s->mid[i], s, ev);
+	for (int i = 0; i < pl->n - 1; i++)
+		tp_stage_event(tp_stage_at(pl, s, i), s, ev);
 }
 
 int tp_session_up(struct tp_pipeline *pl, struct tp_session *s, const struct tp_session_info *info)
 {
 	char a[64], g[64];
-	size_t n = info->size && info->size < sizeof(s->info) ? info->size : sizeof(s->info);
+	size_t n = sized(pl->bottom->name, "tp_session_info", info->size, SESSION_INFO_1_0);
 
-	if (s->closing)
+	if (s->closing || !n)
 		return -1;
-	memset(&s->info, 0, sizeof(s->info));
-	memcpy(&s->info, info, n);
+	copy_sized(&s->info, sizeof(s->info), info, n);
 	s->info.size = sizeof(s->info);
 	if (s->info.n_routes > TP_MAX_ROUTES)
 		s->info.n_routes = TP_MAX_ROUTES;
@@ -269,97 +286,23 @@ void tp_sessions_close_all(struct tp_pipeline *pl)
 	housekeeping(pl);
 }
 
-static void to_session_down(struct tp_pipeline *pl, struct tp_session *s, struct tp_batch *q)
+int tp_net_announce(struct tp_pipeline *pl, const char *who, const struct tp_net_info *net)
 {
-	tp_deliver_down(pl->n == 2 ? pl->bottom : s->mid[0], s, q);
-}
+	struct tp_net_info full;
+	size_t n = sized(who, "tp_net_info", net->size, NET_INFO_1_0);
+	char err[256];
 
-#define FANOUT 8 /* sessions served per pass over a batch */
-
-void tp_route_down(struct tp_pipeline *pl, struct tp_batch *q)
-{
-	struct tp_session *s = pl->local;
-	struct tp_buf *b;
-
-	/* A client has one session that takes everything. */
-	if (s) {
-		if (s->closing) {
-			*pl->c_no_session += q->count;
-			tp_pool_free_batch(pl->pool, q);
-		} else {
-			to_session_down(pl, s, q);
-		}
-		return;
+	if (!n)
+		return -1;
+	copy_sized(&full, sizeof(full), net, n);
+	full.size = sizeof(full);
+	struct tp_addrpool *ap = tp_addrpool_new(&full, err, sizeof(err));
+	if (!ap) {
+		tp_log(TP_LOG_ERROR, who, "cannot build the address pool: %s", err);
+		return -1;
 	}
-	/* A server splits the batch by destination; packets for the same
-	 * session keep their order and travel on as one batch. */
-	struct {
-		struct tp_session *s;
-		struct tp_batch q;
-	} out[FANOUT];
-	int nout = 0;
-	while ((b = tp_batch_pop(q))) {
-		s = tp_router_lookup(pl->router, b->data, b->len);
-		if (!s || s->closing) {
-			++*(pl->sessions ? pl->c_no_route : pl->c_no_session);
-			tp_pool_free(pl->pool, b);
-			continue;
-		}
-		int k;
-		for (k = 0; k < nout && out[k].s != s; k++)
-			;
-		if (k == FANOUT) {
-			for (k = 0; k < nout; k++)
-				to_session_down(pl, out[k].s, &out[k].q);
-			nout = k = 0;
-		}
-		if (k == nout) {
-			out[k].s = s;
-			tp_batch_init(&out[k].q);
-			nout++;
-		}
-		tp_batch_add(&out[k].q, b);
-	}
-	for (int k = 0; k < nout; k++)
-		to_session_down(pl, out[k].s, &out[k].q);
-}
-
-/* Source in fe80::/10 or the unspecified address :: */
-static int link_local6(const struct tp_buf *b)
-{
-	static const uint8_t zero[16];
-	const uint8_t *src = b->data + 8;
-	if (b->len < 40 || b->data[0] >> 4 != 6)
-		return 0;
-	return (src[0] == 0xfe && (src[1] & 0xc0) == 0x80) || !memcmp(src, zero, 16);
-}
-
-void tp_route_up(struct tp_pipeline *pl, struct tp_session *s, struct tp_batch *q)
-{
-	if (!s->is_up) {
-		*pl->c_no_session += q->count;
-		tp_pool_free_batch(pl->pool, q);
-		return;
-	}
-	if (!(s->info.flags & TP_SI_LOCAL)) {
-		/* Anti-spoofing: a client may only send from its own addresses. */
-		struct tp_batch ok = TP_BATCH_INIT;
-		struct tp_buf *b;
-		while ((b = tp_batch_pop(q))) {
-			if (tp_ip_src_is(b->data, b->len, &s->info.addr4) ||
-			    (s->info.addr6.family && tp_ip_src_is(b->data, b->len, &s->info.addr6))) {
-				tp_batch_add(&ok, b);
-			} else {
-				/* A client's kernel sends IPv6 link-local traffic
-				 * (router solicitations) on its own: dropped, but
-				 * not an attack worth counting as spoofing. */
-				++*(link_local6(b) ? pl->c_link_local : pl->c_spoofed);
-				tp_pool_free(pl->pool, b);
-			}
-		}
-		if (ok.count)
-			tp_deliver_up(pl->top, s, &ok);
-		return;
-	}
-	tp_deliver_up(pl->top, s, q);
+	tp_addrpool_free(pl->apool);
+	pl->apool = ap;
+	tp_log(TP_LOG_INFO, pl->router_stage.name, "address pool: %u addresses", tp_addrpool_available(ap));
+	return 0;
 }

@@ -69,7 +69,69 @@ struct tp_timer;   /* a pending timer (opaque) */
 
 /* ------------------------------------------------------------------------
  * THE CALL SEQUENCE
- * (written by the stage module's owner; see core/stage.c)
+ *
+ * Endpoints (one instance per pipeline, shared by its sessions):
+ *
+ *   tunpipe -t FILE        every transform: create(), wire_id(), destroy()
+ *                          top: create(); bottom: create()
+ *                          bottom: destroy(); top: destroy()    (nothing starts)
+ *   tunpipe -c FILE        the same creates (the transforms' instances are
+ *                          throwaways that check the options), then
+ *                          top: start(); bottom: start()   (pipelines in order)
+ *     ... running ...      down/up/event, fd and timer callbacks
+ *   SIGTERM/SIGINT         pipelines in reverse order:
+ *                          bottom: stop(); every session closes (below);
+ *                          top: stop().  Then, pipelines in order:
+ *                          bottom: destroy(); top: destroy()
+ *
+ *   A start() that fails stops the run: what started is stopped, then all
+ *   is destroyed.  stop() runs only after a start() that succeeded.
+ *
+ * Transforms (one instance per session):
+ *
+ *   bottom: session_open()  each transform, top to bottom: create(), then
+ *                           each: start() (a failure: stop the started
+ *                           ones, destroy all, session_open() gives NULL)
+ *   bottom: session_up()    TP_EV_SESSION_UP to the top endpoint, then to
+ *                           each transform, top to bottom (not to the bottom
+ *                           endpoint, which called)
+ *   any: session_abort()    at the end of the loop round: TP_EV_CLOSE_REQUEST
+ *                           to the bottom endpoint, which calls session_close()
+ *   bottom: session_close() TP_EV_SESSION_DOWN to the top endpoint, then each
+ *                           transform, top to bottom; no data reaches the
+ *                           session any more; at the end of the loop round
+ *                           each transform, bottom to top: stop(), destroy()
+ *   SIGHUP                  TP_EV_RELOAD to top, bottom, then every live
+ *                           session's transforms, top to bottom
+ *
+ * Re-entrancy: a stage instance's callbacks never nest.  While an instance
+ * runs one of its callbacks (start, stop, down, up, event) or a host call,
+ * the core calls no down, up or event of that same instance: what would
+ * reach it is held and delivered, in the order it was sent, as soon as the
+ * instance is out: when the callback the core called returns or, for a
+ * host call made from the plugin's own fd or timer callback, at the end of
+ * the loop round.  So session_up() returns before any down() that a
+ * SESSION_UP handler sent the caller, and emit_down() returns before the
+ * up() that a loopback below answers with.  Other instances (other
+ * sessions' instances of the same plugin too) are called at once.  Data
+ * held for a session that closes before its turn is dropped and counted,
+ * as all data sent to a closing session is; held events are always
+ * delivered.  fd and timer callbacks run only from the loop, never inside
+ * a host call.
+ *
+ * Host calls that run other stages' callbacks before they return:
+ * emit_down, emit_up, session_open (create/start of the transforms),
+ * session_up and session_close (event).  deframe calls the caller's own
+ * len_fn, by design.  No other host call calls any plugin.
+ *
+ * Versions: create() gets the host the core built; host->size says which
+ * services it has.  Before using a service added after the oldest core you
+ * support, test TP_HOST_HAS(host, field).  Structs you pass in carry their
+ * size (set it to sizeof): the core reads only what your size covers,
+ * zeroes what you do not know, writes back (lease) no more than it, and
+ * refuses a size below ABI 1.0's.  The structs the core hands you
+ * (ev->info) carry the core's size: read a field added after 1.0 only
+ * when that size covers it.
  * ------------------------------------------------------------------------ */
 
 /* ------------------------------------------------------------------------
@@ -374,7 +436,8 @@ struct tp_host {
 	 * buffers now belong to the next stage.  `s` is the session the data
 	 * belongs to: transforms pass on the one they received; the bottom
 	 * endpoint names the session of the connection; the top endpoint passes
-	 * NULL (the router picks the session per packet). */
+	 * NULL (the router picks the session per packet).  Nothing re-enters
+	 * the caller before they return (see THE CALL SEQUENCE). */
 	void (*emit_down)(struct tp_stage *st, struct tp_session *s, struct tp_batch *q);
 	void (*emit_up)(struct tp_stage *st, struct tp_session *s, struct tp_batch *q);
 
@@ -409,7 +472,8 @@ struct tp_host {
 	int (*lease)(struct tp_stage *st, struct tp_session *s, const char *user,
 		     struct tp_session_info *info);
 	/* Handshake done: broadcast TP_EV_SESSION_UP to every stage and teach
-	 * the router.  The core copies `info`. */
+	 * the router.  The core copies `info`.  What the handlers send the
+	 * caller waits until this returns (see THE CALL SEQUENCE). */
 	int (*session_up)(struct tp_stage *st, struct tp_session *s, const struct tp_session_info *info);
 	/* The connection is gone: the core broadcasts TP_EV_SESSION_DOWN,
 	 * releases the lease, and destroys the session's transforms after the
