@@ -29,6 +29,7 @@
 
 #define STABLE_MS 10000 /* a session this long resets the backoff */
 #define HEAD_CAP 16384  /* bytes of the server's answer head */
+#define HS_TIMEOUT 15000 /* ms for TCP + TLS + the upgrade */
 
 /* The client role's own part of the context (c->role_priv). */
 struct cli {
@@ -127,7 +128,7 @@ static void cli_connect(void *arg)
 		goto retry;
 	}
 	cl->cc = l;
-	if (th_conn_deadline(l->io, TH_CLIENT_HS_TIMEOUT, "handshake timed out") < 0)
+	if (th_conn_deadline(l->io, HS_TIMEOUT, "handshake timed out") < 0)
 		th_conn_close(l->io, "cannot arm the handshake timer");
 	return;
 retry:

@@ -153,8 +153,8 @@ static void accept_cb(void *arg, int fd, uint32_t ev)
 		 * end yet" is distinguishable from "over it". */
 		struct th_link *l = th_link_accept(c, cfd, peer, (size_t)c->cf->max_request + 1);
 		if (!l) {
-			TH_LOG(c, TP_LOG_ERROR, "cannot set up the connection from %s: %s", peer,
-			       th_ssl_errstr());
+			ERR_clear_error();
+			TH_LOG(c, TP_LOG_ERROR, "cannot set up the connection from %s", peer);
 			continue;
 		}
 		peer_key(&ss, l->peer_key);

@@ -98,6 +98,15 @@ static void th_destroy(void *ctx)
 		}                                                                         \
 	} while (0)
 
+/* The role option's value picks the role and the handshake spoken. */
+static const struct {
+	const struct th_role *role;
+	const struct th_handshake *hs;
+} th_roles[] = {
+	[TH_CLIENT] = { &th_role_client, &th_hs_svpn_client },
+	[TH_SERVER] = { &th_role_server, &th_hs_svpn_server },
+};
+
 static int th_counters(struct th_ctx *c)
 {
 	struct tp_stage *st = c->st;
@@ -155,8 +164,8 @@ static void *th_create(struct tp_stage *st, const struct tp_host *host, const vo
 		OTHER_ROLE(max_request, "max_request", "server");
 		OTHER_ROLE(max_headers, "max_headers", "server");
 	}
-	c->role = cf->role == TH_SERVER ? &th_role_server : &th_role_client;
-	c->hs = cf->role == TH_SERVER ? &th_hs_svpn_server : &th_hs_svpn_client;
+	c->role = th_roles[cf->role].role;
+	c->hs = th_roles[cf->role].hs;
 	c->role->defaults(cf);
 	/* Both roles; no table default only because the table's rows do
 	 * not say so yet (see README). */

@@ -27,8 +27,7 @@
 #include "conn.h"
 #include "handshake.h"
 
-#define TH_CLIENT_HS_TIMEOUT 15000
-
+/* Values of the role option (its choices "client|server", in order). */
 enum { TH_CLIENT = 0, TH_SERVER = 1 };
 
 /* The option struct the core fills (see the table in tls-http.c). */
