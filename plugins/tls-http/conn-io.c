@@ -1,8 +1,10 @@
 /*
  * conn-io.c — a TLS byte stream's read and write paths (see conn.h):
  * handshake-phase reads into the owner's buffer, stream reads into pool
- * buffers handed on in batches, the bounded write queue and its two
- * write modes (coalesced records, or one record per buffer).
+ * buffers, the bounded write queue and its two write modes (coalesced
+ * records, or one record per buffer).  The layer below conn.c: nothing
+ * here closes the stream or arms a timer; failures are returned, and
+ * conn.c decides.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -10,8 +12,30 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <openssl/err.h>
+
+/*
+ * The one OpenSSL error formatter of the plugin.  The earliest queued
+ * error is the root cause ("no start line", "wrong version number"); later
+ * ones only add context.  With an empty queue a failed socket call left
+ * errno; with neither, the peer simply closed.  Clears the queue so the
+ * next call starts clean.
+ */
+const char *th_ssl_errstr(void)
+{
+	static char buf[256];
+	unsigned long e = ERR_peek_error();
+	if (e)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	else if (errno)
+		snprintf(buf, sizeof(buf), "%s", strerror(errno));
+	else
+		snprintf(buf, sizeof(buf), "connection closed by peer");
+	ERR_clear_error();
+	return buf;
+}
 
 int th_conn_read(struct th_conn *k, char *buf, size_t cap, size_t *len)
 {
@@ -89,7 +113,7 @@ static void fill_record(struct th_conn *k)
 	}
 }
 
-int th_conn_flush(struct th_conn *k)
+int th_conn_write(struct th_conn *k, const char **err)
 {
 	const struct th_conn_env *env = k->env;
 	k->io_want_write = 0;
@@ -118,13 +142,13 @@ int th_conn_flush(struct th_conn *k)
 		case SSL_ERROR_WANT_READ:
 			return 0;
 		default:
-			th_conn_close(k, th_ssl_errstr());
+			*err = th_ssl_errstr();
 			return -1;
 		}
 	}
 }
 
-void th_conn_queue(struct th_conn *k, struct tp_batch *q)
+void th_conn_admit(struct th_conn *k, struct tp_batch *q)
 {
 	const struct th_conn_env *env = k->env;
 	struct tp_buf *b;
@@ -144,16 +168,6 @@ void th_conn_queue(struct th_conn *k, struct tp_batch *q)
 		k->wq_bytes += cost;
 		tp_batch_add(&k->wq, b);
 	}
-	if (k->state == CS_OPEN && !k->dead)
-		th_conn_flush(k);
-}
-
-static void conn_resume(void *arg)
-{
-	struct th_conn *k = arg;
-	k->timer = NULL;
-	k->paused = 0;
-	th_conn_io(k, k->fd, TP_FD_READ);
 }
 
 /*
@@ -169,7 +183,7 @@ static void conn_resume(void *arg)
 
 #define TH_EMIT_EVERY 8
 
-void th_conn_read_data(struct th_conn *k)
+const char *th_conn_read_batch(struct th_conn *k, long *again_ms)
 {
 	const struct th_conn_env *env = k->env;
 	struct tp_batch q = TP_BATCH_INIT;
@@ -177,6 +191,7 @@ void th_conn_read_data(struct th_conn *k)
 	const char *err = NULL;
 	int budget = TH_READ_BUDGET;
 	long again = -1; /* ms until we read again by timer; -1: epoll will tell */
+	*again_ms = -1;
 
 	/* As in th_conn_read: set again below if SSL_read still needs
 	 * writability, else an idle stream keeps TP_FD_WRITE and spins. */
@@ -224,31 +239,8 @@ void th_conn_read_data(struct th_conn *k)
 		env->host->buf_free(env->st, b);
 	if (budget < 0)
 		again = 0; /* OpenSSL may hold decrypted data epoll cannot see */
-	if (again >= 0 && !k->timer && !err)
-		k->timer = env->host->timer_add(env->st, (uint64_t)again, conn_resume, k);
 	if (q.count)
 		k->ops->data(k, &q);
-	if (err)
-		th_conn_close(k, err);
-}
-
-void th_conn_push(struct th_conn *k, const char *data, size_t len)
-{
-	const struct th_conn_env *env = k->env;
-	struct tp_batch q = TP_BATCH_INIT;
-	while (len) {
-		struct tp_buf *b = env->host->buf_alloc(env->st, len);
-		if (!b) {
-			th_conn_close(k, "out of buffers for early data");
-			break;
-		}
-		size_t n = tp_buf_tailroom(b) < len ? tp_buf_tailroom(b) : len;
-		memcpy(tp_buf_put(b, n), data, n);
-		data += n;
-		len -= n;
-		*env->c_bytes_in += n;
-		tp_batch_add(&q, b);
-	}
-	if (q.count)
-		k->ops->data(k, &q);
+	*again_ms = again;
+	return err;
 }

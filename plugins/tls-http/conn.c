@@ -1,8 +1,8 @@
 /*
  * conn.c — a TLS byte stream's life: socket set-up, the connect and TLS
  * handshake steps, the fd callback that drives every state, deadlines,
- * close and teardown (see conn.h; the read and write paths are in
- * conn-io.c).
+ * close and teardown (see conn.h).  The read and write paths below it
+ * are in conn-io.c, which never calls back up here.
  *
  * Everything runs on the core's loop with non-blocking sockets: each fd
  * event drives SSL_do_handshake/SSL_read/SSL_write as far as they go and
@@ -24,26 +24,8 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-/*
- * The one OpenSSL error formatter of the plugin.  The earliest queued
- * error is the root cause ("no start line", "wrong version number"); later
- * ones only add context.  With an empty queue a failed socket call left
- * errno; with neither, the peer simply closed.  Clears the queue so the
- * next call starts clean.
- */
-const char *th_ssl_errstr(void)
-{
-	static char buf[256];
-	unsigned long e = ERR_peek_error();
-	if (e)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	else if (errno)
-		snprintf(buf, sizeof(buf), "%s", strerror(errno));
-	else
-		snprintf(buf, sizeof(buf), "connection closed by peer");
-	ERR_clear_error();
-	return buf;
-}
+static void conn_resume(void *arg);
+static void conn_io(void *arg, int fd, uint32_t ev);
 
 /* Dead-peer detection by the kernel: a peer that vanished without a FIN
  * (power loss, a NAT that forgot us) would otherwise hold its session and
@@ -101,7 +83,7 @@ static struct th_conn *conn_new(const struct th_conn_env *env, int fd, const cha
 	if (accept && start_tls(k, 1) < 0)
 		goto fail_ssl;
 	k->events = accept ? TP_FD_READ : TP_FD_WRITE;
-	if (env->host->fd_add(env->st, fd, k->events, th_conn_io, k) < 0)
+	if (env->host->fd_add(env->st, fd, k->events, conn_io, k) < 0)
 		goto fail_ssl;
 	return k;
 fail_ssl:
@@ -162,7 +144,7 @@ void th_conn_close(struct th_conn *k, const char *reason)
 		k->ops->closed(k);
 }
 
-void th_conn_update(struct th_conn *k)
+static void conn_update(struct th_conn *k)
 {
 	uint32_t want;
 	if (k->dead)
@@ -205,6 +187,63 @@ void th_conn_linger(struct th_conn *k, const char *reason)
 {
 	snprintf(k->why, sizeof(k->why), "%s", reason);
 	k->state = CS_CLOSING;
+}
+
+int th_conn_flush(struct th_conn *k)
+{
+	const char *err = NULL;
+	if (th_conn_write(k, &err) == 0)
+		return 0;
+	th_conn_close(k, err);
+	return -1;
+}
+
+void th_conn_queue(struct th_conn *k, struct tp_batch *q)
+{
+	th_conn_admit(k, q);
+	if (k->state == CS_OPEN && !k->dead)
+		th_conn_flush(k);
+}
+
+/* Stream data: read what there is, hand it on; come back by timer when
+ * the pool ran dry or the read budget was spent. */
+static void read_data(struct th_conn *k)
+{
+	long again;
+	const char *err = th_conn_read_batch(k, &again);
+	if (again >= 0 && !k->timer && !err && !k->dead)
+		k->timer = k->env->host->timer_add(k->env->st, (uint64_t)again, conn_resume, k);
+	if (err)
+		th_conn_close(k, err);
+}
+
+void th_conn_push(struct th_conn *k, const char *data, size_t len)
+{
+	const struct th_conn_env *env = k->env;
+	struct tp_batch q = TP_BATCH_INIT;
+	while (len) {
+		struct tp_buf *b = env->host->buf_alloc(env->st, len);
+		if (!b) {
+			th_conn_close(k, "out of buffers for early data");
+			break;
+		}
+		size_t n = tp_buf_tailroom(b) < len ? tp_buf_tailroom(b) : len;
+		memcpy(tp_buf_put(b, n), data, n);
+		data += n;
+		len -= n;
+		*env->c_bytes_in += n;
+		tp_batch_add(&q, b);
+	}
+	if (q.count)
+		k->ops->data(k, &q);
+}
+
+static void conn_resume(void *arg)
+{
+	struct th_conn *k = arg;
+	k->timer = NULL;
+	k->paused = 0;
+	conn_io(k, k->fd, TP_FD_READ);
 }
 
 /* The non-blocking connect finished, well or not. */
@@ -272,7 +311,7 @@ static void closing_step(struct th_conn *k)
 	ERR_clear_error();
 }
 
-void th_conn_io(void *arg, int fd, uint32_t ev)
+static void conn_io(void *arg, int fd, uint32_t ev)
 {
 	struct th_conn *k = arg;
 	int iter = 0;
@@ -298,7 +337,7 @@ void th_conn_io(void *arg, int fd, uint32_t ev)
 		case CS_OPEN:
 			/* Just opened: OpenSSL may already hold stream data. */
 			if (iter > 1 || ev & (TP_FD_READ | TP_FD_ERROR) || k->io_want_write)
-				th_conn_read_data(k);
+				read_data(k);
 			if (!k->dead && (k->rec_len || k->wq.head))
 				th_conn_flush(k);
 			break;
@@ -313,7 +352,7 @@ void th_conn_io(void *arg, int fd, uint32_t ev)
 			k->ops->closed(k);
 		return;
 	}
-	th_conn_update(k);
+	conn_update(k);
 }
 
 /* Entry for code outside an fd callback (down(), events) that may close. */
@@ -323,5 +362,5 @@ void th_conn_leave(struct th_conn *k)
 	if (--k->busy == 0 && k->dead)
 		k->ops->closed(k);
 	else if (!k->busy)
-		th_conn_update(k);
+		conn_update(k);
 }

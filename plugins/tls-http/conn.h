@@ -153,10 +153,14 @@ int th_conn_flush(struct th_conn *k);
 void th_conn_enter(struct th_conn *k);
 void th_conn_leave(struct th_conn *k);
 
-/* Between conn.c and conn-io.c only. */
-void th_conn_io(void *arg, int fd, uint32_t ev);
-void th_conn_update(struct th_conn *k);
-void th_conn_read_data(struct th_conn *k);
+/* conn-io.c, for conn.c only: the paths without the decisions.  Write
+ * what is pending (-1 with *err: the stream failed); take buffers into
+ * the queue or drop them (counted); read into pool buffers and hand
+ * them to ops->data, returning NULL or why the stream ended, with
+ * *again_ms >= 0 when reading must resume by timer. */
+int th_conn_write(struct th_conn *k, const char **err);
+void th_conn_admit(struct th_conn *k, struct tp_batch *q);
+const char *th_conn_read_batch(struct th_conn *k, long *again_ms);
 
 /* The OpenSSL error of the last failed call, as text (clears the queue). */
 const char *th_ssl_errstr(void);
