@@ -114,13 +114,15 @@ struct th_conn *th_conn_accept(const struct th_conn_env *env, int fd, const char
 			       const struct th_conn_ops *ops, void *owner);
 struct th_conn *th_conn_connect(const struct th_conn_env *env, int fd, const char *peer,
 				const struct th_conn_ops *ops, void *owner);
-/* Close with k->why unless already dying; deferred while busy. */
+/* Close, keeping `reason` in k->why (the first reason stands); the
+ * teardown waits while the stream is busy. */
 void th_conn_close(struct th_conn *k, const char *reason);
 /* Release everything now (from ops->closed, or on shutdown). */
 void th_conn_free(struct th_conn *k);
 /* Fail the stream with `reason` if it is not open within ms. */
 int th_conn_deadline(struct th_conn *k, uint64_t ms, const char *reason);
 
+/* Frame mode on or off (see the top of this file); off by default. */
 void th_conn_set_frames(struct th_conn *k, int on);
 
 /* Handshake phase: read into buf until OpenSSL has nothing more or buf
