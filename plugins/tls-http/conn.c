@@ -1,20 +1,17 @@
 /*
- * conn.c — one TLS connection of the tls-http plugin.
+ * conn.c — a TLS byte stream's life: socket set-up, the connect and TLS
+ * handshake steps, the fd callback that drives every state, deadlines,
+ * close and teardown (see conn.h).  The read and write paths below it
+ * are in conn-io.c, which never calls back up here.
  *
  * Everything runs on the core's loop with non-blocking sockets: each fd
  * event drives SSL_do_handshake/SSL_read/SSL_write as far as they go and
  * re-registers for what OpenSSL asked for (WANT_READ/WANT_WRITE).
- *
- * Teardown is deferred while a connection is "busy": emit_up() can come
- * back into us (a stage calls session_abort, the core sends
- * TP_EV_CLOSE_REQUEST), and freeing the connection under our own feet
- * would be a use-after-free.  th_conn_close() only marks it; whoever holds
- * the busy count frees it on the way out.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
-#include "tls-http.h"
+#include "conn.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,10 +22,12 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
+static void conn_resume(void *arg);
 static void conn_io(void *arg, int fd, uint32_t ev);
 
-/* Dead-peer detection by the kernel: a client that vanished without a FIN
+/* Dead-peer detection by the kernel: a peer that vanished without a FIN
  * (power loss, a NAT that forgot us) would otherwise hold its session and
  * its address forever.  Probes start after `idle` quiet seconds; unacked
  * data gives up after twice that.  Best effort, like TCP_NODELAY. */
@@ -46,12 +45,30 @@ static void conn_keepalive(int fd, int idle)
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof(timeout_ms));
 }
 
-struct th_conn *th_conn_new(struct th_ctx *c, int fd, const char *peer)
+static int start_tls(struct th_conn *k, int accept)
+{
+	k->ssl = SSL_new(k->env->ssl);
+	if (!k->ssl || SSL_set_fd(k->ssl, k->fd) != 1)
+		return -1;
+	if (accept)
+		SSL_set_accept_state(k->ssl);
+	else
+		SSL_set_connect_state(k->ssl);
+	if (k->ops->prepare && k->ops->prepare(k, k->ssl) != 0)
+		return -1;
+	k->state = CS_TLS;
+	return 0;
+}
+
+static struct th_conn *conn_new(const struct th_conn_env *env, int fd, const char *peer,
+				const struct th_conn_ops *ops, void *owner, int accept)
 {
 	struct th_conn *k = calloc(1, sizeof(*k));
 	if (!k)
-		return NULL;
-	k->ctx = c;
+		goto fail;
+	k->env = env;
+	k->ops = ops;
+	k->owner = owner;
 	k->fd = fd;
 	/* We coalesce packets into full records ourselves and flush once per
 	 * batch; Nagle would only hold the batch's last, partial record back
@@ -59,54 +76,47 @@ struct th_conn *th_conn_new(struct th_ctx *c, int fd, const char *peer)
 	 * peer).  Best effort: a non-TCP socket (tests) refuses it. */
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	conn_keepalive(fd, (int)c->cf->keepalive);
+	conn_keepalive(fd, env->keepalive);
 	snprintf(k->peer, sizeof(k->peer), "%s", peer);
 	tp_batch_init(&k->wq);
-	/* One byte more than the limit so "exactly at the limit, no end yet"
-	 * is distinguishable from "over it". */
-	k->head_cap = c->cf->role == TH_SERVER ? (size_t)c->cf->max_request + 1 : 16384;
-	k->head = malloc(k->head_cap);
-	if (!k->head)
-		goto fail;
-	k->events = c->cf->role == TH_CLIENT ? TP_FD_WRITE : TP_FD_READ;
-	if (c->host->fd_add(c->st, fd, k->events, conn_io, k) < 0)
-		goto fail;
-	k->next = c->conns;
-	if (c->conns)
-		c->conns->prev = k;
-	c->conns = k;
-	c->n_conns++;
+	k->state = CS_CONNECTING;
+	if (accept && start_tls(k, 1) < 0)
+		goto fail_ssl;
+	k->events = accept ? TP_FD_READ : TP_FD_WRITE;
+	if (env->host->fd_add(env->st, fd, k->events, conn_io, k) < 0)
+		goto fail_ssl;
 	return k;
-fail:
-	free(k->head);
+fail_ssl:
+	SSL_free(k->ssl);
+	ERR_clear_error();
 	free(k);
+fail:
+	close(fd);
 	return NULL;
 }
 
-int th_conn_start_tls(struct th_conn *k)
+struct th_conn *th_conn_accept(const struct th_conn_env *env, int fd, const char *peer,
+			       const struct th_conn_ops *ops, void *owner)
 {
-	k->ssl = SSL_new(k->ctx->ssl);
-	if (!k->ssl || SSL_set_fd(k->ssl, k->fd) != 1)
-		return -1;
-	if (k->ctx->cf->role == TH_SERVER)
-		SSL_set_accept_state(k->ssl);
-	else
-		SSL_set_connect_state(k->ssl);
-	k->state = CS_TLS;
-	return 0;
+	return conn_new(env, fd, peer, ops, owner, 1);
 }
 
-/* Release everything; the session (if any) is closed with k->why. */
+struct th_conn *th_conn_connect(const struct th_conn_env *env, int fd, const char *peer,
+				const struct th_conn_ops *ops, void *owner)
+{
+	return conn_new(env, fd, peer, ops, owner, 0);
+}
+
+void th_conn_set_frames(struct th_conn *k, int on) { k->frames = on != 0; }
+
 void th_conn_free(struct th_conn *k)
 {
-	struct th_ctx *c = k->ctx;
+	const struct th_conn_env *env = k->env;
 	if (k->timer)
-		c->host->timer_cancel(c->st, k->timer);
-	if (k->s)
-		c->host->session_close(c->st, k->s, k->why[0] ? k->why : "closed");
+		env->host->timer_cancel(env->st, k->timer);
 	if (k->ssl) {
 		/* Best effort close_notify; never wait for the peer's. */
-		if (k->state == CS_UP || k->state == CS_CLOSING || k->state == CS_HTTP) {
+		if (k->state == CS_OPEN || k->state == CS_CLOSING || k->state == CS_SECURE) {
 			ERR_clear_error();
 			SSL_shutdown(k->ssl);
 		}
@@ -114,36 +124,13 @@ void th_conn_free(struct th_conn *k)
 	}
 	ERR_clear_error();
 	if (k->fd >= 0) {
-		c->host->fd_del(c->st, k->fd);
+		env->host->fd_del(env->st, k->fd);
 		close(k->fd);
 	}
-	c->host->batch_free(c->st, &k->wq);
-	if (k->prev)
-		k->prev->next = k->next;
-	else
-		c->conns = k->next;
-	if (k->next)
-		k->next->prev = k->prev;
-	c->n_conns--;
-	if (c->cc == k)
-		c->cc = NULL;
-	free(k->head);
+	env->host->batch_free(env->st, &k->wq);
+	if (k->wipe)
+		explicit_bzero(k->rec, sizeof(k->rec));
 	free(k);
-}
-
-static void conn_finish(struct th_conn *k)
-{
-	if (k->ctx->cf->role == TH_CLIENT) {
-		th_client_failed(k);
-		return;
-	}
-	if (k->state == CS_UP)
-		TH_LOG(k->ctx, TP_LOG_INFO, "session %s (%s) closed: %s", k->peer,
-		       k->s ? "up" : "-", k->why);
-	else if (k->state != CS_CLOSING)
-		TH_LOG(k->ctx, TP_LOG_DEBUG, "connection from %s dropped during handshake: %s",
-		       k->peer, k->why);
-	th_conn_free(k);
 }
 
 void th_conn_close(struct th_conn *k, const char *reason)
@@ -154,10 +141,10 @@ void th_conn_close(struct th_conn *k, const char *reason)
 			snprintf(k->why, sizeof(k->why), "%s", reason);
 	}
 	if (!k->busy)
-		conn_finish(k);
+		k->ops->closed(k);
 }
 
-void th_conn_update(struct th_conn *k)
+static void conn_update(struct th_conn *k)
 {
 	uint32_t want;
 	if (k->dead)
@@ -165,122 +152,90 @@ void th_conn_update(struct th_conn *k)
 	if (k->state == CS_CONNECTING)
 		want = TP_FD_WRITE;
 	else
-		want = (k->paused ? 0 : TP_FD_READ) | (k->rec_len || k->wq.head || k->io_want_write ? TP_FD_WRITE : 0);
-	if (want != k->events && k->ctx->host->fd_mod(k->ctx->st, k->fd, want) == 0)
+		want = (k->paused ? 0 : TP_FD_READ) |
+		       (k->rec_len || k->wq.head || k->io_want_write ? TP_FD_WRITE : 0);
+	if (want != k->events && k->env->host->fd_mod(k->env->st, k->fd, want) == 0)
 		k->events = want;
 }
 
-/* Read the HTTP head into k->head until OpenSSL has nothing more or the
- * buffer is full.  0 then, or the SSL_get_error() code of a closed or
- * failed connection (what arrived before it is in k->head). */
-int th_conn_read_head(struct th_conn *k)
+static void conn_timeout(void *arg)
 {
-	/* Only the last SSL call's wish counts: a stale WANT_WRITE would keep
-	 * TP_FD_WRITE registered on an idle socket and spin the loop. */
-	k->io_want_write = 0;
-	while (k->head_len < k->head_cap) {
-		ERR_clear_error();
-		errno = 0;
-		int n = SSL_read(k->ssl, k->head + k->head_len, (int)(k->head_cap - k->head_len));
-		if (n > 0) {
-			k->head_len += (size_t)n;
-			continue;
-		}
-		int e = SSL_get_error(k->ssl, n);
-		if (e == SSL_ERROR_WANT_READ)
-			return 0;
-		if (e == SSL_ERROR_WANT_WRITE) {
-			k->io_want_write = 1;
-			return 0;
-		}
-		return e;
-	}
-	return 0;
+	struct th_conn *k = arg;
+	k->timer = NULL;
+	th_conn_close(k, k->expiry);
 }
 
-/*
- * What a queued buffer costs the shared pool: the whole allocation, not its
- * payload.  A 64-byte packet pins a 2 KiB-class buffer, and the pool is
- * bounded for all sessions together: counting payload bytes would let one
- * stuck peer hold ~30 times queue_limit and starve every other session.
- */
-static size_t th_buf_cost(const struct tp_buf *b)
+int th_conn_deadline(struct th_conn *k, uint64_t ms, const char *reason)
 {
-	return (size_t)(b->end - b->head);
+	k->expiry = reason;
+	k->timer = k->env->host->timer_add(k->env->st, ms, conn_timeout, k);
+	return k->timer ? 0 : -1;
+}
+
+void th_conn_open(struct th_conn *k)
+{
+	const struct th_conn_env *env = k->env;
+	k->state = CS_OPEN;
+	k->open_since = env->host->now_ms(env->st);
+	if (k->timer) {
+		env->host->timer_cancel(env->st, k->timer);
+		k->timer = NULL;
+	}
+}
+
+void th_conn_linger(struct th_conn *k, const char *reason)
+{
+	snprintf(k->why, sizeof(k->why), "%s", reason);
+	k->state = CS_CLOSING;
 }
 
 int th_conn_flush(struct th_conn *k)
 {
-	struct th_ctx *c = k->ctx;
-	k->io_want_write = 0;
-	for (;;) {
-		/* Coalesce queued buffers into one full record: one SSL_write
-		 * and one syscall for many small packets. */
-		while (!k->rec_len || (k->rec_len < TH_RECORD && k->wq.head && k->state == CS_UP)) {
-			struct tp_buf *b = k->wq.head;
-			if (!b)
-				break;
-			size_t take = TH_RECORD - k->rec_len;
-			if (take > b->len)
-				take = b->len;
-			memcpy(k->rec + k->rec_len, b->data, take);
-			k->rec_len += take;
-			tp_buf_pull(b, take);
-			k->wq.bytes -= (uint32_t)take;
-			/* The buffer is charged whole (th_conn_queue) until it
-			 * goes back to the pool, however much of it is copied. */
-			if (!b->len) {
-				k->wq_bytes -= th_buf_cost(b);
-				c->host->buf_free(c->st, tp_batch_pop(&k->wq));
-			}
-			if (k->rec_len == TH_RECORD)
-				break;
-		}
-		if (!k->rec_len)
-			return 0;
-		ERR_clear_error();
-		errno = 0;
-		int n = SSL_write(k->ssl, k->rec, (int)k->rec_len);
-		if (n > 0) {
-			*c->c_bytes_out += (uint64_t)n;
-			k->rec_len = 0;
-			continue;
-		}
-		switch (SSL_get_error(k->ssl, n)) {
-		case SSL_ERROR_WANT_WRITE:
-			k->io_want_write = 1;
-			return 0;
-		case SSL_ERROR_WANT_READ:
-			return 0;
-		default:
-			th_conn_close(k, th_ssl_errstr());
-			return -1;
-		}
-	}
+	const char *err = NULL;
+	if (th_conn_write(k, &err) == 0)
+		return 0;
+	th_conn_close(k, err);
+	return -1;
 }
 
 void th_conn_queue(struct th_conn *k, struct tp_batch *q)
 {
-	struct th_ctx *c = k->ctx;
-	struct tp_buf *b;
-	while ((b = tp_batch_pop(q))) {
-		/* Whole buffers only: dropping part of one would corrupt the
-		 * framing of the stream.  rec[] is part of the connection, not
-		 * the pool, so only queued buffers count.  An empty queue
-		 * takes any one buffer: a 64 KiB-class one (jumbo MTU) costs
-		 * more than the smallest queue_limit. */
-		size_t cost = th_buf_cost(b);
-		if (k->dead || k->state != CS_UP ||
-		    (k->wq.head && k->wq_bytes + cost > (size_t)c->cf->queue_limit)) {
-			(*c->c_queue_drops)++;
-			c->host->buf_free(c->st, b);
-			continue;
-		}
-		k->wq_bytes += cost;
-		tp_batch_add(&k->wq, b);
-	}
-	if (k->state == CS_UP && !k->dead)
+	th_conn_admit(k, q);
+	if (k->state == CS_OPEN && !k->dead)
 		th_conn_flush(k);
+}
+
+/* Stream data: read what there is, hand it on; come back by timer when
+ * the pool ran dry or the read budget was spent. */
+static void read_data(struct th_conn *k)
+{
+	long again;
+	const char *err = th_conn_read_batch(k, &again);
+	if (again >= 0 && !k->timer && !err && !k->dead)
+		k->timer = k->env->host->timer_add(k->env->st, (uint64_t)again, conn_resume, k);
+	if (err)
+		th_conn_close(k, err);
+}
+
+void th_conn_push(struct th_conn *k, const char *data, size_t len)
+{
+	const struct th_conn_env *env = k->env;
+	struct tp_batch q = TP_BATCH_INIT;
+	while (len) {
+		struct tp_buf *b = env->host->buf_alloc(env->st, len);
+		if (!b) {
+			th_conn_close(k, "out of buffers for early data");
+			break;
+		}
+		size_t n = tp_buf_tailroom(b) < len ? tp_buf_tailroom(b) : len;
+		memcpy(tp_buf_put(b, n), data, n);
+		data += n;
+		len -= n;
+		*env->c_bytes_in += n;
+		tp_batch_add(&q, b);
+	}
+	if (q.count)
+		k->ops->data(k, &q);
 }
 
 static void conn_resume(void *arg)
@@ -291,126 +246,23 @@ static void conn_resume(void *arg)
 	conn_io(k, k->fd, TP_FD_READ);
 }
 
-/*
- * Read until OpenSSL has nothing more (or the budget is spent, so one busy
- * peer cannot starve the others), then emit everything as one batch.
- *
- * SSL_read hands out at most one record (16 KiB) per call, but pool
- * buffers are usually much larger: each buffer is filled with as many
- * records as fit before the next one is taken.  Fewer, fuller buffers mean
- * fewer pool operations and fewer calls into the stage above per byte.
- */
-#define TH_FILL_MIN 2048 /* below this much room, start a new buffer */
-
-#define TH_EMIT_EVERY 8
-
-static void conn_read(struct th_conn *k)
+/* The non-blocking connect finished, well or not. */
+static void connect_step(struct th_conn *k)
 {
-	struct th_ctx *c = k->ctx;
-	struct tp_batch q = TP_BATCH_INIT;
-	struct tp_buf *b = NULL;
-	const char *err = NULL;
-	int budget = TH_READ_BUDGET;
-	long again = -1; /* ms until we read again by timer; -1: epoll will tell */
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
 
-	/* As in th_conn_read_head: set again below if SSL_read still needs
-	 * writability, else an idle connection keeps TP_FD_WRITE and spins. */
-	k->io_want_write = 0;
-
-	while (budget-- > 0) {
-		if (!b && !(b = c->host->buf_alloc(c->st, TH_RECORD))) {
-			/* pool limit: let the pipeline drain, come back soon */
-			again = 10;
-			k->paused = 1; /* level-triggered epoll would spin */
-			break;
-		}
-		size_t room = tp_buf_tailroom(b);
-		if (room > 65536)
-			room = 65536;
-		ERR_clear_error();
-		errno = 0;
-		int n = SSL_read(k->ssl, b->data + b->len, (int)room);
-		if (n > 0) {
-			tp_buf_put(b, (size_t)n);
-			*c->c_bytes_in += (uint64_t)n;
-			if (tp_buf_tailroom(b) < TH_FILL_MIN) {
-				tp_batch_add(&q, b);
-				b = NULL;
-				/* Hand on every few buffers: the same few stay
-				 * warm in the pool instead of a busy peer pinning
-				 * hundreds of 64 KiB buffers before one emit. */
-				if (q.count == TH_EMIT_EVERY)
-					c->host->emit_up(c->st, k->s, &q);
-			}
-			continue;
-		}
-		int e = SSL_get_error(k->ssl, n);
-		if (e == SSL_ERROR_WANT_WRITE)
-			k->io_want_write = 1;
-		else if (e == SSL_ERROR_ZERO_RETURN)
-			err = "peer closed the connection";
-		else if (e != SSL_ERROR_WANT_READ)
-			err = th_ssl_errstr();
-		break;
+	if (getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+		soerr = errno;
+	if (soerr) {
+		snprintf(k->why, sizeof(k->why), "connect: %s", strerror(soerr));
+		th_conn_close(k, k->why);
+		return;
 	}
-	if (b && b->len) /* a partly filled buffer still goes up now */
-		tp_batch_add(&q, b);
-	else if (b)
-		c->host->buf_free(c->st, b);
-	if (budget < 0)
-		again = 0; /* OpenSSL may hold decrypted data epoll cannot see */
-	if (again >= 0 && !k->timer && !err)
-		k->timer = c->host->timer_add(c->st, (uint64_t)again, conn_resume, k);
-	if (q.count)
-		c->host->emit_up(c->st, k->s, &q);
-	if (err)
-		th_conn_close(k, err);
-}
-
-static void conn_timeout(void *arg)
-{
-	struct th_conn *k = arg;
-	k->timer = NULL;
-	th_conn_close(k, "handshake timed out");
-}
-
-int th_conn_arm_timeout(struct th_conn *k, uint64_t ms)
-{
-	k->timer = k->ctx->host->timer_add(k->ctx->st, ms, conn_timeout, k);
-	return k->timer ? 0 : -1;
-}
-
-void th_conn_established(struct th_conn *k)
-{
-	struct th_ctx *c = k->ctx;
-	k->state = CS_UP;
-	k->up_since = c->host->now_ms(c->st);
-	if (k->timer) {
-		c->host->timer_cancel(c->st, k->timer);
-		k->timer = NULL;
+	if (start_tls(k, 0) < 0) {
+		snprintf(k->why, sizeof(k->why), "TLS setup: %s", th_ssl_errstr());
+		th_conn_close(k, k->why);
 	}
-}
-
-/* Stream bytes that came in the same read as the handshake head. */
-void th_conn_push_up(struct th_conn *k, const char *extra, size_t extra_len)
-{
-	struct th_ctx *c = k->ctx;
-	struct tp_batch q = TP_BATCH_INIT;
-	while (extra_len) {
-		struct tp_buf *b = c->host->buf_alloc(c->st, extra_len);
-		if (!b) {
-			th_conn_close(k, "out of buffers for early data");
-			break;
-		}
-		size_t n = tp_buf_tailroom(b) < extra_len ? tp_buf_tailroom(b) : extra_len;
-		memcpy(tp_buf_put(b, n), extra, n);
-		extra += n;
-		extra_len -= n;
-		*c->c_bytes_in += n;
-		tp_batch_add(&q, b);
-	}
-	if (q.count)
-		c->host->emit_up(c->st, k->s, &q);
 }
 
 static void tls_step(struct th_conn *k)
@@ -419,10 +271,8 @@ static void tls_step(struct th_conn *k)
 	errno = 0;
 	int r = SSL_do_handshake(k->ssl);
 	if (r == 1) {
-		k->state = CS_HTTP;
-		k->head_len = 0;
-		if (k->ctx->cf->role == TH_CLIENT)
-			th_client_tls_done(k);
+		k->state = CS_SECURE;
+		k->ops->secure(k);
 		return;
 	}
 	int e = SSL_get_error(k->ssl, r);
@@ -434,8 +284,9 @@ static void tls_step(struct th_conn *k)
 		k->io_want_write = 1;
 		return;
 	}
+	/* Only the connecting side verifies a certificate here. */
 	long vr = SSL_get_verify_result(k->ssl);
-	if (k->ctx->cf->role == TH_CLIENT && vr != X509_V_OK)
+	if (!SSL_is_server(k->ssl) && vr != X509_V_OK)
 		snprintf(k->why, sizeof(k->why), "certificate verification failed: %s",
 			 X509_verify_cert_error_string(vr));
 	else
@@ -447,6 +298,7 @@ static void tls_step(struct th_conn *k)
  * read and thrown away so a level-triggered loop does not spin. */
 static void closing_step(struct th_conn *k)
 {
+	char sink[4096];
 	if (th_conn_flush(k) < 0)
 		return;
 	if (!k->rec_len) {
@@ -454,7 +306,7 @@ static void closing_step(struct th_conn *k)
 		return;
 	}
 	ERR_clear_error();
-	while (SSL_read(k->ssl, k->head, (int)k->head_cap) > 0)
+	while (SSL_read(k->ssl, sink, (int)sizeof(sink)) > 0)
 		;
 	ERR_clear_error();
 }
@@ -465,29 +317,27 @@ static void conn_io(void *arg, int fd, uint32_t ev)
 	int iter = 0;
 	(void)fd;
 	k->busy++;
-	enum th_state before;
+	enum th_conn_state before;
 	do { /* run on while a step moves to the next state */
 		before = k->state;
 		iter++;
 		switch (k->state) {
 		case CS_CONNECTING:
-			th_client_connected(k);
+			connect_step(k);
 			break;
 		case CS_TLS:
 			tls_step(k);
 			break;
-		case CS_HTTP:
+		case CS_SECURE:
 			if (k->rec_len && th_conn_flush(k) < 0)
 				break;
-			if (k->ctx->cf->role == TH_SERVER)
-				th_server_http(k);
-			else
-				th_client_http(k);
+			if (!k->rec_len)
+				k->ops->input(k);
 			break;
-		case CS_UP:
-			/* Just established: OpenSSL may already hold stream data. */
+		case CS_OPEN:
+			/* Just opened: OpenSSL may already hold stream data. */
 			if (iter > 1 || ev & (TP_FD_READ | TP_FD_ERROR) || k->io_want_write)
-				conn_read(k);
+				read_data(k);
 			if (!k->dead && (k->rec_len || k->wq.head))
 				th_conn_flush(k);
 			break;
@@ -499,10 +349,10 @@ static void conn_io(void *arg, int fd, uint32_t ev)
 	k->busy--;
 	if (k->dead) {
 		if (!k->busy)
-			conn_finish(k);
+			k->ops->closed(k);
 		return;
 	}
-	th_conn_update(k);
+	conn_update(k);
 }
 
 /* Entry for code outside an fd callback (down(), events) that may close. */
@@ -510,7 +360,7 @@ void th_conn_enter(struct th_conn *k) { k->busy++; }
 void th_conn_leave(struct th_conn *k)
 {
 	if (--k->busy == 0 && k->dead)
-		conn_finish(k);
+		k->ops->closed(k);
 	else if (!k->busy)
-		th_conn_update(k);
+		conn_update(k);
 }

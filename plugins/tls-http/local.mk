@@ -2,7 +2,10 @@
 pkglib_LTLIBRARIES += plugins/tls-http/tls-http.la
 plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/tls-http.c plugins/tls-http/tls-http.h \
-	plugins/tls-http/conn.c plugins/tls-http/server.c plugins/tls-http/client.c \
+	plugins/tls-http/conn.c plugins/tls-http/conn-io.c plugins/tls-http/conn.h \
+	plugins/tls-http/link.c plugins/tls-http/util.c \
+	plugins/tls-http/server.c plugins/tls-http/client.c \
+	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \
 	plugins/tls-http/http.c plugins/tls-http/http.h \
 	plugins/tls-http/auth.c plugins/tls-http/auth.h \
@@ -58,3 +61,21 @@ EXTRA_DIST += tests/e2e/test-smallflood.sh
 # checks run off the loop, so no ping is lost or delayed.  Needs root.
 TESTS += tests/e2e/test-authload.sh
 EXTRA_DIST += tests/e2e/test-authload.sh
+
+# The TLS byte stream alone (conn.h): a test-only sink wrapping it, driven
+# in the harness against a TLS peer that counts the records on the wire
+# (coalesced full records, one record per buffer in frame mode, reads up,
+# close, the deadline).
+check_LTLIBRARIES += tests/plugins/tls-stream-probe.la
+tests_plugins_tls_stream_probe_la_SOURCES = tests/plugins/tls-stream-probe.c \
+	plugins/tls-http/conn.c plugins/tls-http/conn-io.c plugins/tls-http/conn.h
+tests_plugins_tls_stream_probe_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_plugins_tls_stream_probe_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) -fvisibility=hidden
+tests_plugins_tls_stream_probe_la_LIBADD = $(OPENSSL_LIBS)
+tests_plugins_tls_stream_probe_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
+check_PROGRAMS += tests/unit/test_tls_stream
+TESTS += tests/unit/test_tls_stream
+tests_unit_test_tls_stream_SOURCES = tests/unit/test_tls_stream.c
+tests_unit_test_tls_stream_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_tls_stream_LDADD = tests/libtpharness.la $(CHECK_LIBS) $(OPENSSL_LIBS)
+EXTRA_tests_unit_test_tls_stream_DEPENDENCIES = tests/plugins/tls-stream-probe.la

@@ -1,19 +1,13 @@
 /*
- * server.c — the listening side of tls-http: accept, TLS, answer the
- * upgrade request (handshake.c decides), open and lease the session.
- *
- * The password check runs on the auth worker (authworker.h): the request
- * is decided up to the password (hs_decide_deferred), the connection
- * waits with k->auth_id set while the loop serves everybody else, and
- * auth_results() resumes it with the outcome.  Before a job is queued,
- * an address with too many recent failures gets 429 and a full queue gets
- * 503, neither costing a crypt.
+ * server.c — the server role of tls-http (th_role_server): the listening
+ * socket, accepting within max_sessions, the handshake deadline, and what
+ * is logged when a link ends.  What is said on an accepted stream is the
+ * handshake table's business (svpn-server.c).
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
 #include "tls-http.h"
-#include "authworker.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,39 +23,15 @@
 #define ACCEPT_BUDGET 64     /* accepts per wakeup before others get a turn */
 #define ACCEPT_PAUSE_MS 500  /* stop accepting this long when out of fds/memory */
 #define FULL_WARN_MS 10000   /* at most one "max_sessions reached" line per this */
-#define AUTH_COLLECT 32      /* results taken per aw_collect() */
 
-int th_split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap)
-{
-	const char *h = s, *he, *p;
-	if (*s == '[') {
-		h = s + 1;
-		he = strchr(h, ']');
-		if (!he || (he[1] != ':' && he[1] != '\0'))
-			return -1;
-		p = he[1] ? he + 2 : NULL;
-	} else {
-		he = strrchr(s, ':');
-		if (he && strchr(s, ':') != he)
-			return -1; /* bare IPv6 needs brackets */
-		p = he ? he + 1 : NULL;
-		if (!he)
-			he = s + strlen(s);
-	}
-	size_t hl = (size_t)(he - h);
-	if (hl == 0 || hl >= hcap)
-		return -1;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	if (p) {
-		char *end;
-		unsigned long v = strtoul(p, &end, 10);
-		if (!*p || *end || v == 0 || v > 65535 || strlen(p) >= pcap)
-			return -1;
-		snprintf(port, pcap, "%lu", v);
-	}
-	return 0;
-}
+/* The server role's own part of the context (c->role_priv). */
+struct srv {
+	int lfd;
+	struct tp_timer *accept_timer; /* accepting paused (EMFILE…) until it fires */
+	int full_warned;               /* "max_sessions reached" logged at full_warned_ms */
+	uint64_t full_warned_ms;
+	unsigned full_quiet;           /* refusals since then, not logged */
+};
 
 static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
 {
@@ -98,8 +68,9 @@ static void peer_key(const struct sockaddr_storage *ss, uint8_t key[16])
 static void accept_resume(void *arg)
 {
 	struct th_ctx *c = arg;
-	c->accept_timer = NULL;
-	if (c->lfd >= 0 && c->host->fd_mod(c->st, c->lfd, TP_FD_READ) < 0)
+	struct srv *sv = c->role_priv;
+	sv->accept_timer = NULL;
+	if (sv->lfd >= 0 && c->host->fd_mod(c->st, sv->lfd, TP_FD_READ) < 0)
 		TH_LOG(c, TP_LOG_ERROR, "cannot watch %s again: no new connections are accepted",
 		       c->cf->listen);
 }
@@ -113,10 +84,11 @@ static void accept_resume(void *arg)
  */
 static void accept_pause(struct th_ctx *c, int err)
 {
-	if (c->accept_timer)
+	struct srv *sv = c->role_priv;
+	if (sv->accept_timer)
 		return;
-	c->accept_timer = c->host->timer_add(c->st, ACCEPT_PAUSE_MS, accept_resume, c);
-	if (!c->accept_timer || c->host->fd_mod(c->st, c->lfd, 0) < 0) {
+	sv->accept_timer = c->host->timer_add(c->st, ACCEPT_PAUSE_MS, accept_resume, c);
+	if (!sv->accept_timer || c->host->fd_mod(c->st, sv->lfd, 0) < 0) {
 		TH_LOG(c, TP_LOG_ERROR, "accept on %s: %s; cannot pause accepting", c->cf->listen,
 		       strerror(err));
 		return;
@@ -130,22 +102,23 @@ static void accept_pause(struct th_ctx *c, int err)
  * FULL_WARN_MS, or a connection flood would become a log flood. */
 static void refuse_full(struct th_ctx *c, const char *peer)
 {
+	struct srv *sv = c->role_priv;
 	uint64_t now = c->host->now_ms(c->st);
 	(*c->c_refused)++;
-	if (c->full_warned && now - c->full_warned_ms < FULL_WARN_MS) {
-		c->full_quiet++;
+	if (sv->full_warned && now - sv->full_warned_ms < FULL_WARN_MS) {
+		sv->full_quiet++;
 		return;
 	}
-	if (c->full_quiet)
+	if (sv->full_quiet)
 		TH_LOG(c, TP_LOG_WARN, "refused %s: max_sessions (%u) reached (and %u more since the "
-		       "last warning)", peer, (unsigned)c->cf->max_sessions, c->full_quiet);
+		       "last warning)", peer, (unsigned)c->cf->max_sessions, sv->full_quiet);
 	else
 		TH_LOG(c, TP_LOG_WARN, "refused %s: max_sessions (%u) reached; further refusals are "
 		       "counted and logged at most every %d s", peer, (unsigned)c->cf->max_sessions,
 		       FULL_WARN_MS / 1000);
-	c->full_warned = 1;
-	c->full_warned_ms = now;
-	c->full_quiet = 0;
+	sv->full_warned = 1;
+	sv->full_warned_ms = now;
+	sv->full_quiet = 0;
 }
 
 static void accept_cb(void *arg, int fd, uint32_t ev)
@@ -171,235 +144,36 @@ static void accept_cb(void *arg, int fd, uint32_t ev)
 		peer_name(&ss, peer, sizeof(peer));
 		/* Handshaking connections count too: otherwise a flood of
 		 * idle TLS handshakes would hold unbounded memory. */
-		if (c->n_conns >= (unsigned)c->cf->max_sessions) {
+		if (c->n_links >= (unsigned)c->cf->max_sessions) {
 			refuse_full(c, peer);
 			close(cfd);
 			continue;
 		}
-		struct th_conn *k = th_conn_new(c, cfd, peer);
-		if (!k) {
-			TH_LOG(c, TP_LOG_ERROR, "cannot register connection from %s", peer);
-			close(cfd);
+		/* One byte more than the limit so "exactly at the limit, no
+		 * end yet" is distinguishable from "over it". */
+		struct th_link *l = th_link_accept(c, cfd, peer, (size_t)c->cf->max_request + 1);
+		if (!l) {
+			ERR_clear_error();
+			TH_LOG(c, TP_LOG_ERROR, "cannot set up the connection from %s", peer);
 			continue;
 		}
-		peer_key(&ss, k->peer_ip);
-		if (th_conn_start_tls(k) < 0 || th_conn_arm_timeout(k, (uint64_t)c->cf->handshake_timeout) < 0) {
-			snprintf(k->why, sizeof(k->why), "cannot set up TLS: %s", th_ssl_errstr());
-			TH_LOG(c, TP_LOG_ERROR, "%s", k->why);
-			th_conn_close(k, k->why);
+		peer_key(&ss, l->peer_key);
+		if (th_conn_deadline(l->io, (uint64_t)c->cf->handshake_timeout, "handshake timed out") < 0) {
+			TH_LOG(c, TP_LOG_ERROR, "cannot arm the handshake timer for %s", peer);
+			th_conn_close(l->io, "cannot arm the handshake timer");
 			continue;
 		}
 		TH_LOG(c, TP_LOG_DEBUG, "connection from %s", peer);
 	}
 }
 
-static void params_of(struct th_ctx *c, struct hs_params *p)
+static int srv_start(struct th_ctx *c)
 {
-	memset(p, 0, sizeof(*p));
-	p->path = c->cf->path;
-	p->realm = c->cf->realm;
-	p->stack = c->host->stack(c->st);
-	p->max_request = (size_t)c->cf->max_request;
-	p->max_headers = (size_t)c->cf->max_headers;
-	p->users = c->users;
-}
-
-/* Queue the error answer and flush it before closing (CS_CLOSING). */
-static void refuse(struct th_conn *k, const struct hs_params *p, const struct hs_request *r)
-{
-	struct th_ctx *c = k->ctx;
-	(*c->c_refused)++;
-	if (r->status == 401)
-		(*c->c_auth_failures)++;
-	if (r->status == 409)
-		TH_LOG(c, TP_LOG_WARN, "refused %s: 409 stack mismatch: client uses %s, server uses %s",
-		       k->peer, r->peer_stack, p->stack);
-	else /* 429 and 503-busy come in floods: counted, and warned about elsewhere */
-		TH_LOG(c, r->status == 429 || r->retry_after ? TP_LOG_DEBUG : TP_LOG_WARN,
-		       "refused %s: %d %s%s%s", k->peer, r->status, r->why,
-		       r->user[0] ? " for user " : "", r->user);
-	k->rec_len = hs_error_response((char *)k->rec, sizeof(k->rec), p, r);
-	snprintf(k->why, sizeof(k->why), "refused with %d", r->status);
-	k->state = CS_CLOSING;
-}
-
-/* The request is decided (r final): refuse it, or open the session,
- * answer 101 and go up. */
-static void answer(struct th_conn *k, const struct hs_params *p, struct hs_request *r)
-{
-	struct th_ctx *c = k->ctx;
-	struct tp_session_info info;
-	if (r->status != 101) {
-		refuse(k, p, r);
-		return;
-	}
-	struct tp_session *s = c->host->session_open(c->st, k);
-	if (!s) {
-		r->status = 503;
-		r->why = "cannot open a session";
-		refuse(k, p, r);
-		return;
-	}
-	memset(&info, 0, sizeof(info));
-	info.size = sizeof(info);
-	if (c->host->lease(c->st, s, r->user, &info) < 0) {
-		c->host->session_close(c->st, s, "address pool exhausted");
-		r->status = 503;
-		r->why = "address pool exhausted";
-		refuse(k, p, r);
-		return;
-	}
-	info.size = sizeof(info);
-	info.flags &= ~TP_SI_LOCAL;
-	snprintf(info.user, sizeof(info.user), "%s", r->user);
-	snprintf(info.peer, sizeof(info.peer), "%s", k->peer);
-	k->rec_len = hs_build_101((char *)k->rec, sizeof(k->rec), &info, p->stack);
-	if (!k->rec_len) {
-		c->host->session_close(c->st, s, "101 answer too large");
-		r->status = 500;
-		r->why = "101 answer too large";
-		refuse(k, p, r);
-		return;
-	}
-	k->s = s;
-	/* Up before session_up: stages may send down from the SESSION_UP
-	 * event, and that data must queue behind the 101, not be dropped. */
-	th_conn_established(k);
-	if (th_conn_flush(k) < 0)
-		return;
-	if (c->host->session_up(c->st, s, &info) < 0) {
-		th_conn_close(k, "session_up refused");
-		return;
-	}
-	(*c->c_sessions)++;
-	char a[64];
-	hs_format_prefix(&info.addr4, 1, a, sizeof(a));
-	TH_LOG(c, TP_LOG_INFO, "session up: user %s from %s, address %s, stack %s", r->user, k->peer,
-	       a, p->stack);
-	th_conn_push_up(k, k->head + r->head_len, k->head_len - r->head_len);
-}
-
-static struct th_conn *waiting_for(struct th_ctx *c, uint64_t id)
-{
-	for (struct th_conn *k = c->conns; k; k = k->next)
-		if (k->auth_id == id && !k->dead)
-			return k;
-	return NULL;
-}
-
-/* aw_sweep: a queued job whose connection went away (timeout, reset)
- * is dropped before it costs a crypt. */
-static int still_waiting(void *arg, uint64_t id)
-{
-	return waiting_for(arg, id) != NULL;
-}
-
-static void auth_failed(struct th_ctx *c, struct th_conn *k)
-{
-	uint64_t now = c->host->now_ms(c->st);
-	auth_lim_fail(&c->lim, k->peer_ip, now);
-	unsigned wait = auth_lim_check(&c->lim, k->peer_ip, now);
-	if (wait)
-		TH_LOG(c, TP_LOG_WARN, "%s: %u failed logins; its logins get 429 for %u s",
-		       k->peer, (unsigned)TH_AUTH_MAX_FAILS, wait);
-}
-
-/* The worker finished checks: resume each connection that still waits;
- * results for connections closed meanwhile find nobody and are dropped. */
-static void auth_results(void *arg, int fd, uint32_t ev)
-{
-	struct th_ctx *c = arg;
-	struct aw_result res[AUTH_COLLECT];
-	struct hs_params p;
-	size_t n;
-	(void)fd;
-	(void)ev;
-	params_of(c, &p);
-	while ((n = aw_collect(c->aw, res, AUTH_COLLECT)) > 0) {
-		for (size_t i = 0; i < n; i++) {
-			struct th_conn *k = waiting_for(c, res[i].id);
-			if (!k)
-				continue;
-			k->auth_id = 0;
-			th_conn_enter(k);
-			if (!res[i].ok)
-				auth_failed(c, k);
-			hs_auth_result(&k->pend, res[i].ok);
-			answer(k, &p, &k->pend);
-			th_conn_leave(k); /* flushes a refusal via CS_CLOSING, or frees */
-		}
-		if (n < AUTH_COLLECT)
-			break;
-	}
-}
-
-/* Refuse with 503 "server busy"; the warning at most every FULL_WARN_MS. */
-static void auth_busy(struct th_conn *k, const struct hs_params *p, struct hs_request *r)
-{
-	struct th_ctx *c = k->ctx;
-	uint64_t now = c->host->now_ms(c->st);
-	(*c->c_auth_busy)++;
-	if (!c->busy_warned || now - c->busy_warned_ms >= FULL_WARN_MS) {
-		TH_LOG(c, TP_LOG_WARN, "password checks queue full (%d waiting): answering 503 "
-		       "(%llu so far, counted as auth_busy)", TH_AUTH_QUEUE,
-		       (unsigned long long)*c->c_auth_busy);
-		c->busy_warned = 1;
-		c->busy_warned_ms = now;
-	}
-	r->need_auth = 0;
-	r->status = 503;
-	r->why = "server busy, try again";
-	r->retry_after = 1;
-	refuse(k, p, r);
-}
-
-/* Credentials in hand: refuse at once (throttled, busy) or hand the
- * check to the worker and wait. */
-static void auth_start(struct th_conn *k, const struct hs_params *p, struct hs_request *r,
-		       const char *pass)
-{
-	struct th_ctx *c = k->ctx;
-	char hash[AUTH_HASH_MAX];
-	uint64_t id;
-	unsigned wait = auth_lim_check(&c->lim, k->peer_ip, c->host->now_ms(c->st));
-	if (wait) {
-		(*c->c_auth_throttled)++;
-		r->need_auth = 0;
-		r->status = 429;
-		r->why = "too many failed logins";
-		r->retry_after = wait;
-		refuse(k, p, r);
-		return;
-	}
-	int known = auth_lookup(c->users, r->user, hash, sizeof(hash));
-	if (aw_submit(c->aw, hash, known, pass, &id) < 0 &&
-	    (!aw_sweep(c->aw, still_waiting, c) || aw_submit(c->aw, hash, known, pass, &id) < 0)) {
-		auth_busy(k, p, r);
-		return;
-	}
-	k->auth_id = id;
-	k->pend = *r;
-	/* The peer may send more (or hang up) while it waits: th_server_http
-	 * reads on into k->head. */
-}
-
-int th_server_start(struct th_ctx *c)
-{
-	char host[128], port[8] = "8443", err[256];
+	struct srv *sv = c->role_priv;
+	char host[128], port[8] = "8443";
 	struct addrinfo hints, *ai = NULL;
 	int one = 1, rc;
 
-	int aw_watched = 0;
-
-	if (!(c->aw = aw_new(TH_AUTH_QUEUE, NULL, err, sizeof(err)))) {
-		TH_LOG(c, TP_LOG_ERROR, "%s", err);
-		goto fail;
-	}
-	if (c->host->fd_add(c->st, aw_fd(c->aw), TP_FD_READ, auth_results, c) < 0) {
-		TH_LOG(c, TP_LOG_ERROR, "cannot watch the auth worker's eventfd");
-		goto fail;
-	}
-	aw_watched = 1;
 	if (th_split_hostport(c->cf->listen, host, sizeof(host), port, sizeof(port)) < 0) {
 		TH_LOG(c, TP_LOG_ERROR, "bad listen address '%s'", c->cf->listen);
 		goto fail;
@@ -411,118 +185,127 @@ int th_server_start(struct th_ctx *c)
 		TH_LOG(c, TP_LOG_ERROR, "listen address '%s': %s", c->cf->listen, gai_strerror(rc));
 		goto fail;
 	}
-	c->lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->lfd < 0) {
+	sv->lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (sv->lfd < 0) {
 		TH_LOG(c, TP_LOG_ERROR, "socket: %s", strerror(errno));
 		goto fail;
 	}
-	setsockopt(c->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(c->lfd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(c->lfd, 128) < 0) {
+	setsockopt(sv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(sv->lfd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(sv->lfd, 128) < 0) {
 		TH_LOG(c, TP_LOG_ERROR, "cannot listen on %s: %s", c->cf->listen, strerror(errno));
 		goto fail;
 	}
-	if (c->host->fd_add(c->st, c->lfd, TP_FD_READ, accept_cb, c) < 0) {
+	if (c->host->fd_add(c->st, sv->lfd, TP_FD_READ, accept_cb, c) < 0) {
 		TH_LOG(c, TP_LOG_ERROR, "cannot watch the listening socket");
 		goto fail;
 	}
 	freeaddrinfo(ai);
-	TH_LOG(c, TP_LOG_INFO, "listening on %s (path %s, %zu users)", c->cf->listen, c->cf->path,
-	       auth_count(c->users));
+	TH_LOG(c, TP_LOG_INFO, "listening on %s", c->cf->listen);
 	return 0;
 fail:
 	if (ai)
 		freeaddrinfo(ai);
-	if (c->lfd >= 0)
-		close(c->lfd);
-	c->lfd = -1;
-	if (aw_watched)
-		c->host->fd_del(c->st, aw_fd(c->aw));
-	aw_free(c->aw);
-	c->aw = NULL;
+	if (sv->lfd >= 0)
+		close(sv->lfd);
+	sv->lfd = -1;
 	return -1;
 }
 
-void th_server_stop(struct th_ctx *c)
+static void srv_stop(struct th_ctx *c)
 {
-	if (c->accept_timer) {
-		c->host->timer_cancel(c->st, c->accept_timer);
-		c->accept_timer = NULL;
+	struct srv *sv = c->role_priv;
+	if (sv->accept_timer) {
+		c->host->timer_cancel(c->st, sv->accept_timer);
+		sv->accept_timer = NULL;
 	}
-	if (c->lfd >= 0) {
-		c->host->fd_del(c->st, c->lfd);
-		close(c->lfd);
-		c->lfd = -1;
+	if (sv->lfd >= 0) {
+		c->host->fd_del(c->st, sv->lfd);
+		close(sv->lfd);
+		sv->lfd = -1;
 	}
-	while (c->conns) {
-		snprintf(c->conns->why, sizeof(c->conns->why), "server stopping");
-		th_conn_free(c->conns);
-	}
-	/* Nobody waits any more: the worker finishes the check it is running
-	 * (at most one crypt), drops the queue, and is joined. */
-	if (c->aw) {
-		c->host->fd_del(c->st, aw_fd(c->aw));
-		aw_free(c->aw);
-		c->aw = NULL;
+	while (c->links) {
+		snprintf(c->links->io->why, sizeof(c->links->io->why), "server stopping");
+		th_link_free(c->links);
 	}
 }
 
-void th_server_reload(struct th_ctx *c)
+static void srv_closed(struct th_link *l)
 {
-	char err[256];
-	struct auth_db *db = auth_load(c->cf->users, err, sizeof(err));
-	if (!db) {
-		TH_LOG(c, TP_LOG_ERROR, "reload: %s; keeping the previous users", err);
-		return;
-	}
-	/* Checks in flight hold copies of their hashes: freeing is safe. */
-	auth_free(c->users);
-	c->users = db;
-	/* The admin changed the users: failures against the old file (a
-	 * user not added yet) should not lock the new one out. */
-	auth_lim_reset(&c->lim);
-	TH_LOG(c, TP_LOG_INFO, "reloaded %s: %zu users", c->cf->users, auth_count(db));
+	struct th_ctx *c = l->ctx;
+	struct th_conn *k = l->io;
+	if (k->state == CS_OPEN)
+		TH_LOG(c, TP_LOG_INFO, "session %s (%s) closed: %s", k->peer, l->s ? "up" : "-", k->why);
+	else if (k->state != CS_CLOSING)
+		TH_LOG(c, TP_LOG_DEBUG, "connection from %s dropped during handshake: %s", k->peer,
+		       k->why);
+	th_link_free(l);
 }
 
-/* Waiting for the worker: keep reading (the head may be followed by data;
- * a reset or close shows up here) so the level-triggered loop does not
- * spin, and give up the check if the peer goes away. */
-static void auth_wait_io(struct th_conn *k)
+#define DEFAULT(field, v) do { if (!cf->field) cf->field = (v); } while (0)
+
+static void srv_defaults(struct th_conf *cf)
 {
-	const char *why = NULL;
-	int e = th_conn_read_head(k);
-	if (e)
-		why = e == SSL_ERROR_ZERO_RETURN ? "closed while its password was checked"
-						 : th_ssl_errstr();
-	else if (k->head_len == k->head_cap)
-		why = "too much data before the answer"; /* nowhere to read it to */
-	if (!why)
-		return;
-	aw_cancel(k->ctx->aw, k->auth_id);
-	k->auth_id = 0;
-	th_conn_close(k, why);
+	DEFAULT(listen, "0.0.0.0:8443");
+	DEFAULT(realm, "tunpipe");
+	DEFAULT(path, "/vpn");
+	DEFAULT(max_sessions, 256);
+	DEFAULT(handshake_timeout, 10000);
+	DEFAULT(max_request, 8192);
+	DEFAULT(max_headers, 64);
 }
 
-void th_server_http(struct th_conn *k)
+static int srv_setup(struct th_ctx *c, char *err, size_t errlen)
 {
-	struct th_ctx *c = k->ctx;
-	struct hs_request r;
-	struct hs_params p;
-	char pass[256];
-
-	if (k->auth_id) {
-		auth_wait_io(k);
-		return;
+	const struct th_conf *cf = c->cf;
+	char h[128], p[8];
+	struct srv *sv = calloc(1, sizeof(*sv));
+	if (!sv) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
-	int e = th_conn_read_head(k);
-	if (e) {
-		th_conn_close(k, e == SSL_ERROR_ZERO_RETURN ? "closed before the request" : th_ssl_errstr());
-		return;
+	sv->lfd = -1;
+	c->role_priv = sv;
+	if (!cf->cert || !cf->key || !cf->users) {
+		snprintf(err, errlen, "role = server needs option '%s'",
+			 !cf->cert ? "cert" : !cf->key ? "key" : "users");
+		return -1;
 	}
-	params_of(c, &p);
-	hs_decide_deferred(k->head, k->head_len, &p, &r, pass, sizeof(pass));
-	if (r.need_auth)
-		auth_start(k, &p, &r, pass);
-	else if (r.status)
-		answer(k, &p, &r);
-	explicit_bzero(pass, sizeof(pass));
+	if (th_split_hostport(cf->listen, h, sizeof(h), p, sizeof(p)) < 0) {
+		snprintf(err, errlen, "listen '%s': expected address:port or [v6]:port", cf->listen);
+		return -1;
+	}
+	if (th_readable("cert", cf->cert, err, errlen) < 0 || th_readable("key", cf->key, err, errlen) < 0)
+		return -1;
+	if (SSL_CTX_use_certificate_chain_file(c->ssl, cf->cert) != 1) {
+		snprintf(err, errlen, "cert %s: %s", cf->cert, th_ssl_errstr());
+		return -1;
+	}
+	if (SSL_CTX_use_PrivateKey_file(c->ssl, cf->key, SSL_FILETYPE_PEM) != 1) {
+		snprintf(err, errlen, "key %s: %s", cf->key, th_ssl_errstr());
+		return -1;
+	}
+	if (SSL_CTX_check_private_key(c->ssl) != 1) {
+		snprintf(err, errlen, "key %s does not match cert %s", cf->key, cf->cert);
+		return -1;
+	}
+	return 0;
 }
+
+static void srv_destroy(struct th_ctx *c)
+{
+	free(c->role_priv);
+	c->role_priv = NULL;
+}
+
+const struct th_role th_role_server = {
+	.name = "server",
+	.defaults = srv_defaults,
+	.method = TLS_server_method,
+	.setup = srv_setup,
+	.start = srv_start,
+	.stop = srv_stop,
+	.destroy = srv_destroy,
+	.lone_link = NULL,
+	.prepare = NULL,
+	.closed = srv_closed,
+};

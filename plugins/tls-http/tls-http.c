@@ -1,24 +1,23 @@
 /*
  * tls-http.c — the tls-http plugin: bottom endpoint speaking Simple-VPN
  * (TLS + an HTTP/1.1 upgrade) as a client or as a multi-session server.
+ * create() picks the role table (server.c, client.c) and the handshake
+ * table (svpn-server.c, svpn-client.c); every callback after that goes
+ * through them (tls-http.h draws the layers).
  *
  * Role-specific options have no table default (their defaults are applied
- * in create()), because that is the only way to tell "not given" from
- * "given with the default value" and so refuse options of the other role.
+ * in create(), by the role table's defaults()), because that is the only
+ * way to tell "not given" from "given with the default value" and so
+ * refuse options of the other role.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
 #include "tls-http.h"
-#include "auth.h"
-#include "authworker.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/random.h>
 #include <openssl/err.h>
 
 #define OFF(f) offsetof(struct th_conf, f)
@@ -81,10 +80,11 @@ static void th_destroy(void *ctx)
 	struct th_ctx *c = ctx;
 	if (!c)
 		return;
-	aw_free(c->aw); /* normally gone with stop(); joins the thread */
-	auth_free(c->users);
+	if (c->hs && c->hs->destroy)
+		c->hs->destroy(c);
+	if (c->role && c->role->destroy)
+		c->role->destroy(c);
 	SSL_CTX_free(c->ssl);
-	explicit_bzero(c->password, sizeof(c->password));
 	free(c);
 }
 
@@ -98,137 +98,33 @@ static void th_destroy(void *ctx)
 		}                                                                         \
 	} while (0)
 
-#define DEFAULT(field, v) do { if (!cf->field) cf->field = (v); } while (0)
+/* The role option's value picks the role and the handshake spoken. */
+static const struct {
+	const struct th_role *role;
+	const struct th_handshake *hs;
+} th_roles[] = {
+	[TH_CLIENT] = { &th_role_client, &th_hs_svpn_client },
+	[TH_SERVER] = { &th_role_server, &th_hs_svpn_server },
+};
 
-/*
- * The one OpenSSL error formatter of the plugin (create() and the data path
- * both use it).  The earliest queued error is the root cause ("no start
- * line", "wrong version number"); later ones only add context.  With an
- * empty queue a failed socket call left errno; with neither, the peer
- * simply closed.  Clears the queue so the next call starts clean.
- */
-const char *th_ssl_errstr(void)
+static int th_counters(struct th_ctx *c)
 {
-	static char buf[256];
-	unsigned long e = ERR_peek_error();
-	if (e)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	else if (errno)
-		snprintf(buf, sizeof(buf), "%s", strerror(errno));
-	else
-		snprintf(buf, sizeof(buf), "connection closed by peer");
-	ERR_clear_error();
-	return buf;
-}
-
-static int read_password_file(struct th_ctx *c, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, errlen, "password_file %s: %s", path, strerror(errno));
+	struct tp_stage *st = c->st;
+	const struct tp_host *host = c->host;
+	c->c_sessions = host->counter(st, "sessions");
+	c->c_auth_failures = host->counter(st, "auth_failures");
+	c->c_refused = host->counter(st, "refused");
+	c->c_bytes_in = host->counter(st, "bytes_in");
+	c->c_bytes_out = host->counter(st, "bytes_out");
+	c->c_queue_drops = host->counter(st, "queue_drops");
+	c->c_reconnects = host->counter(st, "reconnects");
+	c->c_accept_errors = host->counter(st, "accept_errors");
+	c->c_auth_busy = host->counter(st, "auth_busy");
+	c->c_auth_throttled = host->counter(st, "auth_throttled");
+	if (!c->c_sessions || !c->c_auth_failures || !c->c_refused || !c->c_bytes_in ||
+	    !c->c_bytes_out || !c->c_queue_drops || !c->c_reconnects || !c->c_accept_errors ||
+	    !c->c_auth_busy || !c->c_auth_throttled)
 		return -1;
-	}
-	int ok = fgets(c->password, sizeof(c->password), f) != NULL;
-	fclose(f);
-	c->password[strcspn(c->password, "\r\n")] = '\0';
-	if (!ok || !c->password[0]) {
-		snprintf(err, errlen, "password_file %s: empty first line", path);
-		return -1;
-	}
-	return 0;
-}
-
-/* A missing or unreadable file is the usual mistake: say it plainly
- * rather than through OpenSSL's error string. */
-static int readable(const char *what, const char *path, char *err, size_t errlen)
-{
-	if (access(path, R_OK) == 0)
-		return 0;
-	snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
-	return -1;
-}
-
-static int setup_server(struct th_ctx *c, char *err, size_t errlen)
-{
-	struct th_conf *cf = &c->conf;
-	char h[128], p[8];
-	if (!cf->cert || !cf->key || !cf->users) {
-		snprintf(err, errlen, "role = server needs option '%s'",
-			 !cf->cert ? "cert" : !cf->key ? "key" : "users");
-		return -1;
-	}
-	if (th_split_hostport(cf->listen, h, sizeof(h), p, sizeof(p)) < 0) {
-		snprintf(err, errlen, "listen '%s': expected address:port or [v6]:port", cf->listen);
-		return -1;
-	}
-	if (readable("cert", cf->cert, err, errlen) < 0 || readable("key", cf->key, err, errlen) < 0)
-		return -1;
-	if (SSL_CTX_use_certificate_chain_file(c->ssl, cf->cert) != 1) {
-		snprintf(err, errlen, "cert %s: %s", cf->cert, th_ssl_errstr());
-		return -1;
-	}
-	if (SSL_CTX_use_PrivateKey_file(c->ssl, cf->key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, errlen, "key %s: %s", cf->key, th_ssl_errstr());
-		return -1;
-	}
-	if (SSL_CTX_check_private_key(c->ssl) != 1) {
-		snprintf(err, errlen, "key %s does not match cert %s", cf->key, cf->cert);
-		return -1;
-	}
-	if (!(c->users = auth_load(cf->users, err, errlen)))
-		return -1;
-	/* The seed keeps clients from aiming addresses at one limiter set. */
-	uint32_t seed;
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-		seed = (uint32_t)getpid() ^ (uint32_t)(uintptr_t)c;
-	auth_lim_init(&c->lim, TH_AUTH_MAX_FAILS, TH_AUTH_WINDOW_MS, seed);
-	return 0;
-}
-
-static int setup_client(struct th_ctx *c, char *err, size_t errlen)
-{
-	struct th_conf *cf = &c->conf;
-	if (!cf->url || !cf->user || (!cf->password && !cf->password_file)) {
-		snprintf(err, errlen, "role = client needs option '%s'",
-			 !cf->url ? "url" : !cf->user ? "user" : "password' or 'password_file");
-		return -1;
-	}
-	if (cf->password && cf->password_file) {
-		snprintf(err, errlen, "give either 'password' or 'password_file', not both");
-		return -1;
-	}
-	if (strchr(cf->user, ':') || !cf->user[0]) {
-		snprintf(err, errlen, "user '%s': must be non-empty without ':'", cf->user);
-		return -1;
-	}
-	if (cf->reconnect_min > cf->reconnect_max) {
-		snprintf(err, errlen, "reconnect_min (%lld) is larger than reconnect_max (%lld)",
-			 (long long)cf->reconnect_min, (long long)cf->reconnect_max);
-		return -1;
-	}
-	if (th_client_parse_url(c, cf->url, err, errlen) < 0)
-		return -1;
-	if (cf->password) {
-		if (strlen(cf->password) >= sizeof(c->password)) {
-			snprintf(err, errlen, "password too long");
-			return -1;
-		}
-		snprintf(c->password, sizeof(c->password), "%s", cf->password);
-	} else if (read_password_file(c, cf->password_file, err, errlen) < 0) {
-		return -1;
-	}
-	SSL_CTX_set_verify(c->ssl, cf->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
-	if (cf->ca) {
-		if (readable("ca", cf->ca, err, errlen) < 0)
-			return -1;
-		if (SSL_CTX_load_verify_locations(c->ssl, cf->ca, NULL) != 1) {
-			snprintf(err, errlen, "ca %s: %s", cf->ca, th_ssl_errstr());
-			return -1;
-		}
-	} else if (SSL_CTX_set_default_verify_paths(c->ssl) != 1) {
-		snprintf(err, errlen, "cannot load the system CA store: %s", th_ssl_errstr());
-		return -1;
-	}
 	return 0;
 }
 
@@ -244,7 +140,6 @@ static void *th_create(struct tp_stage *st, const struct tp_host *host, const vo
 	c->host = host;
 	c->conf = *(const struct th_conf *)config;
 	c->cf = &c->conf;
-	c->lfd = -1;
 	struct th_conf *cf = &c->conf;
 
 	if (cf->role == TH_SERVER) {
@@ -269,27 +164,15 @@ static void *th_create(struct tp_stage *st, const struct tp_host *host, const vo
 		OTHER_ROLE(max_request, "max_request", "server");
 		OTHER_ROLE(max_headers, "max_headers", "server");
 	}
-	DEFAULT(listen, "0.0.0.0:8443");
-	DEFAULT(realm, "tunpipe");
-	DEFAULT(path, "/vpn");
-	DEFAULT(max_sessions, 256);
-	DEFAULT(handshake_timeout, 10000);
-	DEFAULT(max_request, 8192);
-	DEFAULT(max_headers, 64);
-	DEFAULT(queue_limit, 1048576);
-	DEFAULT(reconnect_min, 500);
-	DEFAULT(reconnect_max, 30000);
-	DEFAULT(auth_retry, 60000);
-	if (strchr(cf->realm, '"') || strpbrk(cf->realm, "\r\n")) {
-		snprintf(err, errlen, "realm must not contain quotes or line breaks");
-		goto fail;
-	}
-	if (cf->path[0] != '/' || strpbrk(cf->path, " \t\r\n?")) {
-		snprintf(err, errlen, "path '%s' must start with / and contain no spaces or '?'", cf->path);
-		goto fail;
-	}
+	c->role = th_roles[cf->role].role;
+	c->hs = th_roles[cf->role].hs;
+	c->role->defaults(cf);
+	/* Both roles; no table default only because the table's rows do
+	 * not say so yet (see README). */
+	if (!cf->queue_limit)
+		cf->queue_limit = 1048576;
 
-	c->ssl = SSL_CTX_new(cf->role == TH_SERVER ? TLS_server_method() : TLS_client_method());
+	c->ssl = SSL_CTX_new(c->role->method());
 	if (!c->ssl) {
 		snprintf(err, errlen, "SSL_CTX_new: %s", th_ssl_errstr());
 		goto fail;
@@ -305,32 +188,25 @@ static void *th_create(struct tp_stage *st, const struct tp_host *host, const vo
 	/* Read ahead into a buffer of several records: without it OpenSSL
 	 * reads each record with two read() calls (header, then body); with
 	 * it one read() brings in a whole record and often more (measured:
-	 * ~19 KiB per read() under iperf3 load).  conn.c reads
-	 * until WANT_READ, so nothing is left in OpenSSL's buffer unseen. */
+	 * ~19 KiB per read() under iperf3 load).  conn-io.c reads until
+	 * WANT_READ, so nothing is left in OpenSSL's buffer unseen. */
 	SSL_CTX_set_read_ahead(c->ssl, 1);
 	SSL_CTX_set_default_read_buffer_len(c->ssl, TH_READ_AHEAD);
 	SSL_CTX_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION);
-	if ((cf->role == TH_SERVER ? setup_server(c, err, errlen) : setup_client(c, err, errlen)) < 0)
+	if (c->role->setup(c, err, errlen) < 0 || (c->hs->setup && c->hs->setup(c, err, errlen) < 0))
 		goto fail;
-
-	c->c_sessions = host->counter(st, "sessions");
-	c->c_auth_failures = host->counter(st, "auth_failures");
-	c->c_refused = host->counter(st, "refused");
-	c->c_bytes_in = host->counter(st, "bytes_in");
-	c->c_bytes_out = host->counter(st, "bytes_out");
-	c->c_queue_drops = host->counter(st, "queue_drops");
-	c->c_reconnects = host->counter(st, "reconnects");
-	c->c_accept_errors = host->counter(st, "accept_errors");
-	c->c_auth_busy = host->counter(st, "auth_busy");
-	c->c_auth_throttled = host->counter(st, "auth_throttled");
-	if (!c->c_sessions || !c->c_auth_failures || !c->c_refused || !c->c_bytes_in ||
-	    !c->c_bytes_out || !c->c_queue_drops || !c->c_reconnects || !c->c_accept_errors ||
-	    !c->c_auth_busy || !c->c_auth_throttled) {
+	if (th_counters(c) < 0) {
 		snprintf(err, errlen, "cannot register counters");
 		goto fail;
 	}
-	if (cf->role == TH_CLIENT && !cf->verify)
-		host->log(st, TP_LOG_WARN, "verify = false: the server is NOT authenticated");
+	c->env.st = st;
+	c->env.host = host;
+	c->env.ssl = c->ssl;
+	c->env.queue_limit = (size_t)cf->queue_limit;
+	c->env.keepalive = (int)cf->keepalive;
+	c->env.c_bytes_in = c->c_bytes_in;
+	c->env.c_bytes_out = c->c_bytes_out;
+	c->env.c_queue_drops = c->c_queue_drops;
 	return c;
 fail:
 	ERR_clear_error();
@@ -344,39 +220,37 @@ static int th_start(void *ctx)
 	/* SIGPIPE (SSL_write to a reset peer) is the host's business: the
 	 * core ignores it before any plugin starts, and a library must not
 	 * change process-wide signal dispositions behind its host's back. */
+	if (c->hs->start && c->hs->start(c) < 0)
+		return -1;
 	c->started = 1;
-	int r = c->cf->role == TH_SERVER ? th_server_start(c) : th_client_start(c);
-	if (r < 0)
+	if (c->role->start(c) < 0) {
 		c->started = 0;
-	return r;
+		if (c->hs->stop)
+			c->hs->stop(c);
+		return -1;
+	}
+	return 0;
 }
 
 static void th_stop(void *ctx)
 {
 	struct th_ctx *c = ctx;
 	c->started = 0;
-	if (c->cf->role == TH_SERVER)
-		th_server_stop(c);
-	else
-		th_client_stop(c);
-}
-
-static struct th_conn *conn_of(struct th_ctx *c, struct tp_session *s)
-{
-	if (s)
-		return c->host->session_tag(s);
-	return c->cf->role == TH_CLIENT ? c->cc : NULL;
+	c->role->stop(c); /* the links first: they may still hold handshake work */
+	if (c->hs->stop)
+		c->hs->stop(c);
 }
 
 static void th_down(void *ctx, struct tp_session *s, struct tp_batch *q)
 {
 	struct th_ctx *c = ctx;
-	struct th_conn *k = conn_of(c, s);
-	if (!k) {
+	struct th_link *l = th_link_of(c, s);
+	if (!l) {
 		*c->c_queue_drops += q->count;
 		c->host->batch_free(c->st, q);
 		return;
 	}
+	struct th_conn *k = l->io;
 	th_conn_enter(k);
 	th_conn_queue(k, q);
 	th_conn_leave(k);
@@ -385,12 +259,13 @@ static void th_down(void *ctx, struct tp_session *s, struct tp_batch *q)
 static void th_event(void *ctx, struct tp_session *s, const struct tp_event *ev)
 {
 	struct th_ctx *c = ctx;
-	if (ev->type == TP_EV_RELOAD && c->cf->role == TH_SERVER) {
-		th_server_reload(c);
+	if (ev->type == TP_EV_RELOAD && c->hs->reload) {
+		c->hs->reload(c);
 	} else if (ev->type == TP_EV_CLOSE_REQUEST) {
-		struct th_conn *k = conn_of(c, s);
-		if (!k)
+		struct th_link *l = th_link_of(c, s);
+		if (!l)
 			return;
+		struct th_conn *k = l->io;
 		th_conn_enter(k);
 		th_conn_close(k, ev->reason ? ev->reason : "closed on request");
 		th_conn_leave(k);

@@ -1,11 +1,20 @@
 /*
- * tls-http.h — internals shared by the tls-http plugin's files.
+ * tls-http.h — what the tls-http plugin's files share.  The layers, each
+ * calling only downwards (no file calls back into one above it except
+ * through the tables below):
  *
- * tls-http.c  descriptor, options, create/destroy/start/stop, events, down()
- * conn.c      one TLS connection: fd events, handshake step, reads pushed
- *             up in batches, the bounded write queue, teardown
- * server.c    listening socket, accepting, answering the upgrade request
- * client.c    URL, connect/reconnect with backoff, reading the 101
+ * tls-http.c   descriptor, options, create/destroy/start/stop, down(),
+ *              events: picks a role table and a handshake table
+ * server.c     role table th_role_server: listen, accept, max_sessions
+ * client.c     role table th_role_client: URL, connect, reconnect/backoff
+ * svpn-server.c, svpn-client.c
+ *              handshake tables: the Simple-VPN upgrade (Basic auth, the
+ *              password check on the auth worker) over a secure stream
+ * link.c       a link: one stream on its way to being a session, and the
+ *              session once it is; th_link_attach opens the session
+ * conn.c, conn-io.c (conn.h)
+ *              the TLS byte stream: no HTTP, no roles
+ * util.c       host:port and URL parsing, file checks (both roles)
  * handshake.c / http.c / auth.c  pure protocol and password code
  * authworker.c the thread that runs password checks off the loop
  */
@@ -15,17 +24,10 @@
 #include <stddef.h>
 #include <openssl/ssl.h>
 #include <tunpipe/plugin.h>
-#include "auth.h"
+#include "conn.h"
 #include "handshake.h"
 
-#define TH_RECORD 16384          /* one full TLS record of plaintext */
-#define TH_READ_BUDGET 256       /* SSL_reads per wakeup before yielding */
-#define TH_CLIENT_HS_TIMEOUT 15000
-#define TH_STABLE_MS 10000       /* a session this long resets the backoff */
-#define TH_AUTH_QUEUE 64         /* password checks waiting; more get 503 */
-#define TH_AUTH_MAX_FAILS 5      /* failed logins per address per window … */
-#define TH_AUTH_WINDOW_MS 10000  /* … before it gets 429 until the window ends */
-
+/* Values of the role option (its choices "client|server", in order). */
 enum { TH_CLIENT = 0, TH_SERVER = 1 };
 
 /* The option struct the core fills (see the table in tls-http.c). */
@@ -41,51 +43,73 @@ struct th_conf {
 	int64_t keepalive;
 };
 
-enum th_state {
-	CS_CONNECTING, /* client: TCP connect in progress */
-	CS_TLS,        /* TLS handshake */
-	CS_HTTP,       /* upgrade request/response; on the server, auth_id != 0
-			* means the request waits for its password check (a
-			* sub-state, so conn.c's dispatch needs no new case) */
-	CS_UP,         /* established: stream data both ways */
-	CS_CLOSING,    /* flushing an error answer, then close */
+struct th_ctx;
+struct th_link;
+
+/*
+ * A role: how links come to be and what happens when one ends.  The
+ * plugin's callbacks go through it; it never sees a protocol message.
+ */
+struct th_role {
+	const char *name;
+	/* Role defaults for options not given (the one place they live). */
+	void (*defaults)(struct th_conf *cf);
+	const SSL_METHOD *(*method)(void);
+	/* create(): check options, load files (c->role_priv is set up here). */
+	int (*setup)(struct th_ctx *c, char *err, size_t errlen);
+	int (*start)(struct th_ctx *c);
+	void (*stop)(struct th_ctx *c);
+	void (*destroy)(struct th_ctx *c);
+	/* The link down() and events talk to when the core names no session. */
+	struct th_link *(*lone_link)(struct th_ctx *c);
+	/* SSL object made (SNI, verification); NULL: nothing to add. */
+	int (*prepare)(struct th_link *l, SSL *ssl);
+	/* A link ended (l->io->why says why): log, th_link_free, plan. */
+	void (*closed)(struct th_link *l);
 };
 
-struct th_ctx;
+/*
+ * A handshake: what is said on a secure stream before it carries data.
+ * Simple-VPN (an HTTP/1.1 upgrade with Basic auth) is one table per side;
+ * another protocol (several requests and a cookie, say) is another pair,
+ * over the same stream and links.
+ */
+struct th_handshake {
+	const char *name;
+	/* create(): options and files of the protocol; NULL: none. */
+	int (*setup)(struct th_ctx *c, char *err, size_t errlen);
+	int (*start)(struct th_ctx *c);   /* NULL: nothing to start */
+	void (*stop)(struct th_ctx *c);   /* NULL: nothing to stop */
+	void (*reload)(struct th_ctx *c); /* SIGHUP; NULL: nothing to reload */
+	void (*destroy)(struct th_ctx *c);
+	/* TLS is up: the first move (a client sends its request). */
+	void (*begin)(struct th_link *l);
+	/* More bytes may be readable (l->head), nothing pending to write. */
+	void (*step)(struct th_link *l);
+	/* The link goes away before the session is up: forget pending work. */
+	void (*drop)(struct th_link *l);
+};
 
-struct th_conn {
+struct th_link {
 	struct th_ctx *ctx;
-	struct th_conn *prev, *next;
-	int fd;
-	SSL *ssl;
-	enum th_state state;
-	uint32_t events;          /* what is registered with the loop */
-	int io_want_write;        /* the last SSL call asked for writability */
-	int paused;               /* out of pool buffers: reading resumes by timer */
-	int busy;                 /* inside a callback that may re-enter */
-	int dead;                 /* teardown requested (deferred while busy) */
-	int auth_fail;            /* client: retry after auth_retry, not backoff */
-	char why[200];            /* refusal / close reason */
-	struct tp_session *s;
-	struct tp_timer *timer;   /* handshake timeout / read resume */
-	uint64_t up_since;
-	char peer[64];
-	uint8_t peer_ip[16];      /* server: the limiter's key (auth.h) */
+	struct th_link *prev, *next;
+	struct th_conn *io;
+	struct tp_session *s;     /* set by th_link_attach */
+	int refused;              /* the peer said no to us for good (client) */
+	uint8_t peer_key[16];     /* source address, per-address limits (auth.h) */
 
-	/* Server, while the worker checks the password: the job and the
-	 * decision that stands if it matches (hs_decide_deferred). */
-	uint64_t auth_id;
-	struct hs_request pend;
-
-	char *head;               /* request/response head being read */
+	char *head;               /* handshake bytes read so far */
 	size_t head_len, head_cap;
 
-	/* Write side: `rec` is the record being written (SSL_write must be
-	 * retried with the same bytes); `wq` the bounded queue behind it. */
-	struct tp_batch wq;
-	size_t wq_bytes;          /* pool memory the queued buffers pin (th_buf_cost) */
-	uint8_t rec[TH_RECORD];
-	size_t rec_len;
+	/* The handshake's own per-link state, one member per protocol. */
+	union {
+		struct {
+			/* waiting for the worker's password check: its job
+			 * and the decision that stands if it matches */
+			uint64_t auth_id;
+			struct hs_request pend;
+		} svpn;
+	} hs;
 };
 
 struct th_ctx {
@@ -94,66 +118,52 @@ struct th_ctx {
 	const struct th_conf *cf; /* points at conf */
 	struct th_conf conf;      /* the core's values with role defaults applied */
 	SSL_CTX *ssl;
+	struct th_conn_env env;   /* what every stream shares */
 	int started;
+	const struct th_role *role;
+	const struct th_handshake *hs;
+	void *role_priv;          /* the role's own state (server.c, client.c) */
+	void *hs_priv;            /* the handshake's own state */
 
 	uint64_t *c_sessions, *c_auth_failures, *c_refused, *c_bytes_in, *c_bytes_out,
 		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled;
 
-	struct th_conn *conns; /* every live connection */
-	unsigned n_conns;
-
-	/* server */
-	struct auth_db *users;
-	int lfd;
-	struct tp_timer *accept_timer; /* accepting paused (EMFILE…) until it fires */
-	int full_warned;               /* "max_sessions reached" logged at full_warned_ms */
-	uint64_t full_warned_ms;
-	unsigned full_quiet;           /* refusals since then, not logged */
-	struct aw *aw;                 /* password checks (started with the server) */
-	struct auth_limiter lim;       /* failed logins per source address */
-	uint64_t busy_warned_ms;       /* last "auth queue full" warning */
-	int busy_warned;
-
-	/* client */
-	char uhost[256], port[8], path[256], host_hdr[300], password[256];
-	struct th_conn *cc;
-	struct tp_timer *retry;
-	uint64_t backoff;
-	int auth_failed_logged;
+	struct th_link *links; /* every live link */
+	unsigned n_links;
 };
 
 #define TH_LOG(c, lvl, ...) (c)->host->log((c)->st, (lvl), __VA_ARGS__)
 
-/* conn.c */
-struct th_conn *th_conn_new(struct th_ctx *c, int fd, const char *peer);
-void th_conn_close(struct th_conn *k, const char *reason);
-void th_conn_free(struct th_conn *k);
-void th_conn_update(struct th_conn *k);
-int th_conn_flush(struct th_conn *k);
-int th_conn_read_head(struct th_conn *k);
-void th_conn_queue(struct th_conn *k, struct tp_batch *q);
-void th_conn_established(struct th_conn *k);
-void th_conn_push_up(struct th_conn *k, const char *extra, size_t extra_len);
-int th_conn_arm_timeout(struct th_conn *k, uint64_t ms);
-void th_conn_enter(struct th_conn *k);
-void th_conn_leave(struct th_conn *k);
-int th_conn_start_tls(struct th_conn *k);
-const char *th_ssl_errstr(void);
+extern const struct th_role th_role_server, th_role_client;
+extern const struct th_handshake th_hs_svpn_server, th_hs_svpn_client;
 
-/* server.c */
+/* link.c */
+/* A link over an accepted / a connecting socket (the fd is the link's
+ * from now on); head_cap bytes for the handshake.  NULL on failure. */
+struct th_link *th_link_accept(struct th_ctx *c, int fd, const char *peer, size_t head_cap);
+struct th_link *th_link_connect(struct th_ctx *c, int fd, const char *peer, size_t head_cap);
+/* Release now: the handshake's pending work, the session (closed with
+ * l->io->why), the stream. */
+void th_link_free(struct th_link *l);
+/* The session l goes up as, in the order a server needs: the stream is
+ * opened first (what stages send from the SESSION_UP event queues behind
+ * the answer already written), written bytes are flushed, session_up,
+ * the `sessions` counter.  0, or -1 with the link closing. */
+int th_link_attach(struct th_link *l, struct tp_session *s, const struct tp_session_info *info);
+/* The link down() and events of session s go to (NULL: none). */
+struct th_link *th_link_of(struct th_ctx *c, struct tp_session *s);
+/* Read handshake bytes into l->head; 0 or an SSL_get_error() code. */
+int th_link_read_head(struct th_link *l);
+
+/* util.c */
 int th_split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap);
-int th_server_start(struct th_ctx *c);
-void th_server_reload(struct th_ctx *c);
-void th_server_stop(struct th_ctx *c);
-void th_server_http(struct th_conn *k);
-
-/* client.c */
-int th_client_parse_url(struct th_ctx *c, const char *url, char *err, size_t errlen);
-int th_client_start(struct th_ctx *c);
-void th_client_stop(struct th_ctx *c);
-void th_client_connected(struct th_conn *k);
-void th_client_tls_done(struct th_conn *k);
-void th_client_http(struct th_conn *k);
-void th_client_failed(struct th_conn *k);
+/* The pieces of https://host[:port]/path: where to connect (host, port)
+ * and what to ask for (host_hdr, path). */
+struct th_url {
+	char host[256], port[8], path[256], host_hdr[300];
+};
+int th_parse_url(const char *url, struct th_url *u, char *err, size_t errlen);
+/* 0 if path can be read, else -1 with "what path: reason" in err. */
+int th_readable(const char *what, const char *path, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,246 @@
+/*
+ * conn-io.c — a TLS byte stream's read and write paths (see conn.h):
+ * handshake-phase reads into the owner's buffer, stream reads into pool
+ * buffers, the bounded write queue and its two write modes (coalesced
+ * records, or one record per buffer).  The layer below conn.c: nothing
+ * here closes the stream or arms a timer; failures are returned, and
+ * conn.c decides.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include "conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <openssl/err.h>
+
+/*
+ * The one OpenSSL error formatter of the plugin.  The earliest queued
+ * error is the root cause ("no start line", "wrong version number"); later
+ * ones only add context.  With an empty queue a failed socket call left
+ * errno; with neither, the peer simply closed.  Clears the queue so the
+ * next call starts clean.
+ */
+const char *th_ssl_errstr(void)
+{
+	static char buf[256];
+	unsigned long e = ERR_peek_error();
+	if (e)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	else if (errno)
+		snprintf(buf, sizeof(buf), "%s", strerror(errno));
+	else
+		snprintf(buf, sizeof(buf), "connection closed by peer");
+	ERR_clear_error();
+	return buf;
+}
+
+int th_conn_read(struct th_conn *k, char *buf, size_t cap, size_t *len)
+{
+	/* Only the last SSL call's wish counts: a stale WANT_WRITE would keep
+	 * TP_FD_WRITE registered on an idle socket and spin the loop. */
+	k->io_want_write = 0;
+	while (*len < cap) {
+		ERR_clear_error();
+		errno = 0;
+		int n = SSL_read(k->ssl, buf + *len, (int)(cap - *len));
+		if (n > 0) {
+			*len += (size_t)n;
+			continue;
+		}
+		int e = SSL_get_error(k->ssl, n);
+		if (e == SSL_ERROR_WANT_READ)
+			return 0;
+		if (e == SSL_ERROR_WANT_WRITE) {
+			k->io_want_write = 1;
+			return 0;
+		}
+		return e;
+	}
+	return 0;
+}
+
+uint8_t *th_conn_wbuf(struct th_conn *k) { return k->rec; }
+
+int th_conn_send(struct th_conn *k, size_t len, int secret)
+{
+	if (len > sizeof(k->rec) || k->rec_len)
+		return -1;
+	k->rec_len = len;
+	k->wipe = secret;
+	return 0;
+}
+
+int th_conn_pending(const struct th_conn *k) { return k->rec_len || k->wq.head; }
+
+/*
+ * What a queued buffer costs the shared pool: the whole allocation, not its
+ * payload.  A 64-byte packet pins a 2 KiB-class buffer, and the pool is
+ * bounded for all sessions together: counting payload bytes would let one
+ * stuck peer hold ~30 times queue_limit and starve every other session.
+ */
+static size_t buf_cost(const struct tp_buf *b)
+{
+	return (size_t)(b->end - b->head);
+}
+
+/* Fill rec[] from the queue: as many buffers as fit in one record, or in
+ * frame mode exactly one (th_conn_queue admits none larger than rec). */
+static void fill_record(struct th_conn *k)
+{
+	const struct th_conn_env *env = k->env;
+	while (!k->rec_len || (!k->frames && k->rec_len < TH_RECORD && k->wq.head && k->state == CS_OPEN)) {
+		struct tp_buf *b = k->wq.head;
+		if (!b)
+			break;
+		size_t take = TH_RECORD - k->rec_len;
+		if (take > b->len)
+			take = b->len;
+		memcpy(k->rec + k->rec_len, b->data, take);
+		k->rec_len += take;
+		tp_buf_pull(b, take);
+		k->wq.bytes -= (uint32_t)take;
+		/* The buffer is charged whole (th_conn_queue) until it goes
+		 * back to the pool, however much of it is copied. */
+		if (!b->len) {
+			k->wq_bytes -= buf_cost(b);
+			env->host->buf_free(env->st, tp_batch_pop(&k->wq));
+		}
+		if (k->rec_len == TH_RECORD)
+			break;
+	}
+}
+
+int th_conn_write(struct th_conn *k, const char **err)
+{
+	const struct th_conn_env *env = k->env;
+	k->io_want_write = 0;
+	for (;;) {
+		/* Coalescing: one SSL_write and one syscall for many small
+		 * packets. */
+		fill_record(k);
+		if (!k->rec_len)
+			return 0;
+		ERR_clear_error();
+		errno = 0;
+		int n = SSL_write(k->ssl, k->rec, (int)k->rec_len);
+		if (n > 0) {
+			*env->c_bytes_out += (uint64_t)n;
+			if (k->wipe) { /* it held a secret (a password) */
+				explicit_bzero(k->rec, k->rec_len);
+				k->wipe = 0;
+			}
+			k->rec_len = 0;
+			continue;
+		}
+		switch (SSL_get_error(k->ssl, n)) {
+		case SSL_ERROR_WANT_WRITE:
+			k->io_want_write = 1;
+			return 0;
+		case SSL_ERROR_WANT_READ:
+			return 0;
+		default:
+			*err = th_ssl_errstr();
+			return -1;
+		}
+	}
+}
+
+void th_conn_admit(struct th_conn *k, struct tp_batch *q)
+{
+	const struct th_conn_env *env = k->env;
+	struct tp_buf *b;
+	while ((b = tp_batch_pop(q))) {
+		/* Whole buffers only: dropping part of one would corrupt the
+		 * framing of the stream.  rec[] is part of the stream, not
+		 * the pool, so only queued buffers count.  An empty queue
+		 * takes any one buffer: a 64 KiB-class one (jumbo MTU) costs
+		 * more than the smallest queue_limit. */
+		size_t cost = buf_cost(b);
+		if (k->dead || k->state != CS_OPEN || (k->frames && b->len > TH_RECORD) ||
+		    (k->wq.head && k->wq_bytes + cost > env->queue_limit)) {
+			(*env->c_queue_drops)++;
+			env->host->buf_free(env->st, b);
+			continue;
+		}
+		k->wq_bytes += cost;
+		tp_batch_add(&k->wq, b);
+	}
+}
+
+/*
+ * Read until OpenSSL has nothing more (or the budget is spent, so one busy
+ * peer cannot starve the others), then hand everything on as one batch.
+ *
+ * SSL_read hands out at most one record (16 KiB) per call, but pool
+ * buffers are usually much larger: each buffer is filled with as many
+ * records as fit before the next one is taken.  Fewer, fuller buffers mean
+ * fewer pool operations and fewer calls into the stage above per byte.
+ */
+#define TH_FILL_MIN 2048 /* below this much room, start a new buffer */
+
+#define TH_EMIT_EVERY 8
+
+const char *th_conn_read_batch(struct th_conn *k, long *again_ms)
+{
+	const struct th_conn_env *env = k->env;
+	struct tp_batch q = TP_BATCH_INIT;
+	struct tp_buf *b = NULL;
+	const char *err = NULL;
+	int budget = TH_READ_BUDGET;
+	long again = -1; /* ms until we read again by timer; -1: epoll will tell */
+	*again_ms = -1;
+
+	/* As in th_conn_read: set again below if SSL_read still needs
+	 * writability, else an idle stream keeps TP_FD_WRITE and spins. */
+	k->io_want_write = 0;
+
+	while (budget-- > 0) {
+		if (!b && !(b = env->host->buf_alloc(env->st, TH_RECORD))) {
+			/* pool limit: let the pipeline drain, come back soon */
+			again = 10;
+			k->paused = 1; /* level-triggered epoll would spin */
+			break;
+		}
+		size_t room = tp_buf_tailroom(b);
+		if (room > 65536)
+			room = 65536;
+		ERR_clear_error();
+		errno = 0;
+		int n = SSL_read(k->ssl, b->data + b->len, (int)room);
+		if (n > 0) {
+			tp_buf_put(b, (size_t)n);
+			*env->c_bytes_in += (uint64_t)n;
+			if (tp_buf_tailroom(b) < TH_FILL_MIN) {
+				tp_batch_add(&q, b);
+				b = NULL;
+				/* Hand on every few buffers: the same few stay
+				 * warm in the pool instead of a busy peer pinning
+				 * hundreds of 64 KiB buffers before one emit. */
+				if (q.count == TH_EMIT_EVERY)
+					k->ops->data(k, &q);
+			}
+			continue;
+		}
+		int e = SSL_get_error(k->ssl, n);
+		if (e == SSL_ERROR_WANT_WRITE)
+			k->io_want_write = 1;
+		else if (e == SSL_ERROR_ZERO_RETURN)
+			err = "peer closed the connection";
+		else if (e != SSL_ERROR_WANT_READ)
+			err = th_ssl_errstr();
+		break;
+	}
+	if (b && b->len) /* a partly filled buffer still goes up now */
+		tp_batch_add(&q, b);
+	else if (b)
+		env->host->buf_free(env->st, b);
+	if (budget < 0)
+		again = 0; /* OpenSSL may hold decrypted data epoll cannot see */
+	if (q.count)
+		k->ops->data(k, &q);
+	*again_ms = again;
+	return err;
+}
