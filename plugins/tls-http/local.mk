@@ -10,10 +10,9 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/http.c plugins/tls-http/http.h \
 	plugins/tls-http/auth.c plugins/tls-http/auth.h \
 	plugins/tls-http/authworker.c plugins/tls-http/authworker.h
-# -pthread directly: configure does not set up PTHREAD_CFLAGS.
-plugins_tls_http_tls_http_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) -fvisibility=hidden -pthread
+plugins_tls_http_tls_http_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) -fvisibility=hidden $(PTHREAD_CFLAGS)
 plugins_tls_http_tls_http_la_LIBADD = $(OPENSSL_LIBS) $(CRYPT_LIBS)
-plugins_tls_http_tls_http_la_LDFLAGS = $(TP_MODULE_FLAGS) -pthread
+plugins_tls_http_tls_http_la_LDFLAGS = $(TP_MODULE_FLAGS) $(PTHREAD_LIBS)
 EXTRA_DIST += plugins/tls-http/README.md
 
 # Pure protocol code, tested without sockets or the core.
@@ -35,8 +34,8 @@ TESTS += tests/unit/test_authworker
 tests_unit_test_authworker_SOURCES = tests/unit/test_authworker.c tests/unit/check-main.c \
 	plugins/tls-http/authworker.c plugins/tls-http/auth.c
 tests_unit_test_authworker_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
-tests_unit_test_authworker_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
-tests_unit_test_authworker_LDFLAGS = -pthread
+tests_unit_test_authworker_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(PTHREAD_CFLAGS)
+tests_unit_test_authworker_LDFLAGS = $(PTHREAD_LIBS)
 tests_unit_test_authworker_LDADD = $(CHECK_LIBS) $(CRYPT_LIBS)
 
 # The plugin itself over loopback TLS, server and client in two harnesses.
@@ -75,7 +74,7 @@ tests_plugins_tls_stream_probe_la_LIBADD = $(OPENSSL_LIBS)
 tests_plugins_tls_stream_probe_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
 check_PROGRAMS += tests/unit/test_tls_stream
 TESTS += tests/unit/test_tls_stream
-tests_unit_test_tls_stream_SOURCES = tests/unit/test_tls_stream.c
+tests_unit_test_tls_stream_SOURCES = tests/unit/test_tls_stream.c tests/unit/check-main.c
 tests_unit_test_tls_stream_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_tls_stream_LDADD = tests/libtpharness.la $(CHECK_LIBS) $(OPENSSL_LIBS)
 EXTRA_tests_unit_test_tls_stream_DEPENDENCIES = tests/plugins/tls-stream-probe.la
