@@ -3,7 +3,7 @@
 noinst_LTLIBRARIES += core/libtpcore.la
 core_libtpcore_la_SOURCES = \
 	core/log.c core/log.h \
-	core/loop.c core/loop.h \
+	core/loop.c core/loop.h core/timers.c core/timers.h \
 	core/buf.c core/buf.h \
 	core/conf.c core/conf.h core/options.c \
 	core/loader.c core/loader.h \

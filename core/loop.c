@@ -13,9 +13,9 @@
  * the kernel gave the same number: the stale event no longer matches the
  * table's generation and is skipped, so a freed `arg` is never used.
  *
- * Timers are a binary min-heap ordered by (deadline, creation order); each
- * timer remembers its heap index, so cancel is O(log n).  Fired timers go
- * to a small free list, so a steady timer load does not malloc.
+ * Timers live in timers.c: a min-heap ordered by (deadline, creation
+ * order), O(log n) cancel, fired timers cached so a steady timer load does
+ * not malloc.  The loop owns the clock they are measured against.
  *
  * Signals arrive on one signalfd and are dispatched like any fd.
  *
@@ -37,25 +37,15 @@
 
 #include "log.h"
 #include "loop.h"
+#include "timers.h"
 
 #define MAX_EVENTS 128      /* per epoll_wait; the rest come next round */
-#define TIMER_CACHE_MAX 64  /* fired timers kept for reuse */
-#define NOT_IN_HEAP ((size_t)-1)
 
 struct fd_entry {
 	tp_fd_cb cb; /* NULL: slot unused */
 	void *arg;
 	uint32_t events;
 	uint32_t gen;
-};
-
-struct tp_timer {
-	uint64_t when;   /* monotonic ms */
-	uint64_t seq;    /* creation order: breaks ties, and bounds a round */
-	tp_timer_cb cb;
-	void *arg;
-	size_t idx;      /* heap position, NOT_IN_HEAP once fired/cancelled */
-	struct tp_timer *next_free;
 };
 
 struct defer {
@@ -75,11 +65,7 @@ struct tp_loop {
 	int nfds; /* table size */
 	uint32_t next_gen;
 
-	struct tp_timer **heap;
-	size_t nheap, heap_cap;
-	uint64_t next_seq;
-	struct tp_timer *timer_cache;
-	size_t ncache;
+	struct tp_timers timers;
 
 	struct defer *defers;
 	size_t ndefer, defer_cap;
@@ -127,16 +113,9 @@ struct tp_loop *tp_loop_new(void)
 
 void tp_loop_free(struct tp_loop *l)
 {
-	struct tp_timer *t;
-
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->nheap; i++)
-		free(l->heap[i]);
-	while ((t = l->timer_cache)) {
-		l->timer_cache = t->next_free;
-		free(t);
-	}
+	tp_timers_free(&l->timers);
 	if (l->sigfd >= 0) {
 		/* Drop signals still pending: unblocking them now would run
 		 * their default action (SIGTERM kills us mid-cleanup). */
@@ -147,7 +126,6 @@ void tp_loop_free(struct tp_loop *l)
 		sigprocmask(SIG_UNBLOCK, &l->sig_unblock, NULL);
 	}
 	close(l->epfd);
-	free(l->heap);
 	free(l->fds);
 	free(l->defers);
 	free(l);
@@ -261,119 +239,19 @@ void tp_loop_fd_del(struct tp_loop *l, int fd)
 
 /* ---- timers ------------------------------------------------------------- */
 
-static bool timer_before(const struct tp_timer *a, const struct tp_timer *b)
-{
-	return a->when < b->when || (a->when == b->when && a->seq < b->seq);
-}
-
-static void heap_set(struct tp_loop *l, size_t i, struct tp_timer *t)
-{
-	l->heap[i] = t;
-	t->idx = i;
-}
-
-static void heap_up(struct tp_loop *l, size_t i)
-{
-	struct tp_timer *t = l->heap[i];
-
-	while (i > 0) {
-		size_t parent = (i - 1) / 2;
-		if (!timer_before(t, l->heap[parent]))
-			break;
-		heap_set(l, i, l->heap[parent]);
-		i = parent;
-	}
-	heap_set(l, i, t);
-}
-
-static void heap_down(struct tp_loop *l, size_t i)
-{
-	struct tp_timer *t = l->heap[i];
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= l->nheap)
-			break;
-		if (c + 1 < l->nheap && timer_before(l->heap[c + 1], l->heap[c]))
-			c++;
-		if (!timer_before(l->heap[c], t))
-			break;
-		heap_set(l, i, l->heap[c]);
-		i = c;
-	}
-	heap_set(l, i, t);
-}
-
-/* Take t out of the heap: the last element fills its hole and moves up or
- * down, whichever restores the order. */
-static void heap_remove(struct tp_loop *l, struct tp_timer *t)
-{
-	size_t i = t->idx;
-	struct tp_timer *last = l->heap[--l->nheap];
-
-	t->idx = NOT_IN_HEAP;
-	if (last == t)
-		return;
-	heap_set(l, i, last);
-	heap_up(l, i);
-	heap_down(l, last->idx);
-}
-
-static void timer_release(struct tp_loop *l, struct tp_timer *t)
-{
-	if (l->ncache >= TIMER_CACHE_MAX) {
-		free(t);
-		return;
-	}
-	t->cb = NULL;
-	t->next_free = l->timer_cache;
-	l->timer_cache = t;
-	l->ncache++;
-}
-
 struct tp_timer *tp_loop_timer_add(struct tp_loop *l, uint64_t ms, tp_timer_cb cb, void *arg)
 {
-	struct tp_timer *t;
-
-	if (l->nheap == l->heap_cap) {
-		size_t cap = l->heap_cap ? l->heap_cap * 2 : 16;
-		struct tp_timer **nh = realloc(l->heap, cap * sizeof(*nh));
-		if (!nh)
-			return NULL;
-		l->heap = nh;
-		l->heap_cap = cap;
-	}
-	if ((t = l->timer_cache)) {
-		l->timer_cache = t->next_free;
-		l->ncache--;
-	} else if (!(t = malloc(sizeof(*t)))) {
-		return NULL;
-	}
 	/* Inside a round the cached time is the round's "now" (timers set by
 	 * one callback line up with each other); outside, the cache may be
 	 * arbitrarily old. */
 	if (!l->in_round)
 		l->now = loop_clock(l);
-	t->when = l->now + ms;
-	t->seq = l->next_seq++;
-	t->cb = cb;
-	t->arg = arg;
-	t->next_free = NULL;
-	l->heap[l->nheap++] = t;
-	heap_up(l, l->nheap - 1);
-	return t;
+	return tp_timers_add(&l->timers, l->now + ms, cb, arg);
 }
 
 void tp_loop_timer_cancel(struct tp_loop *l, struct tp_timer *t)
 {
-	if (!t)
-		return;
-	/* A timer cancelled from its own callback is already out of the heap;
-	 * that is harmless.  Anything else not in the heap is a caller bug. */
-	if (t->idx == NOT_IN_HEAP || t->idx >= l->nheap || l->heap[t->idx] != t)
-		return;
-	heap_remove(l, t);
-	timer_release(l, t);
+	tp_timers_cancel(&l->timers, t);
 }
 
 uint64_t tp_loop_now_ms(struct tp_loop *l)
@@ -383,10 +261,7 @@ uint64_t tp_loop_now_ms(struct tp_loop *l)
 
 int tp_loop_next_timer(const struct tp_loop *l, uint64_t *when)
 {
-	if (l->nheap == 0)
-		return -1;
-	*when = l->heap[0]->when;
-	return 0;
+	return tp_timers_next(&l->timers, when);
 }
 
 void tp_loop_set_clock(struct tp_loop *l, tp_clock_fn fn, void *arg)
@@ -399,26 +274,6 @@ void tp_loop_set_clock(struct tp_loop *l, tp_clock_fn fn, void *arg)
 int tp_loop_fd(const struct tp_loop *l)
 {
 	return l->epfd;
-}
-
-/* Fire due timers in deadline order.  Timers created while we fire (seq at
- * or past `limit`) wait for the next round, so a callback re-arming a 0 ms
- * timer cannot keep us here forever. */
-static int run_timers(struct tp_loop *l)
-{
-	uint64_t limit = l->next_seq;
-	int n = 0;
-
-	while (l->nheap > 0) {
-		struct tp_timer *t = l->heap[0];
-		if (t->when > l->now || t->seq >= limit)
-			break;
-		heap_remove(l, t);
-		t->cb(t->arg);
-		timer_release(l, t);
-		n++;
-	}
-	return n;
 }
 
 /* ---- signals ------------------------------------------------------------ */
@@ -525,20 +380,21 @@ static int run_defers(struct tp_loop *l)
 
 static int wait_timeout(struct tp_loop *l, int timeout_ms)
 {
+	uint64_t when, delta;
+
 	if (l->ndefer > 0)
 		return 0;
+	if (tp_timers_next(&l->timers, &when) < 0)
+		return timeout_ms;
 	/* A test clock does not move while we sleep: waiting for its next
 	 * timer would only stall; the caller's bound alone applies. */
-	if (l->clock && l->nheap > 0 && l->heap[0]->when > l->now)
+	if (l->clock && when > l->now)
 		return timeout_ms;
-	if (l->nheap > 0) {
-		uint64_t when = l->heap[0]->when;
-		uint64_t delta = when > l->now ? when - l->now : 0;
-		if (delta > INT32_MAX)
-			delta = INT32_MAX;
-		if (timeout_ms < 0 || (uint64_t)timeout_ms > delta)
-			timeout_ms = (int)delta;
-	}
+	delta = when > l->now ? when - l->now : 0;
+	if (delta > INT32_MAX)
+		delta = INT32_MAX;
+	if (timeout_ms < 0 || (uint64_t)timeout_ms > delta)
+		timeout_ms = (int)delta;
 	return timeout_ms;
 }
 
@@ -571,7 +427,7 @@ int tp_loop_run_once(struct tp_loop *l, int timeout_ms)
 		e->cb(e->arg, fd, from_epoll(evs[i].events));
 		ran++;
 	}
-	ran += run_timers(l);
+	ran += tp_timers_run(&l->timers, l->now);
 	ran += run_defers(l);
 	l->in_round = false;
 	return ran;
