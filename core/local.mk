@@ -12,7 +12,8 @@ core_libtpcore_la_SOURCES = \
 	core/router.c core/router.h \
 	core/pipeline.c core/pipeline.h \
 	core/host.c core/session.c \
-	core/deframe.c core/deframe.h
+	core/deframe.c core/deframe.h \
+	core/framer.c core/framer.h
 core_libtpcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_libtpcore_la_LIBADD = $(LIBCONFIG_LIBS) $(LIBS)
 

@@ -56,6 +56,7 @@ struct blk {
 
 struct tp_optset {
 	struct blk *blocks;
+	const struct tp_option *table; /* the table it was parsed against */
 	size_t config_size;
 	unsigned char config[]; /* the plugin's config struct */
 };
@@ -102,6 +103,14 @@ static char *os_path(struct tp_optset *o, const char *v, const char *file)
 const void *tp_optset_config(const struct tp_optset *o)
 {
 	return o->config;
+}
+
+const struct tp_option *tp_optset_table_of(const void *config)
+{
+	const unsigned char *c = config;
+
+	return c ? ((const struct tp_optset *)(c - offsetof(struct tp_optset, config)))->table
+		 : NULL;
 }
 
 void tp_optset_free(struct tp_optset *o)
@@ -296,6 +305,88 @@ static const struct tp_option *find_opt(const struct tp_option *table, const cha
 	return NULL;
 }
 
+/* The enum row a `when` ("OPT=VALUE") names among the first `upto` rows
+ * (an unconditional enum option), with VALUE's index in *choice (-1 when
+ * it is not one of the choices); NULL if there is no such row. */
+static const struct tp_option *when_enum(const struct tp_option *table, size_t upto,
+					 const char *when, int *choice)
+{
+	const char *eq = strchr(when, '=');
+	size_t n = eq ? (size_t)(eq - when) : 0, i;
+
+	*choice = -1;
+	for (i = 0; eq && i < upto; i++) {
+		const struct tp_option *e = &table[i];
+		if (e->type == TP_OPT_ENUM && !e->when && strlen(e->name) == n
+		    && strncmp(e->name, when, n) == 0) {
+			*choice = choice_index(e->choices, eq + 1);
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/* "client" for index 1 of "server|client"... into buf. */
+static const char *choice_name(const char *choices, int idx, char *buf, size_t len)
+{
+	const char *p = choices;
+
+	for (; p && idx > 0; idx--)
+		if ((p = strchr(p, '|')))
+			p++;
+	if (!p || idx < 0)
+		return "?";
+	snprintf(buf, len, "%.*s", (int)strcspn(p, "|"), p);
+	return buf;
+}
+
+/* Row states while parsing. */
+enum { ROW_UNSEEN = 0, ROW_SET, ROW_BAD };
+
+/* Whether conditional row `opt` applies, from the enum values already in
+ * o->config: 1 yes, 0 no, -1 unknown (its enum option was given a bad
+ * value, already reported: say nothing more about its rows). */
+static int applies(const struct tp_optset *o, const struct tp_option *table,
+		   const unsigned char *state, const struct tp_option *opt)
+{
+	const struct tp_option *e;
+	int choice, cur;
+
+	if (!opt->when)
+		return 1;
+	if (!(e = when_enum(table, (size_t)(opt - table), opt->when, &choice)))
+		return 0; /* the table check refuses such a table */
+	if (state[e - table] == ROW_BAD)
+		return -1;
+	memcpy(&cur, o->config + e->offset, sizeof(cur));
+	return cur == choice;
+}
+
+/* A conditional option given where its `when` does not hold: name the
+ * role(s) it belongs to and the one this stage has. */
+static void report_role(const struct tp_optset *o, const struct tp_option *table, size_t n,
+			const struct tp_option *first, const config_setting_t *s, const char *file,
+			const char *where, struct tp_diag *d)
+{
+	char roles[256], cur[64];
+	const struct tp_option *e;
+	size_t off = 0, i;
+	int choice, v;
+
+	roles[0] = '\0';
+	for (i = (size_t)(first - table); i < n && off < sizeof(roles); i++)
+		if (strcmp(table[i].name, first->name) == 0)
+			off += (size_t)snprintf(roles + off, sizeof(roles) - off, "%s%s",
+						off ? " or " : "", table[i].when);
+	e = when_enum(table, (size_t)(first - table), first->when, &choice);
+	if (!e) /* unreachable with a checked table */
+		return;
+	memcpy(&v, o->config + e->offset, sizeof(v));
+	tp_diag_error(d, file, tp_conf_setting_line(s), where,
+		      "option '%s' belongs to %s; this stage has %s=%s", first->name, roles,
+		      e->name, choice_name(e->choices, v, cur, sizeof(cur)));
+}
+
 static void report_unknown(const struct tp_option *table, size_t n, const config_setting_t *s,
 			   const char *file, const char *where, struct tp_diag *d)
 {
@@ -319,68 +410,122 @@ static void report_unknown(const struct tp_option *table, size_t n, const config
 			      "unknown option '%s' (see `tunpipe inspect` for the list)", key);
 }
 
+/*
+ * Pass 0 takes the settings of unconditional rows, pass 1 those of rows
+ * with a `when`: by then every enum a `when` looks at holds its final
+ * value (given or default).  Unknown keys are reported in pass 0.
+ */
+static void take_settings(struct tp_optset *o, const struct tp_option *table, size_t n,
+			  unsigned char *state, int pass, const config_setting_t *group,
+			  const char *file, const char *where, struct tp_diag *d)
+{
+	char sbuf[4096], msg[512];
+
+	for (int k = 0; group && k < config_setting_length(group); k++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)k);
+		const char *key = config_setting_name(s);
+		const char *sfile = tp_conf_setting_file(s, file, sbuf, sizeof(sbuf));
+		const struct tp_option *first, *opt = NULL;
+		size_t i;
+		int a = 0;
+
+		if (strcmp(key, "plugin") == 0)
+			continue;
+		first = find_opt(table, key);
+		if (!first) {
+			if (pass == 0)
+				report_unknown(table, n, s, sfile, where, d);
+			continue;
+		}
+		if ((pass == 0) != !first->when)
+			continue;
+		/* Rows sharing a name differ in their `when`: take the one that holds. */
+		for (i = (size_t)(first - table); i < n && !opt; i++)
+			if (strcmp(table[i].name, key) == 0
+			    && (a = applies(o, table, state, &table[i])) != 0)
+				opt = &table[i];
+		if (!opt) {
+			report_role(o, table, n, first, s, sfile, where, d);
+			continue;
+		}
+		if (a < 0)
+			continue;
+		state[opt - table] = ROW_SET;
+		if (set_value(o, opt, s, sfile, msg, sizeof(msg)) < 0) {
+			state[opt - table] = ROW_BAD;
+			tp_diag_error(d, sfile, tp_conf_setting_line(s), where, "%s", msg);
+		}
+	}
+}
+
+/* Defaults and required checks for the rows of one pass that no setting
+ * named; a row whose `when` does not hold gets nothing. */
+static int fill_unseen(struct tp_optset *o, const struct tp_option *table, size_t n,
+		       unsigned char *state, int pass, const char *gfile, int line,
+		       const char *where, struct tp_diag *d)
+{
+	char msg[512];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct tp_option *t = &table[i];
+
+		if (state[i] != ROW_UNSEEN || (pass == 0) != !t->when
+		    || applies(o, table, state, t) != 1)
+			continue;
+		if (t->flags & TP_OPT_REQUIRED)
+			tp_diag_error(d, gfile, line, where, "missing required option '%s' (%s)",
+				      t->name, tp_opt_type_name(t->type));
+		else if (t->def && set_default(o, t, gfile, msg, sizeof(msg)) < 0)
+			tp_diag_error(d, gfile, line, where, "%s", msg);
+		else if (!t->def && t->type == TP_OPT_STRLIST) {
+			/* An absent list is an empty one, never NULL. */
+			const char **empty = os_alloc(o, sizeof(*empty));
+			if (!empty)
+				return -1;
+			memcpy(o->config + t->offset, &empty, sizeof(empty));
+		}
+		if (t->flags & TP_OPT_REQUIRED)
+			state[i] = ROW_BAD;
+	}
+	return 0;
+}
+
 struct tp_optset *tp_options_parse(const struct tp_option *table, size_t config_size,
 				   const config_setting_t *group, const char *file,
 				   const char *where, struct tp_diag *d)
 {
 	struct tp_optset *o = optset_new(config_size);
-	int errors = d->errors, line = tp_conf_setting_line(group);
-	char gbuf[4096], sbuf[4096];
+	int errors = d->errors, line = tp_conf_setting_line(group), pass;
+	char gbuf[4096];
 	const char *gfile = tp_conf_setting_file(group, file, gbuf, sizeof(gbuf));
-	size_t n = 0, i;
-	unsigned char *seen = NULL;
-	char msg[512];
+	size_t n = 0;
+	unsigned char *state = NULL;
 
 	if (!o)
 		goto nomem;
+	o->table = table;
 	while (table && table[n].type != TP_OPT_END)
 		n++;
-	if (!(seen = calloc(n + 1, 1)))
+	if (!(state = calloc(n + 1, 1)))
 		goto nomem;
 	if (group && !config_setting_is_group(group)) {
 		tp_diag_error(d, gfile, line, where, "options must be a group { key = value; ... }");
 		goto fail;
 	}
-	for (int k = 0; group && k < config_setting_length(group); k++) {
-		const config_setting_t *s = config_setting_get_elem(group, (unsigned)k);
-		const char *key = config_setting_name(s);
-		const char *sfile = tp_conf_setting_file(s, file, sbuf, sizeof(sbuf));
-		const struct tp_option *opt;
-
-		if (strcmp(key, "plugin") == 0)
-			continue;
-		if (!(opt = find_opt(table, key))) {
-			report_unknown(table, n, s, sfile, where, d);
-			continue;
-		}
-		seen[opt - table] = 1;
-		if (set_value(o, opt, s, sfile, msg, sizeof(msg)) < 0)
-			tp_diag_error(d, sfile, tp_conf_setting_line(s), where, "%s", msg);
-	}
-	for (i = 0; i < n; i++) {
-		if (seen[i])
-			continue;
-		if (table[i].flags & TP_OPT_REQUIRED)
-			tp_diag_error(d, gfile, line, where, "missing required option '%s' (%s)",
-				      table[i].name, tp_opt_type_name(table[i].type));
-		else if (table[i].def && set_default(o, &table[i], gfile, msg, sizeof(msg)) < 0)
-			tp_diag_error(d, gfile, line, where, "%s", msg);
-		else if (!table[i].def && table[i].type == TP_OPT_STRLIST) {
-			/* An absent list is an empty one, never NULL. */
-			const char **empty = os_alloc(o, sizeof(*empty));
-			if (!empty)
-				goto nomem;
-			memcpy(o->config + table[i].offset, &empty, sizeof(empty));
-		}
+	for (pass = 0; pass < 2; pass++) {
+		take_settings(o, table, n, state, pass, group, file, where, d);
+		if (fill_unseen(o, table, n, state, pass, gfile, line, where, d) < 0)
+			goto nomem;
 	}
 	if (d->errors != errors)
 		goto fail;
-	free(seen);
+	free(state);
 	return o;
 nomem:
 	tp_diag_error(d, gfile, line, where, "out of memory parsing options");
 fail:
-	free(seen);
+	free(state);
 	tp_optset_free(o);
 	return NULL;
 }
@@ -405,7 +550,7 @@ int tp_options_check_table(const struct tp_option *table, size_t config_size,
 	struct tp_optset *scratch = NULL;
 	const struct tp_option *o;
 	char msg[512];
-	int i, j;
+	int i, j, choice;
 
 	if (!table)
 		return 0;
@@ -428,11 +573,25 @@ int tp_options_check_table(const struct tp_option *table, size_t config_size,
 			snprintf(err, errlen, "option name 'plugin' is reserved");
 			goto fail;
 		}
+		/* One name, several rows: one per role, so each needs a `when`
+		 * of its own. */
 		for (j = 0; j < i; j++)
-			if (strcmp(table[j].name, o->name) == 0) {
-				snprintf(err, errlen, "option '%s' is declared twice", o->name);
+			if (strcmp(table[j].name, o->name) == 0
+			    && (!o->when || !table[j].when || strcmp(o->when, table[j].when) == 0)) {
+				snprintf(err, errlen, "option '%s' is declared twice%s", o->name,
+					 o->when && table[j].when ? " for the same role" : "");
 				goto fail;
 			}
+		if (o->when && !when_enum(table, (size_t)i, o->when, &choice)) {
+			snprintf(err, errlen, "option '%s': when \"%s\" names no earlier enum option "
+				 "(OPT=VALUE, OPT an enum option without a `when`)", o->name, o->when);
+			goto fail;
+		}
+		if (o->when && choice < 0) {
+			snprintf(err, errlen, "option '%s': when \"%s\" names no choice of that option",
+				 o->name, o->when);
+			goto fail;
+		}
 		if (opt_size(o->type) == 0) {
 			snprintf(err, errlen, "option '%s' has unknown type %d", o->name, (int)o->type);
 			goto fail;
