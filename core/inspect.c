@@ -119,8 +119,11 @@ static void print_option(FILE *out, const struct tp_option *o)
 		 ? (off += (size_t)snprintf(attrs + off, sizeof(attrs) - off, __VA_ARGS__)) \
 		 : 0)
 	attrs[0] = '\0';
+	/* The role first: the rest of the line holds only within it. */
+	if (o->when)
+		ATTR("only with %s", o->when);
 	if (o->flags & TP_OPT_REQUIRED)
-		ATTR("required");
+		ATTR("%srequired", off ? ", " : "");
 	if (o->flags & TP_OPT_SECRET)
 		ATTR("%ssecret", off ? ", " : "");
 	/* A secret's default would be printed into terminals and bug reports. */

@@ -11,5 +11,12 @@ tests_plugins_tp_count_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
 tests_plugins_tp_loop_la_SOURCES = tests/plugins/tp-loop.c
 tests_plugins_tp_loop_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
 
+# Built against the frozen ABI 1.0 header, which must win over include/.
+check_LTLIBRARIES += tests/plugins/tp-abi10.la
+tests_plugins_tp_abi10_la_SOURCES = tests/plugins/tp-abi10.c tests/abi-1.0/tunpipe/plugin.h
+tests_plugins_tp_abi10_la_CPPFLAGS = -I$(top_srcdir)/tests/abi-1.0
+tests_plugins_tp_abi10_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
+EXTRA_DIST += tests/abi-1.0/README.md
+
 TESTS += tests/test-pipeline.sh
 EXTRA_DIST += tests/test-pipeline.sh tests/conf/loopback.conf

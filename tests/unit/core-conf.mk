@@ -17,8 +17,9 @@ tests_unit_test_options_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS
 tests_unit_test_options_LDADD = core/libtpcore.la $(CHECK_LIBS) $(LIBCONFIG_LIBS)
 
 tests_unit_test_loader_SOURCES = tests/unit/test_loader.c
-tests_unit_test_loader_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
-tests_unit_test_loader_LDADD = core/libtpcore.la $(CHECK_LIBS) $(LIBCONFIG_LIBS)
+tests_unit_test_loader_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_loader_LDADD = tests/libtpharness.la core/libtpcore.la $(CHECK_LIBS) \
+	$(LIBCONFIG_LIBS)
 
 # Test-only plugin modules, built by `make check` only (-rpath makes libtool
 # build a shared module that is never installed).  test_loader finds them

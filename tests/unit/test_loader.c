@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "harness.h"
 #include "inspect.h"
 #include "loader.h"
 
@@ -293,6 +294,9 @@ START_TEST(inspect_one_shows_every_option)
 	ck_assert_has(t, "  peers                string list\n      Peer names.\n");
 	ck_assert_has(t, "  keyfile              path         default: demo.key\n");
 	ck_assert_has(t, "  password             string       secret\n      Never shown.\n");
+	/* an option of one role says so first */
+	ck_assert_has(t, "  listen               string       only with mode=server, default: "
+		      "0.0.0.0:443\n      Where a server listens.\n");
 	ck_assert_msg(strstr(t, "hunter2") == NULL, "secret default printed:\n%s", t);
 	/* The long help is wrapped: no line over 78 columns, split over lines. */
 	ck_assert_has(t, "\n      so that inspect has to wrap it over");
@@ -354,6 +358,85 @@ START_TEST(data_names)
 }
 END_TEST
 
+/* ---- a plugin built against ABI 1.0 (tests/abi-1.0, tests/plugins/tp-abi10.c) ---- */
+
+/* The descriptor and option row as 1.0 defines them end before the 1.1
+ * fields. */
+#define PLUGIN_SIZE_1_0 \
+	(offsetof(struct tp_plugin, wire_id) + sizeof(((struct tp_plugin *)0)->wire_id))
+
+START_TEST(abi_1_0_descriptor_is_read_as_1_0)
+{
+	struct tp_loader *ld = tp_loader_new();
+	char err[1024] = "";
+	const struct tp_plugin *p;
+	const char *names[] = { "label", "key", "mode", "verbose" };
+
+	tp_loader_add_default_paths(ld); /* $TUNPIPE_PLUGIN_PATH has tests/plugins */
+	p = tp_loader_get(ld, "tp-abi10", err, sizeof(err));
+	ck_assert_msg(p != NULL, "tp-abi10 refused: %s", err);
+	ck_assert_uint_eq(p->abi_minor, 0);
+	ck_assert_uint_eq(p->size, PLUGIN_SIZE_1_0);
+	/* the core's copy: 1.1 fields the plugin never wrote read as absent */
+	ck_assert_ptr_null(p->framing);
+	/* its rows were 1.0's (no `when`), converted to the core's */
+	ck_assert_uint_eq(p->option_size, sizeof(struct tp_option));
+	for (int i = 0; i < 4; i++) {
+		ck_assert_str_eq(p->options[i].name, names[i]);
+		ck_assert_ptr_null(p->options[i].when);
+	}
+	ck_assert_int_eq(p->options[1].max, 255);
+	ck_assert_str_eq(p->options[2].choices, "plain|shift");
+	ck_assert_int_eq(p->options[4].type, TP_OPT_END);
+	tp_loader_free(ld);
+}
+END_TEST
+
+static void expect_bytes(struct tp_buf *b, const char *want)
+{
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(b->len, strlen(want));
+	ck_assert_int_eq(memcmp(b->data, want, b->len), 0);
+}
+
+START_TEST(abi_1_0_plugin_runs)
+{
+	struct tp_harness *h;
+	struct tp_buf *b;
+
+	/* every option given: key 3, shifted by one more */
+	h = tp_harness_new("tp-abi10", "label = \"seen\"; key = 3; mode = \"shift\"; verbose = true;");
+	ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+	tp_harness_push_down(h, "abc", 3);
+	b = tp_harness_pull_down(h);
+	expect_bytes(b, "efg");
+	tp_harness_buf_free(h, b);
+	tp_harness_push_up(h, "efg", 3);
+	b = tp_harness_pull_up(h);
+	expect_bytes(b, "abc");
+	tp_harness_buf_free(h, b);
+	ck_assert_uint_eq(tp_harness_counter(h, "seen"), 2);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+
+	/* the 1.0 defaults */
+	h = tp_harness_new("tp-abi10", NULL);
+	ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+	tp_harness_push_down(h, "abc", 3);
+	b = tp_harness_pull_down(h);
+	expect_bytes(b, "bcd");
+	tp_harness_buf_free(h, b);
+	ck_assert_uint_eq(tp_harness_counter(h, "packets"), 1);
+	tp_harness_free(h);
+
+	/* the rows' ranges and choices hold */
+	ck_assert_ptr_null(tp_harness_new("tp-abi10", "key = 256;"));
+	ck_assert_has(tp_harness_last_error(), "option 'key' is 256, out of range 0..255");
+	ck_assert_ptr_null(tp_harness_new("tp-abi10", "mode = \"rot\";"));
+	ck_assert_has(tp_harness_last_error(), "expected one of: plain|shift");
+}
+END_TEST
+
 int main(void)
 {
 	const char *top = getenv("top_builddir");
@@ -376,6 +459,8 @@ int main(void)
 	tcase_add_test(tc, inspect_one_shows_every_option);
 	tcase_add_test(tc, inspect_list);
 	tcase_add_test(tc, data_names);
+	tcase_add_test(tc, abi_1_0_descriptor_is_read_as_1_0);
+	tcase_add_test(tc, abi_1_0_plugin_runs);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
