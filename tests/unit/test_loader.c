@@ -296,7 +296,7 @@ START_TEST(inspect_one_shows_every_option)
 	ck_assert_has(t, "  password             string       secret\n      Never shown.\n");
 	/* an option of one role says so first */
 	ck_assert_has(t, "  listen               string       only with mode=server, default: "
-		      "0.0.0.0:443\n      Where a server listens.\n");
+		      ":443\n      Where a server listens.\n");
 	ck_assert_msg(strstr(t, "hunter2") == NULL, "secret default printed:\n%s", t);
 	/* The long help is wrapped: no line over 78 columns, split over lines. */
 	ck_assert_has(t, "\n      so that inspect has to wrap it over");
