@@ -11,6 +11,11 @@ tests_plugins_tp_count_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
 tests_plugins_tp_loop_la_SOURCES = tests/plugins/tp-loop.c
 tests_plugins_tp_loop_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
 
+# A third framer in a few lines, over the core's framing service.
+check_LTLIBRARIES += tests/plugins/tp-framer-byte.la
+tests_plugins_tp_framer_byte_la_SOURCES = tests/plugins/tp-framer-byte.c
+tests_plugins_tp_framer_byte_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
+
 # Built against the frozen ABI 1.0 header, which must win over include/.
 check_LTLIBRARIES += tests/plugins/tp-abi10.la
 tests_plugins_tp_abi10_la_SOURCES = tests/plugins/tp-abi10.c tests/abi-1.0/tunpipe/plugin.h

@@ -333,6 +333,67 @@ START_TEST(wire_id)
 }
 END_TEST
 
+/* ---- a third framer: tests/plugins/tp-framer-byte.c, a length function
+ * and two one-line hooks over the core's framing service ---- */
+
+START_TEST(third_framer_byte_prefix)
+{
+	static const uint8_t stream[] = { 3, 'a', 'b', 'c', 1, 'd', 5, 'e', 'f', 'g', 'h', 'i' };
+	static const char *const want[] = { "abc", "d", "efghi" };
+	struct tp_event down = { .type = TP_EV_SESSION_DOWN, .reason = "test" };
+	struct tp_harness *h;
+	struct tp_buf *b;
+
+	for (size_t cut = 0; cut <= sizeof(stream); cut++) {
+		h = tp_harness_new("tp-framer-byte", NULL);
+		ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+		tp_harness_push_up(h, stream, cut);
+		tp_harness_push_up(h, stream + cut, sizeof(stream) - cut);
+		ck_assert_uint_eq(tp_harness_queued_up(h), 3);
+		for (int i = 0; i < 3; i++) {
+			b = tp_harness_pull_up(h);
+			ck_assert_uint_eq(b->len, strlen(want[i]));
+			ck_assert_int_eq(memcmp(b->data, want[i], b->len), 0);
+			tp_harness_buf_free(h, b);
+		}
+		ck_assert_uint_eq(tp_harness_counter(h, "up_frames"), 3);
+		ck_assert_uint_eq(tp_harness_counter(h, "up_bytes"), 9);
+		done(h);
+	}
+
+	h = tp_harness_new("tp-framer-byte", NULL);
+	/* down: the prefix goes into the headroom */
+	tp_harness_push_down(h, "xyz", 3);
+	tp_harness_push_down(h, "", 0); /* cannot be framed: dropped */
+	ck_assert_uint_eq(tp_harness_queued_down(h), 1);
+	b = tp_harness_pull_down(h);
+	ck_assert_uint_eq(b->len, 4);
+	ck_assert_int_eq(memcmp(b->data, "\3xyz", 4), 0);
+	tp_harness_buf_free(h, b);
+	ck_assert_uint_eq(tp_harness_counter(h, "down_frames"), 1);
+	ck_assert_uint_eq(tp_harness_counter(h, "down_bytes"), 4);
+	/* a cut frame at the end of the session is counted */
+	tp_harness_push_up(h, "\5ab", 3);
+	tp_harness_event(h, &down);
+	ck_assert_uint_eq(tp_harness_counter(h, "truncated"), 1);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+
+	/* a refused frame aborts the session once, with the framer's words */
+	h = tp_harness_new("tp-framer-byte", NULL);
+	tp_harness_push_up(h, "\1a\0\1b", 5);
+	ck_assert_uint_eq(tp_harness_queued_up(h), 1);
+	tp_harness_buf_free(h, tp_harness_pull_up(h));
+	tp_harness_push_up(h, "\1c", 2);
+	ck_assert_uint_eq(tp_harness_queued_up(h), 0);
+	ck_assert_int_eq(tp_harness_aborts(h), 1);
+	ck_assert_str_eq(tp_harness_abort_reason(h),
+			 "tp-framer-byte: zero-length frame in the stream from the peer");
+	ck_assert_uint_eq(tp_harness_counter(h, "dropped"), 3 + 2);
+	done(h);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("framer-len");
@@ -347,6 +408,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, options);
 	tcase_add_test(tc, truncated);
 	tcase_add_test(tc, wire_id);
+	tcase_add_test(tc, third_framer_byte_prefix);
 	suite_add_tcase(s, tc);
 	return s;
 }
