@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "framer.h"
 #include "harness.h"
 #include "inspect.h"
 #include "loader.h"
@@ -437,6 +438,91 @@ START_TEST(abi_1_0_plugin_runs)
 }
 END_TEST
 
+/* ---- framing descriptors ---- */
+
+static int64_t any_len(void *ctx, const uint8_t *p, size_t avail, char *why, size_t whylen)
+{
+	(void)ctx, (void)p, (void)avail, (void)why, (void)whylen;
+	return 1;
+}
+
+static void any_down(void *ctx, struct tp_session *s, struct tp_batch *q)
+{
+	(void)ctx, (void)s, (void)q;
+}
+
+static void expect_framing_refused(const struct tp_plugin *p, const struct tp_framing *fr,
+				   const char *want)
+{
+	char err[256] = "";
+
+	ck_assert_int_eq(tp_framer_check(p, fr, err, sizeof(err)), -1);
+	ck_assert_has(err, want);
+}
+
+START_TEST(framing_checks)
+{
+	const struct tp_framing good = { .size = sizeof(struct tp_framing), .hdr_bytes = 2,
+					 .frame_len = any_len };
+	const struct tp_plugin fp = { .kind = TP_KIND_TRANSFORM, .top = TP_DATA_MSG,
+				      .bottom = TP_DATA_STREAM };
+	struct tp_framing fr;
+	struct tp_plugin p;
+	char err[256];
+
+	ck_assert_int_eq(tp_framer_check(&fp, &good, err, sizeof(err)), 0);
+	fr = good, fr.size = 8;
+	expect_framing_refused(&fp, &fr, "shorter than ABI 1.1's");
+	fr = good, fr.frame_len = NULL;
+	expect_framing_refused(&fp, &fr, "no frame_len");
+	fr = good, fr.hdr_bytes = 0;
+	expect_framing_refused(&fp, &fr, "hdr_bytes is not within 1..64");
+	fr = good, fr.hdr_bytes = 65;
+	expect_framing_refused(&fp, &fr, "hdr_bytes is not within 1..64");
+	p = fp, p.bottom = TP_DATA_MSG;
+	expect_framing_refused(&p, &good, "byte stream (TP_DATA_STREAM) below");
+	p = fp, p.down = any_down;
+	expect_framing_refused(&p, &good, "leaves up() and down() to the core");
+	p = fp, p.destroy = free;
+	expect_framing_refused(&p, &good, "both create() and destroy() or neither");
+}
+END_TEST
+
+/* The loader's copy of a framer: the core's callbacks, its own framing. */
+START_TEST(framer_gets_the_core_glue)
+{
+	struct tp_loader *ld = tp_loader_new();
+	char err[1024] = "";
+	const struct tp_plugin *p;
+
+	tp_loader_add_default_paths(ld);
+	p = tp_loader_get(ld, "tp-framer-byte", err, sizeof(err));
+	ck_assert_msg(p != NULL, "%s", err);
+	ck_assert_ptr_nonnull(p->framing);
+	ck_assert_uint_eq(p->framing->hdr_bytes, 1);
+	/* it declared neither: the core supplies them */
+	ck_assert_ptr_nonnull(p->create);
+	ck_assert_ptr_nonnull(p->destroy);
+	ck_assert_ptr_nonnull(p->up);
+	ck_assert_ptr_nonnull(p->down);
+	ck_assert_ptr_nonnull(p->event);
+	ck_assert_ptr_null(p->wire_id); /* none of its own: the plugin name */
+	/* a config parsed against another table is refused, not trusted */
+	{
+		struct tp_diag d;
+		struct tp_optset *o;
+
+		tp_diag_init(&d, stderr);
+		o = tp_options_parse(NULL, 0, NULL, NULL, "x", &d);
+		ck_assert_ptr_nonnull(o);
+		ck_assert_ptr_null(p->create(NULL, NULL, tp_optset_config(o), err, sizeof(err)));
+		ck_assert_has(err, "not parsed against its own table");
+		tp_optset_free(o);
+	}
+	tp_loader_free(ld);
+}
+END_TEST
+
 int main(void)
 {
 	const char *top = getenv("top_builddir");
@@ -461,6 +547,8 @@ int main(void)
 	tcase_add_test(tc, data_names);
 	tcase_add_test(tc, abi_1_0_descriptor_is_read_as_1_0);
 	tcase_add_test(tc, abi_1_0_plugin_runs);
+	tcase_add_test(tc, framing_checks);
+	tcase_add_test(tc, framer_gets_the_core_glue);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
