@@ -2,16 +2,9 @@
  * loader.c — finding plugin modules on the search path, dlopen()ing them
  * and refusing descriptors this core cannot use.
  *
- * Descriptors are checked before anything else touches them: a plugin
- * built for another ABI major may have a different struct layout, so for
- * that case only the leading version fields are read and messages name the
- * plugin by its file name.
- *
- * The core never reads a plugin's descriptor past the plugin's `size`:
- * what tp_loader_get() hands out is a core-owned copy as long as the
- * core's struct, zero beyond what the plugin wrote, with its option table
- * (read with the plugin's row stride) and its framing copied the same way.
- * A framer's copy gets the core's framing glue (framer.c) as callbacks.
+ * What a plugin wrote is checked and copied in descriptor.c: the loader
+ * hands out the core's copy (struct tp_import), never the plugin's own
+ * descriptor.
  */
 #include "config.h"
 
@@ -22,33 +15,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "conf.h"
-#include "framer.h"
+#include "descriptor.h"
 #include "loader.h"
 
 #ifndef PKGLIBDIR
 #define PKGLIBDIR "/usr/local/lib/tunpipe"
 #endif
 
-/* The descriptor as ABI 1.0 defines it ends with wire_id. */
-#define TP_PLUGIN_SIZE_1_0 \
-	(offsetof(struct tp_plugin, wire_id) + sizeof(((struct tp_plugin *)0)->wire_id))
-
-/* An option row as ABI 1.0 defines it ends before `when`; 1.1's ends
- * with it. */
-#define TP_OPTION_SIZE_1_0 offsetof(struct tp_option, when)
-#define TP_OPTION_SIZE_1_1 (offsetof(struct tp_option, when) + sizeof(const char *))
-#define MAX_ROWS 1024 /* a table without TP_OPTIONS_END is a plugin bug */
-
 struct lplugin {
 	struct lplugin *next;
 	char *name;
 	char *file;
 	void *dl;
-	const struct tp_plugin *p;   /* &desc */
-	struct tp_plugin desc;       /* core copy, padded */
-	struct tp_framer_class fc;   /* a framer's own callbacks and format */
-	struct tp_framer_table *tbl; /* the converted option table */
+	struct tp_import im; /* the core's copy of its descriptor */
 };
 
 struct tp_loader {
@@ -73,7 +52,7 @@ void tp_loader_free(struct tp_loader *ld)
 	for (lp = ld->plugins; lp; lp = next) {
 		next = lp->next;
 		dlclose(lp->dl);
-		free(lp->tbl);
+		tp_import_release(&lp->im);
 		free(lp->name);
 		free(lp->file);
 		free(lp);
@@ -163,109 +142,6 @@ static int find_file(struct tp_loader *ld, const char *name, char *buf, size_t l
 	return -1;
 }
 
-/* "framer-ip" from ".../framer-ip.so". */
-static void file_stem(const char *file, char *buf, size_t len)
-{
-	const char *base = strrchr(file, '/');
-	size_t n;
-
-	base = base ? base + 1 : file;
-	n = strlen(base);
-	if (n > 3 && strcmp(base + n - 3, ".so") == 0)
-		n -= 3;
-	snprintf(buf, len, "%.*s", (int)n, base);
-}
-
-static int valid_mask(uint32_t m)
-{
-	return m != 0 && (m & ~(uint32_t)(TP_DATA_IP | TP_DATA_MSG | TP_DATA_STREAM)) == 0;
-}
-
-/* The fields every version has: ABI major, minor and the size 1.0 needs. */
-static int check_version(const struct tp_plugin *p, const char *file, const char *stem,
-			 char *err, size_t errlen)
-{
-	if (!p) {
-		snprintf(err, errlen, "%s: no plugin descriptor", file);
-		return -1;
-	}
-	if (p->abi_major != TP_ABI_MAJOR) {
-		snprintf(err, errlen, "%s: plugin '%s' was built for plugin ABI %u.%u; this tunpipe "
-			 "supports %d.%d (major versions must match)", file, stem, p->abi_major,
-			 p->abi_minor, TP_ABI_MAJOR, TP_ABI_MINOR);
-		return -1;
-	}
-	if (p->abi_minor > TP_ABI_MINOR) {
-		snprintf(err, errlen, "%s: plugin '%s' was built for plugin ABI %u.%u; this tunpipe "
-			 "supports %d.%d (built against a newer minor version)", file, stem,
-			 p->abi_major, p->abi_minor, TP_ABI_MAJOR, TP_ABI_MINOR);
-		return -1;
-	}
-	if (p->size < TP_PLUGIN_SIZE_1_0) {
-		snprintf(err, errlen, "%s: plugin '%s': descriptor is %u bytes, ABI %d.0 needs at "
-			 "least %zu", file, stem, p->size, TP_ABI_MAJOR, TP_PLUGIN_SIZE_1_0);
-		return -1;
-	}
-	return 0;
-}
-
-int tp_plugin_check(const struct tp_plugin *p, const char *file, char *err, size_t errlen)
-{
-	char stem[256], table_err[512];
-	const char *kind = "?";
-	int top_ok, bottom_ok;
-
-	file_stem(file, stem, sizeof(stem));
-	if (check_version(p, file, stem, err, errlen) < 0)
-		return -1;
-	if (!p->name || strcmp(p->name, stem) != 0) {
-		snprintf(err, errlen, "%s: descriptor name '%s' does not match the file name '%s'",
-			 file, p->name ? p->name : "(null)", stem);
-		return -1;
-	}
-	switch (p->kind) {
-	case TP_KIND_SOURCE:
-		kind = "source";
-		top_ok = p->top == 0;
-		bottom_ok = valid_mask(p->bottom);
-		break;
-	case TP_KIND_SINK:
-		kind = "sink";
-		top_ok = valid_mask(p->top);
-		bottom_ok = p->bottom == 0;
-		break;
-	case TP_KIND_TRANSFORM:
-		kind = "transform";
-		top_ok = valid_mask(p->top);
-		bottom_ok = valid_mask(p->bottom);
-		break;
-	default:
-		snprintf(err, errlen, "%s: plugin '%s' has unknown kind %d", file, stem, (int)p->kind);
-		return -1;
-	}
-	if (!top_ok || !bottom_ok) {
-		snprintf(err, errlen, "%s: plugin '%s' is a %s but declares top=0x%x bottom=0x%x "
-			 "(a source has no top side, a sink no bottom side, every other side needs "
-			 "known TP_DATA_* bits)", file, stem, kind, p->top, p->bottom);
-		return -1;
-	}
-	if (!p->description) {
-		snprintf(err, errlen, "%s: plugin '%s' has no description", file, stem);
-		return -1;
-	}
-	if (!p->create || !p->destroy) {
-		snprintf(err, errlen, "%s: plugin '%s' has no %s callback", file, stem,
-			 p->create ? "destroy" : "create");
-		return -1;
-	}
-	if (tp_options_check_table(p->options, p->config_size, table_err, sizeof(table_err)) < 0) {
-		snprintf(err, errlen, "%s: plugin '%s' has a bad option table: %s", file, stem,
-			 table_err);
-		return -1;
-	}
-	return 0;
-}
-
 static struct lplugin *cached(struct tp_loader *ld, const char *name)
 {
 	struct lplugin *lp;
@@ -287,78 +163,6 @@ static void not_found(struct tp_loader *ld, const char *name, char *err, size_t 
 		off += (size_t)snprintf(err + off, errlen - off, "%s %s", i ? "," : "", ld->dirs[i]);
 	if (ld->ndirs == 0 && off < errlen)
 		snprintf(err + off, errlen - off, " (no directories; set TUNPIPE_PLUGIN_PATH)");
-}
-
-/* Copy the option table `raw` with rows `stride` bytes apart into a table
- * of the core's rows (zero beyond `stride`); lp->tbl, always allocated. */
-static int import_options(struct lplugin *lp, const struct tp_option *raw, size_t stride,
-			  const char *file, char *err, size_t errlen)
-{
-	const unsigned char *row = (const unsigned char *)raw;
-	size_t n = 0, i, take = stride < sizeof(struct tp_option) ? stride : sizeof(struct tp_option);
-
-	/* `type` leads every row of every version: TP_OPT_END ends the table. */
-	while (raw && ((const struct tp_option *)(row + n * stride))->type != TP_OPT_END)
-		if (++n > MAX_ROWS) {
-			snprintf(err, errlen, "%s: plugin '%s' has a bad option table: no "
-				 "TP_OPTIONS_END within %d entries", file, lp->desc.name, MAX_ROWS);
-			return -1;
-		}
-	lp->tbl = calloc(1, sizeof(*lp->tbl) + (n + 1) * sizeof(struct tp_option));
-	if (!lp->tbl) {
-		snprintf(err, errlen, "%s: out of memory", file);
-		return -1;
-	}
-	lp->tbl->magic = TP_FRAMER_TABLE_MAGIC;
-	for (i = 0; i < n; i++)
-		memcpy(&lp->tbl->rows[i], row + i * stride, take);
-	lp->desc.options = lp->tbl->rows;
-	return 0;
-}
-
-/*
- * The core's copy of descriptor `raw` (checked for its version and 1.0
- * size first): padded to the core's struct, options converted, a framer's
- * glue installed, then checked in full.
- */
-static int import(struct lplugin *lp, const struct tp_plugin *raw, const char *file, char *err,
-		  size_t errlen)
-{
-	char stem[256], why[256];
-	size_t stride;
-	const struct tp_framing *fr;
-
-	file_stem(file, stem, sizeof(stem));
-	if (check_version(raw, file, stem, err, errlen) < 0)
-		return -1;
-	memcpy(&lp->desc, raw, raw->size < sizeof(lp->desc) ? raw->size : sizeof(lp->desc));
-	/* 1.0 has no option_size: its rows end before `when`.  A 1.1 plugin
-	 * that wrote its descriptor without TP_PLUGIN_DEFINE may have left it
-	 * 0 too: its rows are 1.1's. */
-	stride = lp->desc.option_size ? lp->desc.option_size
-		 : lp->desc.abi_minor >= 1 ? TP_OPTION_SIZE_1_1 : TP_OPTION_SIZE_1_0;
-	if (stride < TP_OPTION_SIZE_1_0) {
-		snprintf(err, errlen, "%s: plugin '%s': option rows of %zu bytes, ABI %d.0 needs "
-			 "at least %zu", file, stem, stride, TP_ABI_MAJOR, TP_OPTION_SIZE_1_0);
-		return -1;
-	}
-	if (import_options(lp, raw->options, stride, file, err, errlen) < 0)
-		return -1;
-	lp->desc.option_size = sizeof(struct tp_option);
-	if ((fr = lp->desc.framing)) {
-		lp->fc.orig = lp->desc;
-		memcpy(&lp->fc.framing, fr,
-		       fr->size < sizeof(lp->fc.framing) ? fr->size : sizeof(lp->fc.framing));
-		if (tp_framer_check(&lp->desc, &lp->fc.framing, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s: plugin '%s': %s", file, stem, why);
-			return -1;
-		}
-		lp->desc.framing = &lp->fc.framing;
-		lp->tbl->fc = &lp->fc;
-		tp_framer_install(&lp->desc, &lp->fc);
-	}
-	lp->p = &lp->desc;
-	return tp_plugin_check(lp->p, file, err, errlen);
 }
 
 /* Load `file` as plugin `name`; on success it joins the cache. */
@@ -383,15 +187,15 @@ static const struct tp_plugin *load_file(struct tp_loader *ld, const char *name,
 		snprintf(err, errlen, "%s: out of memory", file);
 		goto fail;
 	}
-	if (import(lp, p, file, err, errlen) < 0)
+	if (tp_import(&lp->im, p, file, err, errlen) < 0)
 		goto fail;
 	lp->dl = dl;
 	lp->next = ld->plugins;
 	ld->plugins = lp;
-	return lp->p;
+	return &lp->im.desc;
 fail:
 	if (lp) {
-		free(lp->tbl);
+		tp_import_release(&lp->im);
 		free(lp->file);
 		free(lp->name);
 		free(lp);
@@ -417,7 +221,7 @@ const struct tp_plugin *tp_loader_get(struct tp_loader *ld, const char *name, ch
 		return NULL;
 	}
 	if ((lp = cached(ld, name)))
-		return lp->p;
+		return &lp->im.desc;
 	if (find_file(ld, name, file, sizeof(file)) < 0) {
 		not_found(ld, name, err, errlen);
 		return NULL;

@@ -11,6 +11,7 @@
 #ifndef TP_CORE_LOADER_H
 #define TP_CORE_LOADER_H
 #include <tunpipe/plugin.h>
+#include "descriptor.h"
 
 struct tp_loader;
 
@@ -39,10 +40,6 @@ const struct tp_plugin *tp_loader_get(struct tp_loader *ld, const char *name,
 				      char *err, size_t errlen);
 /* The file a loaded plugin came from (NULL if not loaded). */
 const char *tp_loader_file(struct tp_loader *ld, const char *name);
-
-/* Check a descriptor found in `file`: ABI major equal, minor not newer,
- * size big enough, name/kind/link masks coherent, option table sane. */
-int tp_plugin_check(const struct tp_plugin *p, const char *file, char *err, size_t errlen);
 
 /* Every NAME.so found on the path (first one wins per name), loaded and
  * checked; cb gets the descriptor or NULL plus the error. Returns count. */

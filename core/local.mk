@@ -5,8 +5,8 @@ core_libtpcore_la_SOURCES = \
 	core/log.c core/log.h \
 	core/loop.c core/loop.h \
 	core/buf.c core/buf.h \
-	core/conf.c core/conf.h core/options.c \
-	core/loader.c core/loader.h \
+	core/conf.c core/conf.h core/options.c core/optset.c \
+	core/loader.c core/loader.h core/descriptor.c core/descriptor.h \
 	core/inspect.c core/inspect.h \
 	core/addrpool.c core/addrpool.h \
 	core/router.c core/router.h \

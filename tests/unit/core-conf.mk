@@ -1,8 +1,8 @@
 # unit/core-conf.mk — config parsing, option tables, the plugin loader and
 # inspect.
 
-# core/options.c (the option-table half of conf.c) is listed in
-# core/local.mk; only its private header is added here.
+# core/options.c and core/optset.c (the option-table half of conf.c) are
+# listed in core/local.mk; only their private header is added here.
 core_libtpcore_la_SOURCES += core/conf-priv.h
 
 check_PROGRAMS += tests/unit/test_conf tests/unit/test_options tests/unit/test_loader
