@@ -63,9 +63,9 @@ extern "C" {
  * How the core reads an older plugin: it keeps its own copy of the
  * descriptor, as long as the core's struct, zero beyond the plugin's
  * `size` (so a field the plugin does not know reads as "absent"), and of
- * the option table, read with the plugin's `option_size` as the stride (0,
- * as in a 1.0 plugin: the 1.0 row, which ends before `when`).  Likewise
- * for struct tp_framing by its `size`.
+ * the option table, read with the plugin's `option_size` as the stride (0:
+ * the row of the plugin's minor; 1.0's ends before `when`).  Likewise for
+ * struct tp_framing by its `size`.
  */
 
 /* The symbol every plugin exports (use TP_PLUGIN_EXPORT to define it). */
@@ -472,7 +472,9 @@ struct tp_host {
  * up_<unit>, up_bytes, down_<unit>, down_bytes, truncated (plus the
  * deframer's nobuf and dropped), the abort of a session whose stream cannot
  * be framed, and the log of a stream cut mid-frame (info).  `ctx` below is
- * the instance create() returned (the config struct without a create()).
+ * the instance create() returned (the config struct without a create());
+ * the framer's start, stop, event and wire_id get it as usual (event after
+ * the core's own handling of TP_EV_SESSION_DOWN).
  *
  *   static int64_t tb_len(void *ctx, const uint8_t *p, size_t avail,
  *                         char *why, size_t whylen)
