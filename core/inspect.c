@@ -171,6 +171,9 @@ int tp_inspect_one(struct tp_loader *ld, const char *name, FILE *out)
 	print_side(out, "Bottom side:", p->bottom, "bottom endpoint");
 	fprintf(out, "%-14s %u bytes\n", "Headroom:", p->headroom);
 	fprintf(out, "%-14s %u bytes\n", "Tailroom:", p->tailroom);
+	if (p->framing)
+		fprintf(out, "%-14s core service, frame length from the first %u bytes\n",
+			"Framing:", p->framing->hdr_bytes);
 	fprintf(out, "\nOptions:\n");
 	if (!p->options || p->options[0].type == TP_OPT_END) {
 		fprintf(out, "  (none)\n");

@@ -507,6 +507,15 @@ START_TEST(framer_gets_the_core_glue)
 	ck_assert_ptr_nonnull(p->down);
 	ck_assert_ptr_nonnull(p->event);
 	ck_assert_ptr_null(p->wire_id); /* none of its own: the plugin name */
+	{
+		int rc;
+		char *t = capture_inspect(tp_inspect_one, ld, "tp-framer-byte", &rc);
+
+		ck_assert_int_eq(rc, 0);
+		ck_assert_has(t, "Framing:       core service, frame length from the first "
+			      "1 bytes\n");
+		free(t);
+	}
 	/* a config parsed against another table is refused, not trusted */
 	{
 		struct tp_diag d;
