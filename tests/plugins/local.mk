@@ -31,10 +31,13 @@ tests_unit_test_framer_len_CFLAGS = $(TP_HARNESS_TEST_CFLAGS)
 tests_unit_test_framer_len_LDADD = $(TP_HARNESS_TEST_LDADD)
 
 # Built against the frozen ABI 1.0 header, which must win over include/.
-check_LTLIBRARIES += tests/plugins/tp-abi10.la
+check_LTLIBRARIES += tests/plugins/tp-abi10.la tests/plugins/tp-abi10-framer.la
 tests_plugins_tp_abi10_la_SOURCES = tests/plugins/tp-abi10.c tests/abi-1.0/tunpipe/plugin.h
 tests_plugins_tp_abi10_la_CPPFLAGS = -I$(top_srcdir)/tests/abi-1.0
 tests_plugins_tp_abi10_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
+tests_plugins_tp_abi10_framer_la_SOURCES = tests/plugins/tp-abi10-framer.c
+tests_plugins_tp_abi10_framer_la_CPPFLAGS = -I$(top_srcdir)/tests/abi-1.0
+tests_plugins_tp_abi10_framer_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
 EXTRA_DIST += tests/abi-1.0/README.md
 
 TESTS += tests/test-pipeline.sh

@@ -438,6 +438,58 @@ START_TEST(abi_1_0_plugin_runs)
 }
 END_TEST
 
+/* A 1.0 framer on the host's deframer services, which the core keeps. */
+START_TEST(abi_1_0_framer_on_host_deframer)
+{
+	static const uint8_t stream[] = { 0, 3, 'a', 'b', 'c', 0, 1, 'd', 0, 2, 'e', 'f' };
+	static const char *const want[] = { "abc", "d", "ef" };
+	struct tp_event down = { .type = TP_EV_SESSION_DOWN, .reason = "test" };
+	struct tp_harness *h;
+	struct tp_buf *b;
+
+	for (size_t cut = 0; cut <= sizeof(stream); cut++) {
+		h = tp_harness_new("tp-abi10-framer", NULL);
+		ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+		tp_harness_push_up(h, stream, cut);
+		tp_harness_push_up(h, stream + cut, sizeof(stream) - cut);
+		for (int i = 0; i < 3; i++) {
+			b = tp_harness_pull_up(h);
+			expect_bytes(b, want[i]);
+			tp_harness_buf_free(h, b);
+		}
+		ck_assert_uint_eq(tp_harness_queued_up(h), 0);
+		tp_harness_event(h, &down);
+		ck_assert_uint_eq(tp_harness_counter(h, "truncated"), 0);
+		ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+		tp_harness_free(h);
+	}
+
+	h = tp_harness_new("tp-abi10-framer", "max = 2;");
+	ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+	tp_harness_push_down(h, "xy", 2);
+	b = tp_harness_pull_down(h);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(b->len, 4);
+	ck_assert_int_eq(memcmp(b->data, "\0\2xy", 4), 0);
+	tp_harness_buf_free(h, b);
+	tp_harness_push_up(h, "\0\2xy\0\3abc", 9); /* the second exceeds max */
+	b = tp_harness_pull_up(h);
+	expect_bytes(b, "xy");
+	tp_harness_buf_free(h, b);
+	ck_assert_int_eq(tp_harness_aborts(h), 1);
+	ck_assert_uint_eq(tp_harness_counter(h, "refused"), 1);
+	ck_assert_uint_eq(tp_harness_counter(h, "dropped"), 5); /* the deframer's */
+	tp_harness_free(h);
+
+	h = tp_harness_new("tp-abi10-framer", NULL);
+	tp_harness_push_up(h, "\0\5ab", 4);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 1); /* the frame's own buffer */
+	tp_harness_event(h, &down);
+	ck_assert_uint_eq(tp_harness_counter(h, "truncated"), 1);
+	tp_harness_free(h);
+}
+END_TEST
+
 /* ---- framing descriptors ---- */
 
 static int64_t any_len(void *ctx, const uint8_t *p, size_t avail, char *why, size_t whylen)
@@ -556,6 +608,7 @@ int main(void)
 	tcase_add_test(tc, data_names);
 	tcase_add_test(tc, abi_1_0_descriptor_is_read_as_1_0);
 	tcase_add_test(tc, abi_1_0_plugin_runs);
+	tcase_add_test(tc, abi_1_0_framer_on_host_deframer);
 	tcase_add_test(tc, framing_checks);
 	tcase_add_test(tc, framer_gets_the_core_glue);
 	suite_add_tcase(s, tc);
