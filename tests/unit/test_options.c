@@ -23,17 +23,18 @@ struct demo {
 };
 
 static const struct tp_option demo_table[] = {
-	{ TP_OPT_STRING, "name", "\"anon\"", 0, 0, 0, NULL, offsetof(struct demo, name), "n" },
-	{ TP_OPT_INT, "max_frame", "1500", 0, 64, 65535, NULL, offsetof(struct demo, max_frame), "m" },
-	{ TP_OPT_BOOL, "on", "true", 0, 0, 0, NULL, offsetof(struct demo, on), "b" },
-	{ TP_OPT_ENUM, "mode", NULL, TP_OPT_REQUIRED, 0, 0, "client|server",
-	  offsetof(struct demo, mode), "e" },
-	{ TP_OPT_STRLIST, "list", NULL, 0, 0, 0, NULL, offsetof(struct demo, list), "l" },
-	{ TP_OPT_PATH, "file", NULL, 0, 0, 0, NULL, offsetof(struct demo, file), "p" },
-	{ TP_OPT_STRLIST, "deflist", "[\"a\", \"b\"]", 0, 0, 0, NULL, offsetof(struct demo, deflist), "" },
-	{ TP_OPT_STRLIST, "nolist", NULL, 0, 0, 0, NULL, offsetof(struct demo, nolist), "" },
-	{ TP_OPT_STRING, "word", "unquoted", 0, 0, 0, NULL, offsetof(struct demo, word), "" },
-	{ TP_OPT_PATH, "key", "keys/k.pem", 0, 0, 0, NULL, offsetof(struct demo, key), "" },
+	TP_OPTION_STRING(struct demo, name, "\"anon\"", "n"),
+	TP_OPTION_INT(struct demo, max_frame, "1500", 64, 65535, "m"),
+	TP_OPTION_BOOL(struct demo, on, "true", "b"),
+	TP_OPTION_ENUM(struct demo, mode, NULL, "client|server", "e", .flags = TP_OPT_REQUIRED),
+	TP_OPTION_LIST(struct demo, list, "l"),
+	TP_OPTION_PATH(struct demo, file, NULL, "p"),
+	/* TP_OPTION_LIST has no default: a list with one is written out */
+	{ .type = TP_OPT_STRLIST, .name = "deflist", .def = "[\"a\", \"b\"]",
+	  .offset = offsetof(struct demo, deflist), .help = "" },
+	TP_OPTION_LIST(struct demo, nolist, ""),
+	TP_OPTION_STRING(struct demo, word, "unquoted", ""),
+	TP_OPTION_PATH(struct demo, key, "keys/k.pem", ""),
 	TP_OPTIONS_END,
 };
 
@@ -228,7 +229,7 @@ START_TEST(options_null_group)
 	struct capture cap;
 	struct tp_optset *o;
 	static const struct tp_option opt_table[] = {
-		{ TP_OPT_INT, "n", "7", 0, 0, 0, NULL, 0, "" },
+		{ .type = TP_OPT_INT, .name = "n", .def = "7", .help = "" },
 		TP_OPTIONS_END,
 	};
 
@@ -481,24 +482,24 @@ START_TEST(check_table_catches_plugin_bugs)
 {
 	char err[256];
 	static const struct tp_option past_end[] = {
-		{ TP_OPT_INT, "a", NULL, 0, 0, 0, NULL, 4, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_INT, .name = "a", .offset = 4, .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option dup[] = {
-		{ TP_OPT_BOOL, "a", NULL, 0, 0, 0, NULL, 0, "" },
-		{ TP_OPT_BOOL, "a", NULL, 0, 0, 0, NULL, 4, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_BOOL, .name = "a", .help = "" },
+		{ .type = TP_OPT_BOOL, .name = "a", .offset = 4, .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option no_choices[] = {
-		{ TP_OPT_ENUM, "m", NULL, 0, 0, 0, NULL, 0, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_ENUM, .name = "m", .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option bad_def[] = {
-		{ TP_OPT_INT, "n", "abc", 0, 0, 0, NULL, 0, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_INT, .name = "n", .def = "abc", .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option def_range[] = {
-		{ TP_OPT_INT, "n", "9", 0, 1, 4, NULL, 0, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_INT, .name = "n", .def = "9", .min = 1, .max = 4, .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option def_enum[] = {
-		{ TP_OPT_ENUM, "m", "peer", 0, 0, 0, "a|b", 0, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_ENUM, .name = "m", .def = "peer", .choices = "a|b", .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option reserved[] = {
-		{ TP_OPT_STRING, "plugin", NULL, 0, 0, 0, NULL, 0, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_STRING, .name = "plugin", .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option unnamed[] = {
-		{ TP_OPT_STRING, NULL, NULL, 0, 0, 0, NULL, 0, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_STRING, .name = NULL, .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option bad_type[] = {
-		{ (enum tp_opt_type)42, "x", NULL, 0, 0, 0, NULL, 0, "" }, TP_OPTIONS_END };
+		{ .type = (enum tp_opt_type)42, .name = "x", .help = "" }, TP_OPTIONS_END };
 
 	check_bad_table(past_end, 8, "option 'a' (integer) at offset 4 does not fit in config_size 8");
 	check_bad_table(dup, 8, "option 'a' is declared twice");
