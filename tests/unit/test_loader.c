@@ -584,6 +584,80 @@ START_TEST(framer_gets_the_core_glue)
 }
 END_TEST
 
+/* tp_import reads what the plugin's size and option_size say, nothing more. */
+struct wide_row {
+	struct tp_option o;
+	char later[16]; /* fields of a later row layout */
+};
+
+static void *imp_create(struct tp_stage *st, const struct tp_host *host, const void *config,
+			char *err, size_t errlen)
+{
+	(void)st, (void)host, (void)err, (void)errlen;
+	return (void *)config;
+}
+
+START_TEST(import_reads_only_what_the_plugin_wrote)
+{
+	static const struct wide_row wide[] = {
+		{ { .type = TP_OPT_INT, .name = "a", .def = "1", .offset = 0, .help = "" }, "junk" },
+		{ { .type = TP_OPT_BOOL, .name = "b", .offset = 8, .help = "" }, "junk" },
+		{ { .type = TP_OPT_END }, "" },
+	};
+	static const struct tp_framing fr = { .size = sizeof(struct tp_framing), .hdr_bytes = 1,
+					      .frame_len = any_len };
+	struct tp_plugin raw = { .abi_major = TP_ABI_MAJOR, .abi_minor = 0,
+				 .size = PLUGIN_SIZE_1_0, .name = "imp", .kind = TP_KIND_TRANSFORM,
+				 .description = "d", .top = TP_DATA_IP, .bottom = TP_DATA_STREAM,
+				 .config_size = 16, .create = imp_create, .destroy = free,
+				 /* past a 1.0 plugin's size: must read as absent */
+				 .option_size = 3, .framing = &fr };
+	struct tp_import im;
+	char err[512] = "";
+
+	memset(&im, 0, sizeof(im));
+	ck_assert_msg(tp_import(&im, &raw, "/x/imp.so", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_null(im.desc.framing);
+	ck_assert_ptr_eq(im.desc.up, NULL); /* no framing glue either */
+	ck_assert_uint_eq(im.desc.option_size, sizeof(struct tp_option));
+	ck_assert_int_eq(im.desc.options[0].type, TP_OPT_END); /* no table: an empty one */
+	tp_import_release(&im);
+
+	/* rows wider than the core's (a later layout): every row found */
+	raw.abi_minor = TP_ABI_MINOR;
+	raw.size = sizeof(struct tp_plugin);
+	raw.framing = NULL;
+	raw.options = &wide[0].o;
+	raw.option_size = sizeof(struct wide_row);
+	memset(&im, 0, sizeof(im));
+	ck_assert_msg(tp_import(&im, &raw, "/x/imp.so", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(im.desc.options[0].name, "a");
+	ck_assert_str_eq(im.desc.options[1].name, "b");
+	ck_assert_int_eq(im.desc.options[2].type, TP_OPT_END);
+	tp_import_release(&im);
+
+	/* rows narrower than 1.0's cannot be read */
+	raw.option_size = 8;
+	memset(&im, 0, sizeof(im));
+	ck_assert_int_eq(tp_import(&im, &raw, "/x/imp.so", err, sizeof(err)), -1);
+	ck_assert_has(err, "plugin 'imp': option rows of 8 bytes, ABI 1.0 needs at least");
+	tp_import_release(&im);
+
+	/* a framer's glue is installed in the copy only */
+	raw.option_size = 0;
+	raw.options = NULL;
+	raw.framing = &fr;
+	raw.create = NULL;
+	raw.destroy = NULL;
+	memset(&im, 0, sizeof(im));
+	ck_assert_msg(tp_import(&im, &raw, "/x/imp.so", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_nonnull(im.desc.up);
+	ck_assert_ptr_eq(im.desc.framing, &im.fc.framing);
+	ck_assert_ptr_null(raw.up);
+	tp_import_release(&im);
+}
+END_TEST
+
 int main(void)
 {
 	const char *top = getenv("top_builddir");
@@ -611,6 +685,7 @@ int main(void)
 	tcase_add_test(tc, abi_1_0_framer_on_host_deframer);
 	tcase_add_test(tc, framing_checks);
 	tcase_add_test(tc, framer_gets_the_core_glue);
+	tcase_add_test(tc, import_reads_only_what_the_plugin_wrote);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
