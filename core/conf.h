@@ -75,15 +75,26 @@ struct tp_optset;
  * each reported with the setting's line and `where`.  Defaults fill absent
  * options.  Returns NULL when any error was found (all of them reported).
  * `group` may be NULL (no options given).
+ *
+ * Rows with a `when` ("role=server") are taken after the others, once the
+ * enum they name holds its final value: a row whose `when` does not hold is
+ * not applicable (setting it is an error naming the role it belongs to, its
+ * default is not written); rows sharing a name pick the one that holds.
  */
 struct tp_optset *tp_options_parse(const struct tp_option *table, size_t config_size,
 				   const config_setting_t *group, const char *file,
 				   const char *where, struct tp_diag *d);
 const void *tp_optset_config(const struct tp_optset *o);
+/* The table a config struct (as tp_optset_config returned it) was parsed
+ * against: how core glue installed in a descriptor finds its plugin from
+ * the `config` create() receives.  NULL for NULL. */
+const struct tp_option *tp_optset_table_of(const void *config);
 void tp_optset_free(struct tp_optset *o);
 
 /* Sanity-check a plugin's table (offsets inside config_size, known types,
- * defaults that parse, enums with choices).  0 or -1 with err filled. */
+ * defaults that parse, enums with choices, names unique but for rows whose
+ * `when` differ, every `when` naming an earlier enum option without a
+ * `when` and one of its choices).  0 or -1 with err filled. */
 int tp_options_check_table(const struct tp_option *table, size_t config_size,
 			   char *err, size_t errlen);
 

@@ -119,8 +119,11 @@ static void print_option(FILE *out, const struct tp_option *o)
 		 ? (off += (size_t)snprintf(attrs + off, sizeof(attrs) - off, __VA_ARGS__)) \
 		 : 0)
 	attrs[0] = '\0';
+	/* The role first: the rest of the line holds only within it. */
+	if (o->when)
+		ATTR("only with %s", o->when);
 	if (o->flags & TP_OPT_REQUIRED)
-		ATTR("required");
+		ATTR("%srequired", off ? ", " : "");
 	if (o->flags & TP_OPT_SECRET)
 		ATTR("%ssecret", off ? ", " : "");
 	/* A secret's default would be printed into terminals and bug reports. */
@@ -168,6 +171,9 @@ int tp_inspect_one(struct tp_loader *ld, const char *name, FILE *out)
 	print_side(out, "Bottom side:", p->bottom, "bottom endpoint");
 	fprintf(out, "%-14s %u bytes\n", "Headroom:", p->headroom);
 	fprintf(out, "%-14s %u bytes\n", "Tailroom:", p->tailroom);
+	if (p->framing)
+		fprintf(out, "%-14s core service, frame length from the first %u bytes\n",
+			"Framing:", p->framing->hdr_bytes);
 	fprintf(out, "\nOptions:\n");
 	if (!p->options || p->options[0].type == TP_OPT_END) {
 		fprintf(out, "  (none)\n");

@@ -2,10 +2,9 @@
  * loader.c — finding plugin modules on the search path, dlopen()ing them
  * and refusing descriptors this core cannot use.
  *
- * Descriptors are checked before anything else touches them: a plugin
- * built for another ABI major may have a different struct layout, so for
- * that case only the leading version fields are read and messages name the
- * plugin by its file name.
+ * What a plugin wrote is checked and copied in descriptor.c: the loader
+ * hands out the core's copy (struct tp_import), never the plugin's own
+ * descriptor.
  */
 #include "config.h"
 
@@ -16,23 +15,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "conf.h"
+#include "descriptor.h"
 #include "loader.h"
 
 #ifndef PKGLIBDIR
 #define PKGLIBDIR "/usr/local/lib/tunpipe"
 #endif
 
-/* The descriptor as ABI 1.0 defines it ends with wire_id. */
-#define TP_PLUGIN_SIZE_1_0 \
-	(offsetof(struct tp_plugin, wire_id) + sizeof(((struct tp_plugin *)0)->wire_id))
-
 struct lplugin {
 	struct lplugin *next;
 	char *name;
 	char *file;
 	void *dl;
-	const struct tp_plugin *p;
+	struct tp_import im; /* the core's copy of its descriptor */
 };
 
 struct tp_loader {
@@ -57,6 +52,7 @@ void tp_loader_free(struct tp_loader *ld)
 	for (lp = ld->plugins; lp; lp = next) {
 		next = lp->next;
 		dlclose(lp->dl);
+		tp_import_release(&lp->im);
 		free(lp->name);
 		free(lp->file);
 		free(lp);
@@ -146,100 +142,6 @@ static int find_file(struct tp_loader *ld, const char *name, char *buf, size_t l
 	return -1;
 }
 
-/* "framer-ip" from ".../framer-ip.so". */
-static void file_stem(const char *file, char *buf, size_t len)
-{
-	const char *base = strrchr(file, '/');
-	size_t n;
-
-	base = base ? base + 1 : file;
-	n = strlen(base);
-	if (n > 3 && strcmp(base + n - 3, ".so") == 0)
-		n -= 3;
-	snprintf(buf, len, "%.*s", (int)n, base);
-}
-
-static int valid_mask(uint32_t m)
-{
-	return m != 0 && (m & ~(uint32_t)(TP_DATA_IP | TP_DATA_MSG | TP_DATA_STREAM)) == 0;
-}
-
-int tp_plugin_check(const struct tp_plugin *p, const char *file, char *err, size_t errlen)
-{
-	char stem[256], table_err[512];
-	const char *kind = "?";
-	int top_ok, bottom_ok;
-
-	file_stem(file, stem, sizeof(stem));
-	if (!p) {
-		snprintf(err, errlen, "%s: no plugin descriptor", file);
-		return -1;
-	}
-	if (p->abi_major != TP_ABI_MAJOR) {
-		snprintf(err, errlen, "%s: plugin '%s' was built for plugin ABI %u.%u; this tunpipe "
-			 "supports %d.%d (major versions must match)", file, stem, p->abi_major,
-			 p->abi_minor, TP_ABI_MAJOR, TP_ABI_MINOR);
-		return -1;
-	}
-	if (p->abi_minor > TP_ABI_MINOR) {
-		snprintf(err, errlen, "%s: plugin '%s' was built for plugin ABI %u.%u; this tunpipe "
-			 "supports %d.%d (built against a newer minor version)", file, stem,
-			 p->abi_major, p->abi_minor, TP_ABI_MAJOR, TP_ABI_MINOR);
-		return -1;
-	}
-	if (p->size < TP_PLUGIN_SIZE_1_0) {
-		snprintf(err, errlen, "%s: plugin '%s': descriptor is %u bytes, ABI %d.0 needs at "
-			 "least %zu", file, stem, p->size, TP_ABI_MAJOR, TP_PLUGIN_SIZE_1_0);
-		return -1;
-	}
-	if (!p->name || strcmp(p->name, stem) != 0) {
-		snprintf(err, errlen, "%s: descriptor name '%s' does not match the file name '%s'",
-			 file, p->name ? p->name : "(null)", stem);
-		return -1;
-	}
-	switch (p->kind) {
-	case TP_KIND_SOURCE:
-		kind = "source";
-		top_ok = p->top == 0;
-		bottom_ok = valid_mask(p->bottom);
-		break;
-	case TP_KIND_SINK:
-		kind = "sink";
-		top_ok = valid_mask(p->top);
-		bottom_ok = p->bottom == 0;
-		break;
-	case TP_KIND_TRANSFORM:
-		kind = "transform";
-		top_ok = valid_mask(p->top);
-		bottom_ok = valid_mask(p->bottom);
-		break;
-	default:
-		snprintf(err, errlen, "%s: plugin '%s' has unknown kind %d", file, stem, (int)p->kind);
-		return -1;
-	}
-	if (!top_ok || !bottom_ok) {
-		snprintf(err, errlen, "%s: plugin '%s' is a %s but declares top=0x%x bottom=0x%x "
-			 "(a source has no top side, a sink no bottom side, every other side needs "
-			 "known TP_DATA_* bits)", file, stem, kind, p->top, p->bottom);
-		return -1;
-	}
-	if (!p->description) {
-		snprintf(err, errlen, "%s: plugin '%s' has no description", file, stem);
-		return -1;
-	}
-	if (!p->create || !p->destroy) {
-		snprintf(err, errlen, "%s: plugin '%s' has no %s callback", file, stem,
-			 p->create ? "destroy" : "create");
-		return -1;
-	}
-	if (tp_options_check_table(p->options, p->config_size, table_err, sizeof(table_err)) < 0) {
-		snprintf(err, errlen, "%s: plugin '%s' has a bad option table: %s", file, stem,
-			 table_err);
-		return -1;
-	}
-	return 0;
-}
-
 static struct lplugin *cached(struct tp_loader *ld, const char *name)
 {
 	struct lplugin *lp;
@@ -280,20 +182,21 @@ static const struct tp_plugin *load_file(struct tp_loader *ld, const char *name,
 			 TP_PLUGIN_SYMBOL);
 		goto fail;
 	}
-	if (tp_plugin_check(p, file, err, errlen) < 0)
-		goto fail;
 	if (!(lp = calloc(1, sizeof(*lp))) || !(lp->name = strdup(name))
 	    || !(lp->file = strdup(file))) {
 		snprintf(err, errlen, "%s: out of memory", file);
 		goto fail;
 	}
+	if (tp_import(&lp->im, p, file, err, errlen) < 0)
+		goto fail;
 	lp->dl = dl;
-	lp->p = p;
 	lp->next = ld->plugins;
 	ld->plugins = lp;
-	return p;
+	return &lp->im.desc;
 fail:
 	if (lp) {
+		tp_import_release(&lp->im);
+		free(lp->file);
 		free(lp->name);
 		free(lp);
 	}
@@ -318,7 +221,7 @@ const struct tp_plugin *tp_loader_get(struct tp_loader *ld, const char *name, ch
 		return NULL;
 	}
 	if ((lp = cached(ld, name)))
-		return lp->p;
+		return &lp->im.desc;
 	if (find_file(ld, name, file, sizeof(file)) < 0) {
 		not_found(ld, name, err, errlen);
 		return NULL;

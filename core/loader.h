@@ -11,6 +11,7 @@
 #ifndef TP_CORE_LOADER_H
 #define TP_CORE_LOADER_H
 #include <tunpipe/plugin.h>
+#include "descriptor.h"
 
 struct tp_loader;
 
@@ -25,15 +26,20 @@ void tp_loader_add_default_paths(struct tp_loader *ld);
 /* Load (once; later calls return the cached descriptor) and check plugin
  * `name`.  NULL with err filled: not found (lists where it looked), no
  * descriptor symbol, ABI mismatch ("plugin FILE is built for ABI 2.0, this
- * tunpipe speaks 1.0"), bad descriptor fields or option table. */
+ * tunpipe speaks 1.1"), bad descriptor fields, option table or framing.
+ *
+ * The descriptor returned is the core's copy, valid until
+ * tp_loader_free(): sizeof(struct tp_plugin) long whatever the plugin's
+ * `size` (fields past it are zero), `options` always a table of the
+ * core's rows (converted from the plugin's stride: option_size, or the 1.0
+ * row), `framing` the core's copy, and for a framer the callbacks are the
+ * core's framing glue (framer.h).  `abi_minor` and `size` stay the
+ * plugin's.  Parse its options against `options` (tp_options_parse): the
+ * framing glue finds its plugin from the config that produces. */
 const struct tp_plugin *tp_loader_get(struct tp_loader *ld, const char *name,
 				      char *err, size_t errlen);
 /* The file a loaded plugin came from (NULL if not loaded). */
 const char *tp_loader_file(struct tp_loader *ld, const char *name);
-
-/* Check a descriptor found in `file`: ABI major equal, minor not newer,
- * size big enough, name/kind/link masks coherent, option table sane. */
-int tp_plugin_check(const struct tp_plugin *p, const char *file, char *err, size_t errlen);
 
 /* Every NAME.so found on the path (first one wins per name), loaded and
  * checked; cb gets the descriptor or NULL plus the error. Returns count. */

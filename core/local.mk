@@ -5,8 +5,8 @@ core_libtpcore_la_SOURCES = \
 	core/log.c core/log.h \
 	core/loop.c core/loop.h core/timers.c core/timers.h \
 	core/buf.c core/buf.h \
-	core/conf.c core/conf.h core/options.c \
-	core/loader.c core/loader.h \
+	core/conf.c core/conf.h core/options.c core/optset.c \
+	core/loader.c core/loader.h core/descriptor.c core/descriptor.h \
 	core/inspect.c core/inspect.h \
 	core/addrpool.c core/addrpool.h \
 	core/router.c core/router.h \
@@ -15,7 +15,8 @@ core_libtpcore_la_SOURCES = \
 	core/session.c core/session.h \
 	core/host.c core/host.h \
 	core/pipeline.c core/pipeline.h \
-	core/deframe.c core/deframe.h
+	core/deframe.c core/deframe.h \
+	core/framer.c core/framer.h
 core_libtpcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_libtpcore_la_LIBADD = $(LIBCONFIG_LIBS) $(LIBS)
 

@@ -3,14 +3,11 @@
  * (Fluent Bit's config_map idea) and written into the plugin's config
  * struct.
  *
- * The values live in a tp_optset: the plugin's config struct plus copies of
- * every string it points to, so the set stays valid after the tp_conf (and
- * libconfig's memory) is gone.
+ * The values live in a tp_optset (optset.c): the plugin's config struct
+ * plus copies of every string it points to.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,281 +16,94 @@
 
 #define MAX_TABLE 1024 /* a table without TP_OPTIONS_END is a plugin bug */
 
-const char *tp_opt_type_name(enum tp_opt_type t)
-{
-	switch (t) {
-	case TP_OPT_STRING: return "string";
-	case TP_OPT_INT: return "integer";
-	case TP_OPT_BOOL: return "boolean";
-	case TP_OPT_ENUM: return "enum";
-	case TP_OPT_STRLIST: return "string list";
-	case TP_OPT_PATH: return "path";
-	case TP_OPT_END: break;
-	}
-	return "unknown";
-}
-
-static const char *expect_kind(enum tp_opt_type t)
-{
-	switch (t) {
-	case TP_OPT_INT: return "an integer";
-	case TP_OPT_BOOL: return "a boolean (true or false)";
-	case TP_OPT_ENUM: return "a string (one of the choices)";
-	case TP_OPT_STRLIST: return "a string or a list of strings";
-	case TP_OPT_PATH: return "a string (a file name)";
-	default: return "a string";
-	}
-}
-/* ------------------------------------------------------------------------
- * Option sets
- * ------------------------------------------------------------------------ */
-
-/* Every string and list an optset hands out is one of these blocks. */
-struct blk {
-	struct blk *next;
-	max_align_t data[];
-};
-
-struct tp_optset {
-	struct blk *blocks;
-	size_t config_size;
-	unsigned char config[]; /* the plugin's config struct */
-};
-
-static void *os_alloc(struct tp_optset *o, size_t n)
-{
-	struct blk *b = calloc(1, sizeof(*b) + n);
-	if (!b)
-		return NULL;
-	b->next = o->blocks;
-	o->blocks = b;
-	return b->data;
-}
-
-static char *os_strdup(struct tp_optset *o, const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = os_alloc(o, n);
-	if (p)
-		memcpy(p, s, n);
-	return p;
-}
-
-/* A relative PATH is relative to the directory of the config file that
- * names it, so configs can ship next to their certificates. */
-static char *os_path(struct tp_optset *o, const char *v, const char *file)
-{
-	const char *slash = file ? strrchr(file, '/') : NULL;
-	size_t dl, vl;
-	char *p;
-
-	if (!slash || v[0] == '/' || v[0] == '\0')
-		return os_strdup(o, v);
-	dl = (size_t)(slash - file) + 1;
-	vl = strlen(v) + 1;
-	p = os_alloc(o, dl + vl);
-	if (p) {
-		memcpy(p, file, dl);
-		memcpy(p + dl, v, vl);
-	}
-	return p;
-}
-
-const void *tp_optset_config(const struct tp_optset *o)
-{
-	return o->config;
-}
-
-void tp_optset_free(struct tp_optset *o)
-{
-	struct blk *b, *next;
-
-	if (!o)
-		return;
-	for (b = o->blocks; b; b = next) {
-		next = b->next;
-		free(b);
-	}
-	free(o);
-}
-
-static struct tp_optset *optset_new(size_t config_size)
-{
-	struct tp_optset *o = calloc(1, sizeof(*o) + config_size);
-	if (o)
-		o->config_size = config_size;
-	return o;
-}
-
-/* Position of `name` in "a|b|c", or -1. */
-static int choice_index(const char *choices, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = choices;
-	int i = 0;
-
-	while (p && *p) {
-		const char *bar = strchr(p, '|');
-		size_t len = bar ? (size_t)(bar - p) : strlen(p);
-		if (len == n && strncmp(p, name, n) == 0)
-			return i;
-		i++;
-		p = bar ? bar + 1 : NULL;
-	}
-	return -1;
-}
-
-/*
- * Convert setting `s` for option `opt` and store it in o->config.  On a
- * user error return -1 with the message in msg.  `file` is used only to
- * resolve relative paths.
- */
-static int set_value(struct tp_optset *o, const struct tp_option *opt, const config_setting_t *s,
-		     const char *file, char *msg, size_t len)
-{
-	unsigned char *dst = o->config + opt->offset;
-	int t = config_setting_type(s);
-	const char *str;
-	int64_t v;
-	int iv, n, i;
-
-	switch (opt->type) {
-	case TP_OPT_STRING:
-	case TP_OPT_PATH:
-		if (t != CONFIG_TYPE_STRING)
-			goto wrong_type;
-		str = config_setting_get_string(s);
-		str = opt->type == TP_OPT_PATH ? os_path(o, str, file) : os_strdup(o, str);
-		if (!str)
-			goto nomem;
-		memcpy(dst, &str, sizeof(str));
-		return 0;
-	case TP_OPT_INT:
-		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
-			goto wrong_type;
-		v = config_setting_get_int64(s);
-		if ((opt->min || opt->max) && (v < opt->min || v > opt->max)) {
-			snprintf(msg, len, "option '%s' is %lld, out of range %lld..%lld", opt->name,
-				 (long long)v, (long long)opt->min, (long long)opt->max);
-			return -1;
-		}
-		memcpy(dst, &v, sizeof(v));
-		return 0;
-	case TP_OPT_BOOL:
-		if (t != CONFIG_TYPE_BOOL)
-			goto wrong_type;
-		iv = config_setting_get_bool(s) ? 1 : 0;
-		memcpy(dst, &iv, sizeof(iv));
-		return 0;
-	case TP_OPT_ENUM:
-		if (t != CONFIG_TYPE_STRING)
-			goto wrong_type;
-		str = config_setting_get_string(s);
-		iv = choice_index(opt->choices, str);
-		if (iv < 0) {
-			snprintf(msg, len, "option '%s' is '%s'; expected one of: %s", opt->name, str,
-				 opt->choices);
-			return -1;
-		}
-		memcpy(dst, &iv, sizeof(iv));
-		return 0;
-	case TP_OPT_STRLIST: {
-		const char **list;
-		/* A single string is a one-element list: `dns = "1.1.1.1";`. */
-		if (t == CONFIG_TYPE_STRING) {
-			n = 1;
-		} else if (t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY) {
-			n = config_setting_length(s);
-			for (i = 0; i < n; i++) {
-				config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-				if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-					snprintf(msg, len,
-						 "option '%s' expects a list of strings; element %d is %s",
-						 opt->name, i + 1, tp_conf_setting_kind(e));
-					return -1;
-				}
-			}
-		} else {
-			goto wrong_type;
-		}
-		list = os_alloc(o, sizeof(*list) * (size_t)(n + 1));
-		if (!list)
-			goto nomem;
-		for (i = 0; i < n; i++) {
-			const config_setting_t *e = t == CONFIG_TYPE_STRING
-				? s : config_setting_get_elem(s, (unsigned)i);
-			if (!(list[i] = os_strdup(o, config_setting_get_string(e))))
-				goto nomem;
-		}
-		memcpy(dst, &list, sizeof(list));
-		return 0;
-	}
-	case TP_OPT_END:
-		break;
-	}
-	snprintf(msg, len, "option '%s' has unknown type %d", opt->name, (int)opt->type);
-	return -1;
-wrong_type:
-	snprintf(msg, len, "option '%s' expects %s, got %s", opt->name, expect_kind(opt->type),
-		 tp_conf_setting_kind(s));
-	return -1;
-nomem:
-	snprintf(msg, len, "option '%s': out of memory", opt->name);
-	return -1;
-}
-
-/*
- * Apply the default of `opt`.  `def` is written as in a config file
- * ("4", "true", "[\"a\", \"b\"]", "\"x\""); for the string-like types the
- * quotes may be left out ("client"), as Fluent Bit tables do.
- */
-static int set_default(struct tp_optset *o, const struct tp_option *opt, const char *file,
-		       char *msg, size_t len)
-{
-	config_t tmp;
-	config_setting_t *s = NULL;
-	char *text = NULL;
-	int ok = 0, rc = -1, t;
-
-	config_init(&tmp);
-	if (asprintf(&text, "v = %s;", opt->def) < 0) {
-		text = NULL;
-		snprintf(msg, len, "option '%s': out of memory", opt->name);
-		goto out;
-	}
-	if (config_read_string(&tmp, text) == CONFIG_TRUE)
-		s = config_lookup(&tmp, "v");
-	if (s) {
-		t = config_setting_type(s);
-		ok = opt->type == TP_OPT_INT || opt->type == TP_OPT_BOOL || t == CONFIG_TYPE_STRING
-		     || (opt->type == TP_OPT_STRLIST && config_setting_is_aggregate(s));
-	}
-	if (!ok && opt->type != TP_OPT_INT && opt->type != TP_OPT_BOOL) {
-		/* Unquoted text for a string-like option: take it literally. */
-		config_destroy(&tmp);
-		config_init(&tmp);
-		s = config_setting_add(config_root_setting(&tmp), "v", CONFIG_TYPE_STRING);
-		if (s)
-			config_setting_set_string(s, opt->def);
-	}
-	if (!s) {
-		snprintf(msg, len, "default '%s' of option '%s' is not %s", opt->def, opt->name,
-			 expect_kind(opt->type));
-		goto out;
-	}
-	rc = set_value(o, opt, s, file, msg, len);
-out:
-	free(text);
-	config_destroy(&tmp);
-	return rc;
-}
-
 static const struct tp_option *find_opt(const struct tp_option *table, const char *name)
 {
 	for (; table && table->type != TP_OPT_END; table++)
 		if (strcmp(table->name, name) == 0)
 			return table;
 	return NULL;
+}
+
+/* The enum row a `when` ("OPT=VALUE") names among the first `upto` rows
+ * (an unconditional enum option), with VALUE's index in *choice (-1 when
+ * it is not one of the choices); NULL if there is no such row. */
+static const struct tp_option *when_enum(const struct tp_option *table, size_t upto,
+					 const char *when, int *choice)
+{
+	const char *eq = strchr(when, '=');
+	size_t n = eq ? (size_t)(eq - when) : 0, i;
+
+	*choice = -1;
+	for (i = 0; eq && i < upto; i++) {
+		const struct tp_option *e = &table[i];
+		if (e->type == TP_OPT_ENUM && !e->when && strlen(e->name) == n
+		    && strncmp(e->name, when, n) == 0) {
+			*choice = tp_opt_choice_index(e->choices, eq + 1);
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/* "client" for index 1 of "server|client"... into buf. */
+static const char *choice_name(const char *choices, int idx, char *buf, size_t len)
+{
+	const char *p = choices;
+
+	for (; p && idx > 0; idx--)
+		if ((p = strchr(p, '|')))
+			p++;
+	if (!p || idx < 0)
+		return "?";
+	snprintf(buf, len, "%.*s", (int)strcspn(p, "|"), p);
+	return buf;
+}
+
+/* Row states while parsing. */
+enum { ROW_UNSEEN = 0, ROW_SET, ROW_BAD };
+
+/* Whether conditional row `opt` applies, from the enum values already in
+ * o->config: 1 yes, 0 no, -1 unknown (its enum option was given a bad
+ * value, already reported: say nothing more about its rows). */
+static int applies(const struct tp_optset *o, const struct tp_option *table,
+		   const unsigned char *state, const struct tp_option *opt)
+{
+	const struct tp_option *e;
+	int choice, cur;
+
+	if (!opt->when)
+		return 1;
+	if (!(e = when_enum(table, (size_t)(opt - table), opt->when, &choice)))
+		return 0; /* the table check refuses such a table */
+	if (state[e - table] == ROW_BAD)
+		return -1;
+	memcpy(&cur, o->config + e->offset, sizeof(cur));
+	return cur == choice;
+}
+
+/* A conditional option given where its `when` does not hold: name the
+ * role(s) it belongs to and the one this stage has. */
+static void report_role(const struct tp_optset *o, const struct tp_option *table, size_t n,
+			const struct tp_option *first, const config_setting_t *s, const char *file,
+			const char *where, struct tp_diag *d)
+{
+	char roles[256], cur[64];
+	const struct tp_option *e;
+	size_t off = 0, i;
+	int choice, v;
+
+	roles[0] = '\0';
+	for (i = (size_t)(first - table); i < n && off < sizeof(roles); i++)
+		if (strcmp(table[i].name, first->name) == 0)
+			off += (size_t)snprintf(roles + off, sizeof(roles) - off, "%s%s",
+						off ? " or " : "", table[i].when);
+	e = when_enum(table, (size_t)(first - table), first->when, &choice);
+	if (!e) /* unreachable with a checked table */
+		return;
+	memcpy(&v, o->config + e->offset, sizeof(v));
+	tp_diag_error(d, file, tp_conf_setting_line(s), where,
+		      "option '%s' belongs to %s; this stage has %s=%s", first->name, roles,
+		      e->name, choice_name(e->choices, v, cur, sizeof(cur)));
 }
 
 static void report_unknown(const struct tp_option *table, size_t n, const config_setting_t *s,
@@ -319,68 +129,122 @@ static void report_unknown(const struct tp_option *table, size_t n, const config
 			      "unknown option '%s' (see `tunpipe inspect` for the list)", key);
 }
 
+/*
+ * Pass 0 takes the settings of unconditional rows, pass 1 those of rows
+ * with a `when`: by then every enum a `when` looks at holds its final
+ * value (given or default).  Unknown keys are reported in pass 0.
+ */
+static void take_settings(struct tp_optset *o, const struct tp_option *table, size_t n,
+			  unsigned char *state, int pass, const config_setting_t *group,
+			  const char *file, const char *where, struct tp_diag *d)
+{
+	char sbuf[4096], msg[512];
+
+	for (int k = 0; group && k < config_setting_length(group); k++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)k);
+		const char *key = config_setting_name(s);
+		const char *sfile = tp_conf_setting_file(s, file, sbuf, sizeof(sbuf));
+		const struct tp_option *first, *opt = NULL;
+		size_t i;
+		int a = 0;
+
+		if (strcmp(key, "plugin") == 0)
+			continue;
+		first = find_opt(table, key);
+		if (!first) {
+			if (pass == 0)
+				report_unknown(table, n, s, sfile, where, d);
+			continue;
+		}
+		if ((pass == 0) != !first->when)
+			continue;
+		/* Rows sharing a name differ in their `when`: take the one that holds. */
+		for (i = (size_t)(first - table); i < n && !opt; i++)
+			if (strcmp(table[i].name, key) == 0
+			    && (a = applies(o, table, state, &table[i])) != 0)
+				opt = &table[i];
+		if (!opt) {
+			report_role(o, table, n, first, s, sfile, where, d);
+			continue;
+		}
+		if (a < 0)
+			continue;
+		state[opt - table] = ROW_SET;
+		if (tp_opt_set_value(o, opt, s, sfile, msg, sizeof(msg)) < 0) {
+			state[opt - table] = ROW_BAD;
+			tp_diag_error(d, sfile, tp_conf_setting_line(s), where, "%s", msg);
+		}
+	}
+}
+
+/* Defaults and required checks for the rows of one pass that no setting
+ * named; a row whose `when` does not hold gets nothing. */
+static int fill_unseen(struct tp_optset *o, const struct tp_option *table, size_t n,
+		       unsigned char *state, int pass, const char *gfile, int line,
+		       const char *where, struct tp_diag *d)
+{
+	char msg[512];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct tp_option *t = &table[i];
+
+		if (state[i] != ROW_UNSEEN || (pass == 0) != !t->when
+		    || applies(o, table, state, t) != 1)
+			continue;
+		if (t->flags & TP_OPT_REQUIRED)
+			tp_diag_error(d, gfile, line, where, "missing required option '%s' (%s)",
+				      t->name, tp_opt_type_name(t->type));
+		else if (t->def && tp_opt_set_default(o, t, gfile, msg, sizeof(msg)) < 0)
+			tp_diag_error(d, gfile, line, where, "%s", msg);
+		else if (!t->def && t->type == TP_OPT_STRLIST) {
+			/* An absent list is an empty one, never NULL. */
+			const char **empty = tp_optset_alloc(o, sizeof(*empty));
+			if (!empty)
+				return -1;
+			memcpy(o->config + t->offset, &empty, sizeof(empty));
+		}
+		if (t->flags & TP_OPT_REQUIRED)
+			state[i] = ROW_BAD;
+	}
+	return 0;
+}
+
 struct tp_optset *tp_options_parse(const struct tp_option *table, size_t config_size,
 				   const config_setting_t *group, const char *file,
 				   const char *where, struct tp_diag *d)
 {
-	struct tp_optset *o = optset_new(config_size);
-	int errors = d->errors, line = tp_conf_setting_line(group);
-	char gbuf[4096], sbuf[4096];
+	struct tp_optset *o = tp_optset_new(config_size);
+	int errors = d->errors, line = tp_conf_setting_line(group), pass;
+	char gbuf[4096];
 	const char *gfile = tp_conf_setting_file(group, file, gbuf, sizeof(gbuf));
-	size_t n = 0, i;
-	unsigned char *seen = NULL;
-	char msg[512];
+	size_t n = 0;
+	unsigned char *state = NULL;
 
 	if (!o)
 		goto nomem;
+	o->table = table;
 	while (table && table[n].type != TP_OPT_END)
 		n++;
-	if (!(seen = calloc(n + 1, 1)))
+	if (!(state = calloc(n + 1, 1)))
 		goto nomem;
 	if (group && !config_setting_is_group(group)) {
 		tp_diag_error(d, gfile, line, where, "options must be a group { key = value; ... }");
 		goto fail;
 	}
-	for (int k = 0; group && k < config_setting_length(group); k++) {
-		const config_setting_t *s = config_setting_get_elem(group, (unsigned)k);
-		const char *key = config_setting_name(s);
-		const char *sfile = tp_conf_setting_file(s, file, sbuf, sizeof(sbuf));
-		const struct tp_option *opt;
-
-		if (strcmp(key, "plugin") == 0)
-			continue;
-		if (!(opt = find_opt(table, key))) {
-			report_unknown(table, n, s, sfile, where, d);
-			continue;
-		}
-		seen[opt - table] = 1;
-		if (set_value(o, opt, s, sfile, msg, sizeof(msg)) < 0)
-			tp_diag_error(d, sfile, tp_conf_setting_line(s), where, "%s", msg);
-	}
-	for (i = 0; i < n; i++) {
-		if (seen[i])
-			continue;
-		if (table[i].flags & TP_OPT_REQUIRED)
-			tp_diag_error(d, gfile, line, where, "missing required option '%s' (%s)",
-				      table[i].name, tp_opt_type_name(table[i].type));
-		else if (table[i].def && set_default(o, &table[i], gfile, msg, sizeof(msg)) < 0)
-			tp_diag_error(d, gfile, line, where, "%s", msg);
-		else if (!table[i].def && table[i].type == TP_OPT_STRLIST) {
-			/* An absent list is an empty one, never NULL. */
-			const char **empty = os_alloc(o, sizeof(*empty));
-			if (!empty)
-				goto nomem;
-			memcpy(o->config + table[i].offset, &empty, sizeof(empty));
-		}
+	for (pass = 0; pass < 2; pass++) {
+		take_settings(o, table, n, state, pass, group, file, where, d);
+		if (fill_unseen(o, table, n, state, pass, gfile, line, where, d) < 0)
+			goto nomem;
 	}
 	if (d->errors != errors)
 		goto fail;
-	free(seen);
+	free(state);
 	return o;
 nomem:
 	tp_diag_error(d, gfile, line, where, "out of memory parsing options");
 fail:
-	free(seen);
+	free(state);
 	tp_optset_free(o);
 	return NULL;
 }
@@ -405,11 +269,11 @@ int tp_options_check_table(const struct tp_option *table, size_t config_size,
 	struct tp_optset *scratch = NULL;
 	const struct tp_option *o;
 	char msg[512];
-	int i, j;
+	int i, j, choice;
 
 	if (!table)
 		return 0;
-	if (!(scratch = optset_new(config_size))) {
+	if (!(scratch = tp_optset_new(config_size))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -428,11 +292,25 @@ int tp_options_check_table(const struct tp_option *table, size_t config_size,
 			snprintf(err, errlen, "option name 'plugin' is reserved");
 			goto fail;
 		}
+		/* One name, several rows: one per role, so each needs a `when`
+		 * of its own. */
 		for (j = 0; j < i; j++)
-			if (strcmp(table[j].name, o->name) == 0) {
-				snprintf(err, errlen, "option '%s' is declared twice", o->name);
+			if (strcmp(table[j].name, o->name) == 0
+			    && (!o->when || !table[j].when || strcmp(o->when, table[j].when) == 0)) {
+				snprintf(err, errlen, "option '%s' is declared twice%s", o->name,
+					 o->when && table[j].when ? " for the same role" : "");
 				goto fail;
 			}
+		if (o->when && !when_enum(table, (size_t)i, o->when, &choice)) {
+			snprintf(err, errlen, "option '%s': when \"%s\" names no earlier enum option "
+				 "(OPT=VALUE, OPT an enum option without a `when`)", o->name, o->when);
+			goto fail;
+		}
+		if (o->when && choice < 0) {
+			snprintf(err, errlen, "option '%s': when \"%s\" names no choice of that option",
+				 o->name, o->when);
+			goto fail;
+		}
 		if (opt_size(o->type) == 0) {
 			snprintf(err, errlen, "option '%s' has unknown type %d", o->name, (int)o->type);
 			goto fail;
@@ -454,7 +332,7 @@ int tp_options_check_table(const struct tp_option *table, size_t config_size,
 				 (long long)o->min, (long long)o->max);
 			goto fail;
 		}
-		if (o->def && set_default(scratch, o, NULL, msg, sizeof(msg)) < 0) {
+		if (o->def && tp_opt_set_default(scratch, o, NULL, msg, sizeof(msg)) < 0) {
 			snprintf(err, errlen, "bad default: %s", msg);
 			goto fail;
 		}

@@ -54,8 +54,18 @@ extern "C" {
  *   1.0  first release: descriptor, options, host services, deframer.
  *   1.1  tp_option.when (an option that belongs to one value of an enum
  *        option, e.g. "role=server"); tp_plugin.option_size (the stride of
- *        the option table, so rows can grow); TP_PLUGIN_DEFINE and the
- *        TP_OPTION_* row macros; TP_HOST_HAS().
+ *        the option table, so rows can grow); tp_plugin.framing and struct
+ *        tp_framing (framing as a core service: a framer states its format,
+ *        the core runs the deframer, up(), down(), the counters and the
+ *        truncation log); TP_PLUGIN_DEFINE and the TP_OPTION_* row macros;
+ *        TP_HOST_HAS().
+ *
+ * How the core reads an older plugin: it keeps its own copy of the
+ * descriptor, as long as the core's struct, zero beyond the plugin's
+ * `size` (so a field the plugin does not know reads as "absent"), and of
+ * the option table, read with the plugin's `option_size` as the stride (0:
+ * the row of the plugin's minor; 1.0's ends before `when`).  Likewise for
+ * struct tp_framing by its `size`.
  */
 
 /* The symbol every plugin exports (use TP_PLUGIN_EXPORT to define it). */
@@ -519,6 +529,44 @@ struct tp_host {
 };
 
 /* ------------------------------------------------------------------------
+ * Framing (1.1), a core service like GStreamer's base parser class: a
+ * framer (a transform between messages on top and a byte stream below)
+ * states how long a frame is and what makes it different; the core runs
+ * one deframer per session instance, its up() and down(), the counters
+ * up_<unit>, up_bytes, down_<unit>, down_bytes, truncated (plus the
+ * deframer's nobuf and dropped), the abort of a session whose stream cannot
+ * be framed, and the log of a stream cut mid-frame (info).  `ctx` below is
+ * the instance create() returned (the config struct without a create());
+ * the framer's start, stop, event and wire_id get it as usual (event after
+ * the core's own handling of TP_EV_SESSION_DOWN).
+ *
+ *   static int64_t tb_len(void *ctx, const uint8_t *p, size_t avail,
+ *                         char *why, size_t whylen)
+ *   { return 1 + p[0]; }                           // a 1-byte length prefix
+ *   static const struct tp_framing tb_framing = {
+ *           .size = sizeof(struct tp_framing), .hdr_bytes = 1,
+ *           .frame_len = tb_len, .frame_up = tb_pull, .frame_down = tb_push };
+ * ------------------------------------------------------------------------ */
+struct tp_framing {
+	uint32_t size;      /* sizeof(struct tp_framing) */
+	uint32_t hdr_bytes; /* the most bytes frame_len needs to size a frame, 1..64 */
+	const char *unit;   /* counter names up_<unit>, down_<unit>; NULL: "frames" */
+	/* The length of the frame at p, as tp_frame_len_fn says (it may answer
+	 * with fewer than hdr_bytes once it knows).  On -1, after counting
+	 * the fault, write what is wrong into why ("zero-length frame"): the
+	 * core logs "NAME: WHY in the stream from the peer" once (warn) and
+	 * aborts the session with that reason. */
+	int64_t (*frame_len)(void *ctx, const uint8_t *p, size_t avail, char *why, size_t whylen);
+	/* Up, optional: each whole frame (header included) before it goes up,
+	 * e.g. tp_buf_pull() of the header. */
+	void (*frame_up)(void *ctx, struct tp_buf *b);
+	/* Down, optional: frame one payload in place (e.g. tp_buf_push() a
+	 * header into the headroom the descriptor reserved).  0 sends it, -1
+	 * drops it (count why first).  NULL: buffers go down unchanged. */
+	int (*frame_down)(void *ctx, struct tp_buf *b);
+};
+
+/* ------------------------------------------------------------------------
  * The descriptor
  * ------------------------------------------------------------------------ */
 struct tp_plugin {
@@ -572,6 +620,10 @@ struct tp_plugin {
 
 	/* ---- 1.1 ---- */
 	uint32_t option_size; /* sizeof(struct tp_option): the table's stride */
+	/* A framer's wire format (see struct tp_framing); NULL for any other
+	 * plugin.  With it the core supplies down/up (leave them NULL) and
+	 * create/destroy may be NULL: the instance is then the config struct. */
+	const struct tp_framing *framing;
 };
 
 /*

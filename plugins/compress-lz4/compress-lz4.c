@@ -46,18 +46,18 @@ struct lz_conf {
 };
 
 static const struct tp_option lz_options[] = {
-	{ TP_OPT_INT, "level", "1", 0, 1, 65537, NULL, offsetof(struct lz_conf, level),
-	  "LZ4 acceleration of the fast compressor (1 = best ratio, higher = faster)" },
-	{ TP_OPT_BOOL, "hc", "false", 0, 0, 0, NULL, offsetof(struct lz_conf, hc),
-	  "use the slower, tighter LZ4 HC compressor" },
-	{ TP_OPT_INT, "hc_level", "9", 0, 1, 12, NULL, offsetof(struct lz_conf, hc_level),
-	  "LZ4 HC compression level (with hc = true)" },
-	{ TP_OPT_INT, "max_size", "65535", 0, 64, 1048576, NULL, offsetof(struct lz_conf, max_size),
-	  "largest decompressed packet accepted from the peer; bigger ones are dropped" },
-	{ TP_OPT_INT, "min_size", "64", 0, 0, 1048576, NULL, offsetof(struct lz_conf, min_size),
-	  "packets shorter than this are sent stored (not worth compressing)" },
-	{ TP_OPT_BOOL, "skip_entropy", "true", 0, 0, 0, NULL, offsetof(struct lz_conf, skip_entropy),
-	  "send packets that look random (already encrypted or compressed) stored without trying" },
+	TP_OPTION_INT(struct lz_conf, level, "1", 1, 65537,
+		      "LZ4 acceleration of the fast compressor (1 = best ratio, higher = faster)"),
+	TP_OPTION_BOOL(struct lz_conf, hc, "false", "use the slower, tighter LZ4 HC compressor"),
+	TP_OPTION_INT(struct lz_conf, hc_level, "9", 1, 12,
+		      "LZ4 HC compression level (with hc = true)"),
+	TP_OPTION_INT(struct lz_conf, max_size, "65535", 64, 1048576,
+		      "largest decompressed packet accepted from the peer; bigger ones are dropped"),
+	TP_OPTION_INT(struct lz_conf, min_size, "64", 0, 1048576,
+		      "packets shorter than this are sent stored (not worth compressing)"),
+	TP_OPTION_BOOL(struct lz_conf, skip_entropy, "true",
+		       "send packets that look random (already encrypted or compressed) stored "
+		       "without trying"),
 	TP_OPTIONS_END
 };
 
@@ -397,24 +397,10 @@ static void lz_wire_id(void *ctx, char *buf, size_t len)
 	snprintf(buf, len, "compress-lz4");
 }
 
-TP_PLUGIN_EXPORT = {
-	.abi_major = TP_ABI_MAJOR,
-	.abi_minor = TP_ABI_MINOR,
-	.size = sizeof(struct tp_plugin),
-	.name = "compress-lz4",
-	.kind = TP_KIND_TRANSFORM,
-	.description = "per-packet LZ4 compression (mind the compression-oracle risk, see README)",
-	.top = TP_DATA_IP | TP_DATA_MSG,
-	.bottom = TP_DATA_MSG,
-	.headroom = 1,
-	.tailroom = 0,
-	.options = lz_options,
-	.config_size = sizeof(struct lz_conf),
-	.create = lz_create,
-	.stop = lz_stop,
-	.destroy = lz_destroy,
-	.down = lz_down,
-	.up = lz_up,
-	.event = NULL,
-	.wire_id = lz_wire_id,
-};
+TP_PLUGIN_DEFINE(.name = "compress-lz4", .kind = TP_KIND_TRANSFORM,
+		 .description = "per-packet LZ4 compression (mind the compression-oracle risk, "
+				"see README)",
+		 .top = TP_DATA_IP | TP_DATA_MSG, .bottom = TP_DATA_MSG, .headroom = 1,
+		 .options = lz_options, .config_size = sizeof(struct lz_conf),
+		 .create = lz_create, .stop = lz_stop, .destroy = lz_destroy,
+		 .down = lz_down, .up = lz_up, .wire_id = lz_wire_id);

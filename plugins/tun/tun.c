@@ -16,26 +16,26 @@
 /* The largest IP packet: what the scratch buffer must hold. */
 #define TUN_MAX_PACKET 65535
 
-#define OPT(type, name, def, min, max, field, help) \
-	{ type, name, def, 0, min, max, NULL, offsetof(struct tun_conf, field), help }
-
 static const struct tp_option tun_options[] = {
-	OPT(TP_OPT_STRING, "device", NULL, 0, 0, device,
-	    "device name (default: the kernel picks tunN)"),
-	OPT(TP_OPT_STRING, "address", NULL, 0, 0, address,
-	    "our IPv4 address/prefix, e.g. 10.0.0.1/24 (server; a client learns it)"),
-	OPT(TP_OPT_STRING, "address6", NULL, 0, 0, address6, "our IPv6 address/prefix, e.g. fd00::1/64"),
-	OPT(TP_OPT_INT, "mtu", "1400", 576, 65535, mtu, "device MTU (at least 1280 with address6)"),
-	OPT(TP_OPT_STRING, "pool", NULL, 0, 0, pool,
-	    "client addresses, e.g. 10.0.0.10-10.0.0.200 (server; default: rest of address's subnet)"),
-	OPT(TP_OPT_STRLIST, "push_routes", NULL, 0, 0, push_routes, "routes pushed to clients (server)"),
-	OPT(TP_OPT_STRLIST, "push_dns", NULL, 0, 0, push_dns, "DNS servers pushed to clients (server)"),
-	OPT(TP_OPT_STRLIST, "routes", NULL, 0, 0, routes, "routes added locally through the device"),
-	OPT(TP_OPT_BOOL, "accept_routes", "true", 0, 0, accept_routes,
-	    "client: add the routes the server pushes"),
-	OPT(TP_OPT_INT, "batch", "64", 1, 1024, batch, "max packets read per wakeup"),
-	OPT(TP_OPT_INT, "queue", "1024", 1, 1000000, queue,
-	    "max packets buffered while the device is not writable (then dropped)"),
+	TP_OPTION_STRING(struct tun_conf, device, NULL,
+			 "device name (default: the kernel picks tunN)"),
+	TP_OPTION_STRING(struct tun_conf, address, NULL,
+			 "our IPv4 address/prefix, e.g. 10.0.0.1/24 (server; a client learns it)"),
+	TP_OPTION_STRING(struct tun_conf, address6, NULL,
+			 "our IPv6 address/prefix, e.g. fd00::1/64"),
+	TP_OPTION_INT(struct tun_conf, mtu, "1400", 576, 65535,
+		      "device MTU (at least 1280 with address6)"),
+	TP_OPTION_STRING(struct tun_conf, pool, NULL,
+			 "client addresses, e.g. 10.0.0.10-10.0.0.200 (server; default: rest of "
+			 "address's subnet)"),
+	TP_OPTION_LIST(struct tun_conf, push_routes, "routes pushed to clients (server)"),
+	TP_OPTION_LIST(struct tun_conf, push_dns, "DNS servers pushed to clients (server)"),
+	TP_OPTION_LIST(struct tun_conf, routes, "routes added locally through the device"),
+	TP_OPTION_BOOL(struct tun_conf, accept_routes, "true",
+		       "client: add the routes the server pushes"),
+	TP_OPTION_INT(struct tun_conf, batch, "64", 1, 1024, "max packets read per wakeup"),
+	TP_OPTION_INT(struct tun_conf, queue, "1024", 1, 1000000,
+		      "max packets buffered while the device is not writable (then dropped)"),
 	TP_OPTIONS_END
 };
 
@@ -367,21 +367,10 @@ static void tun_event(void *ctx, struct tp_session *s, const struct tp_event *ev
 		tun_apply_session(t, ev->info);
 }
 
-TP_PLUGIN_EXPORT = {
-	.abi_major = TP_ABI_MAJOR,
-	.abi_minor = TP_ABI_MINOR,
-	.size = sizeof(struct tp_plugin),
-	.name = "tun",
-	.kind = TP_KIND_SOURCE,
-	.description = "Linux TUN device: the pipeline's top endpoint, configured through netlink",
-	.top = TP_DATA_NONE,
-	.bottom = TP_DATA_IP,
-	.options = tun_options,
-	.config_size = sizeof(struct tun_conf),
-	.create = tun_create,
-	.start = tun_start,
-	.stop = tun_stop,
-	.destroy = tun_destroy,
-	.up = tun_up,
-	.event = tun_event,
-};
+TP_PLUGIN_DEFINE(.name = "tun", .kind = TP_KIND_SOURCE,
+		 .description = "Linux TUN device: the pipeline's top endpoint, configured through "
+				"netlink",
+		 .top = TP_DATA_NONE, .bottom = TP_DATA_IP,
+		 .options = tun_options, .config_size = sizeof(struct tun_conf),
+		 .create = tun_create, .start = tun_start, .stop = tun_stop, .destroy = tun_destroy,
+		 .up = tun_up, .event = tun_event);

@@ -3,8 +3,9 @@
 FUZZ_TARGETS = tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len \
 	tests/fuzz/fuzz_http
 FUZZ_SECONDS = 60
-EXTRA_DIST += tests/fuzz/README.md tests/fuzz/fuzz_lz4.c \
-	tests/fuzz/fuzz_framer_ip.c tests/fuzz/fuzz_framer_len.c tests/fuzz/fuzz_http.c
+EXTRA_DIST += tests/fuzz/README.md tests/fuzz/fuzz_lz4.c tests/fuzz/fuzz_framer.c \
+	tests/fuzz/fuzz_framer.h tests/fuzz/fuzz_framer_ip.c tests/fuzz/fuzz_framer_len.c \
+	tests/fuzz/fuzz_http.c
 
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len \
@@ -20,12 +21,15 @@ tests_fuzz_fuzz_lz4_CPPFLAGS = $(TP_FUZZ_CPP)
 tests_fuzz_fuzz_lz4_LDFLAGS = $(TP_FUZZ_LINK)
 tests_fuzz_fuzz_lz4_LDADD = $(TP_FUZZ_DEPLIBS)
 
-tests_fuzz_fuzz_framer_ip_SOURCES = tests/fuzz/fuzz_framer_ip.c
+# The two framer targets share one skeleton (fuzz_framer.h).
+tests_fuzz_fuzz_framer_ip_SOURCES = tests/fuzz/fuzz_framer_ip.c tests/fuzz/fuzz_framer.c \
+	tests/fuzz/fuzz_framer.h
 tests_fuzz_fuzz_framer_ip_CPPFLAGS = $(TP_FUZZ_CPP)
 tests_fuzz_fuzz_framer_ip_LDFLAGS = $(TP_FUZZ_LINK)
 tests_fuzz_fuzz_framer_ip_LDADD = $(TP_FUZZ_DEPLIBS)
 
-tests_fuzz_fuzz_framer_len_SOURCES = tests/fuzz/fuzz_framer_len.c
+tests_fuzz_fuzz_framer_len_SOURCES = tests/fuzz/fuzz_framer_len.c tests/fuzz/fuzz_framer.c \
+	tests/fuzz/fuzz_framer.h
 tests_fuzz_fuzz_framer_len_CPPFLAGS = $(TP_FUZZ_CPP)
 tests_fuzz_fuzz_framer_len_LDFLAGS = $(TP_FUZZ_LINK)
 tests_fuzz_fuzz_framer_len_LDADD = $(TP_FUZZ_DEPLIBS)

@@ -48,12 +48,6 @@ static void *hello_create(struct tp_stage *st, const struct tp_host *host, const
 	return h;
 }
 
-static int hello_start(void *ctx)
-{
-	(void)ctx;
-	return 0;
-}
-
 static void hello_stop(void *ctx)
 {
 	struct hello *h = ctx;
@@ -63,19 +57,9 @@ static void hello_stop(void *ctx)
 		     (unsigned long long)*h->up);
 }
 
-TP_PLUGIN_EXPORT = {
-	.abi_major = TP_ABI_MAJOR,
-	.abi_minor = TP_ABI_MINOR,
-	.size = sizeof(struct tp_plugin),
-	.name = "hello",
-	.kind = TP_KIND_TRANSFORM,
-	.description = "example third-party plugin: counts packets, says hello",
-	.top = TP_DATA_IP,
-	.bottom = TP_DATA_IP,
-	.create = hello_create,
-	.start = hello_start,
-	.stop = hello_stop,
-	.destroy = free,
-	.down = hello_down,
-	.up = hello_up,
-};
+/* The ABI version and struct sizes are filled in by the macro. */
+TP_PLUGIN_DEFINE(.name = "hello", .kind = TP_KIND_TRANSFORM,
+		 .description = "example third-party plugin: counts packets, says hello",
+		 .top = TP_DATA_IP, .bottom = TP_DATA_IP,
+		 .create = hello_create, .stop = hello_stop, .destroy = free,
+		 .down = hello_down, .up = hello_up);

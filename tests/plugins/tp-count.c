@@ -65,18 +65,8 @@ static void *cnt_create(struct tp_stage *st, const struct tp_host *host, const v
 	return c;
 }
 
-TP_PLUGIN_EXPORT = {
-	.abi_major = TP_ABI_MAJOR,
-	.abi_minor = TP_ABI_MINOR,
-	.size = sizeof(struct tp_plugin),
-	.name = "tp-count",
-	.kind = TP_KIND_TRANSFORM,
-	.description = "test only: count packets and bytes both ways, pass them through",
-	.top = TP_DATA_IP | TP_DATA_MSG,
-	.bottom = TP_DATA_IP | TP_DATA_MSG,
-	.create = cnt_create,
-	.destroy = free,
-	.down = cnt_down,
-	.up = cnt_up,
-	.event = cnt_event,
-};
+TP_PLUGIN_DEFINE(.name = "tp-count", .kind = TP_KIND_TRANSFORM,
+		 .description = "test only: count packets and bytes both ways, pass them through",
+		 .top = TP_DATA_IP | TP_DATA_MSG, .bottom = TP_DATA_IP | TP_DATA_MSG,
+		 .create = cnt_create, .destroy = free,
+		 .down = cnt_down, .up = cnt_up, .event = cnt_event);

@@ -221,32 +221,18 @@ static void gen_stop(void *ctx)
 }
 
 static const struct tp_option gen_options[] = {
-	{ TP_OPT_INT, "count", "100", 0, 1, 100000000, NULL, offsetof(struct gen_conf, count),
-	  "packets to send" },
-	{ TP_OPT_INT, "size", "100", 0, GEN_HDR, 1500, NULL, offsetof(struct gen_conf, size),
-	  "bytes per packet, IP header included" },
-	{ TP_OPT_INT, "batch", "8", 0, 1, 1024, NULL, offsetof(struct gen_conf, batch),
-	  "packets emitted per timer tick" },
-	{ TP_OPT_INT, "interval_ms", "1", 0, 0, 60000, NULL, offsetof(struct gen_conf, interval_ms),
-	  "milliseconds between ticks" },
+	TP_OPTION_INT(struct gen_conf, count, "100", 1, 100000000, "packets to send"),
+	TP_OPTION_INT(struct gen_conf, size, "100", GEN_HDR, 1500,
+		      "bytes per packet, IP header included"),
+	TP_OPTION_INT(struct gen_conf, batch, "8", 1, 1024, "packets emitted per timer tick"),
+	TP_OPTION_INT(struct gen_conf, interval_ms, "1", 0, 60000, "milliseconds between ticks"),
 	TP_OPTIONS_END
 };
 
-TP_PLUGIN_EXPORT = {
-	.abi_major = TP_ABI_MAJOR,
-	.abi_minor = TP_ABI_MINOR,
-	.size = sizeof(struct tp_plugin),
-	.name = "tp-gen",
-	.kind = TP_KIND_SOURCE,
-	.description = "test only: generate numbered IPv4/UDP packets and check them coming back",
-	.top = TP_DATA_NONE,
-	.bottom = TP_DATA_IP,
-	.options = gen_options,
-	.config_size = sizeof(struct gen_conf),
-	.create = gen_create,
-	.start = gen_start,
-	.stop = gen_stop,
-	.destroy = free,
-	.up = gen_up,
-	.event = gen_event,
-};
+TP_PLUGIN_DEFINE(.name = "tp-gen", .kind = TP_KIND_SOURCE,
+		 .description = "test only: generate numbered IPv4/UDP packets and check them "
+				"coming back",
+		 .top = TP_DATA_NONE, .bottom = TP_DATA_IP,
+		 .options = gen_options, .config_size = sizeof(struct gen_conf),
+		 .create = gen_create, .start = gen_start, .stop = gen_stop, .destroy = free,
+		 .up = gen_up, .event = gen_event);

@@ -112,19 +112,8 @@ static void *lp_create(struct tp_stage *st, const struct tp_host *host, const vo
 	return l;
 }
 
-TP_PLUGIN_EXPORT = {
-	.abi_major = TP_ABI_MAJOR,
-	.abi_minor = TP_ABI_MINOR,
-	.size = sizeof(struct tp_plugin),
-	.name = "tp-loop",
-	.kind = TP_KIND_SINK,
-	.description = "test only: one local session that sends every packet back up",
-	.top = TP_DATA_IP | TP_DATA_MSG | TP_DATA_STREAM,
-	.bottom = TP_DATA_NONE,
-	.create = lp_create,
-	.start = lp_start,
-	.stop = lp_stop,
-	.destroy = free,
-	.down = lp_down,
-	.event = lp_event,
-};
+TP_PLUGIN_DEFINE(.name = "tp-loop", .kind = TP_KIND_SINK,
+		 .description = "test only: one local session that sends every packet back up",
+		 .top = TP_DATA_IP | TP_DATA_MSG | TP_DATA_STREAM, .bottom = TP_DATA_NONE,
+		 .create = lp_create, .start = lp_start, .stop = lp_stop, .destroy = free,
+		 .down = lp_down, .event = lp_event);

@@ -10,10 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libconfig.h>
+#include <unistd.h>
 #include "harness.h"
 #include "conf.h"
-#include "deframe.h"
 #include "loader.h"
+#include "loop.h"
+#include "pipeline.h"
 
 #define NMSG 7
 static const size_t msg_len[NMSG] = { 1, 2, 3, 4, 5, 300, 2600 };
@@ -262,38 +264,19 @@ START_TEST(truncated)
 }
 END_TEST
 
-/* The harness does not expose wire_id, so call the descriptor directly with
- * options parsed by the core's own parser and a host that only counts. */
-static uint64_t slots[64];
-static unsigned nslots;
-
-static uint64_t *fake_counter(struct tp_stage *st, const char *name)
-{
-	(void)st;
-	(void)name;
-	return &slots[nslots++ % 64];
-}
-
-/* create() sets up the core's deframer service; this host lends it the
- * real one, which only needs counter() from the host (no buffer is
- * allocated before data arrives). */
-static struct tp_host host;
-
-static struct tp_deframer *fake_deframer_new(struct tp_stage *st, uint32_t hdr_bytes,
-					     tp_frame_len_fn len_fn, void *arg)
-{
-	return tp_deframer_new(&host, st, hdr_bytes, len_fn, arg);
-}
-
+/* The harness does not expose wire_id, so the wire id is read where the
+ * core uses it: the stack string of a real pipeline (tp-gen, framer-len,
+ * tp-loop), built from a config file with the core's own host. */
 static void check_wire_id(const char *opts, const char *want)
 {
+	char path[] = "/tmp/tp-framer-len-XXXXXX", text[512], err[512];
 	struct tp_loader *ld = tp_loader_new();
-	struct tp_optset *o;
-	struct tp_diag d;
+	struct tp_loop *loop = tp_loop_new();
+	struct tp_pipeline **v;
 	const struct tp_plugin *p;
-	char err[512], id[64];
-	config_t cfg;
-	void *ctx;
+	struct tp_diag d;
+	struct tp_conf c;
+	int fd, n = 0;
 
 	tp_loader_add_default_paths(ld);
 	p = tp_loader_get(ld, "framer-len", err, sizeof(err));
@@ -303,26 +286,24 @@ static void check_wire_id(const char *opts, const char *want)
 	ck_assert_uint_eq(p->bottom, TP_DATA_STREAM);
 	ck_assert_ptr_nonnull(p->wire_id);
 
-	config_init(&cfg);
-	ck_assert(config_read_string(&cfg, opts) == CONFIG_TRUE);
+	snprintf(text, sizeof(text), "pipelines = ( { name = \"wire\"; stages = (\n"
+		 "  { plugin = \"tp-gen\"; },\n  { plugin = \"framer-len\"; %s },\n"
+		 "  { plugin = \"tp-loop\"; } ); } );\n", opts);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
 	tp_diag_init(&d, stderr);
-	o = tp_options_parse(p->options, p->config_size, config_root_setting(&cfg), "test",
-			     "framer-len", &d);
-	ck_assert_ptr_nonnull(o);
-	memset(&host, 0, sizeof(host));
-	host.size = sizeof(host);
-	host.counter = fake_counter;
-	host.deframer_new = fake_deframer_new;
-	host.deframe = tp_deframe;
-	host.deframer_pending = tp_deframer_pending;
-	host.deframer_free = tp_deframer_free;
-	ctx = p->create(NULL, &host, tp_optset_config(o), err, sizeof(err));
-	ck_assert_msg(ctx != NULL, "%s", err);
-	p->wire_id(ctx, id, sizeof(id));
-	ck_assert_str_eq(id, want);
-	p->destroy(ctx);
-	tp_optset_free(o);
-	config_destroy(&cfg);
+	ck_assert_int_eq(tp_conf_load(&c, path, &d), 0);
+	v = tp_pipelines_build(&c, ld, loop, &d, 0, &n);
+	ck_assert_int_eq(d.errors, 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(v[0]->stack, want);
+	tp_pipeline_free(v[0]);
+	free(v);
+	tp_conf_free(&c);
+	unlink(path);
+	tp_loop_free(loop);
 	tp_loader_free(ld);
 }
 
@@ -330,6 +311,67 @@ START_TEST(wire_id)
 {
 	check_wire_id("", "framer-len/2");
 	check_wire_id("width = 4;", "framer-len/4");
+}
+END_TEST
+
+/* ---- a third framer: tests/plugins/tp-framer-byte.c, a length function
+ * and two one-line hooks over the core's framing service ---- */
+
+START_TEST(third_framer_byte_prefix)
+{
+	static const uint8_t stream[] = { 3, 'a', 'b', 'c', 1, 'd', 5, 'e', 'f', 'g', 'h', 'i' };
+	static const char *const want[] = { "abc", "d", "efghi" };
+	struct tp_event down = { .type = TP_EV_SESSION_DOWN, .reason = "test" };
+	struct tp_harness *h;
+	struct tp_buf *b;
+
+	for (size_t cut = 0; cut <= sizeof(stream); cut++) {
+		h = tp_harness_new("tp-framer-byte", NULL);
+		ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+		tp_harness_push_up(h, stream, cut);
+		tp_harness_push_up(h, stream + cut, sizeof(stream) - cut);
+		ck_assert_uint_eq(tp_harness_queued_up(h), 3);
+		for (int i = 0; i < 3; i++) {
+			b = tp_harness_pull_up(h);
+			ck_assert_uint_eq(b->len, strlen(want[i]));
+			ck_assert_int_eq(memcmp(b->data, want[i], b->len), 0);
+			tp_harness_buf_free(h, b);
+		}
+		ck_assert_uint_eq(tp_harness_counter(h, "up_frames"), 3);
+		ck_assert_uint_eq(tp_harness_counter(h, "up_bytes"), 9);
+		done(h);
+	}
+
+	h = tp_harness_new("tp-framer-byte", NULL);
+	/* down: the prefix goes into the headroom */
+	tp_harness_push_down(h, "xyz", 3);
+	tp_harness_push_down(h, "", 0); /* cannot be framed: dropped */
+	ck_assert_uint_eq(tp_harness_queued_down(h), 1);
+	b = tp_harness_pull_down(h);
+	ck_assert_uint_eq(b->len, 4);
+	ck_assert_int_eq(memcmp(b->data, "\3xyz", 4), 0);
+	tp_harness_buf_free(h, b);
+	ck_assert_uint_eq(tp_harness_counter(h, "down_frames"), 1);
+	ck_assert_uint_eq(tp_harness_counter(h, "down_bytes"), 4);
+	/* a cut frame at the end of the session is counted */
+	tp_harness_push_up(h, "\5ab", 3);
+	tp_harness_event(h, &down);
+	ck_assert_uint_eq(tp_harness_counter(h, "truncated"), 1);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+
+	/* a refused frame aborts the session once, with the framer's words */
+	h = tp_harness_new("tp-framer-byte", NULL);
+	tp_harness_push_up(h, "\1a\0\1b", 5);
+	ck_assert_uint_eq(tp_harness_queued_up(h), 1);
+	tp_harness_buf_free(h, tp_harness_pull_up(h));
+	tp_harness_push_up(h, "\1c", 2);
+	ck_assert_uint_eq(tp_harness_queued_up(h), 0);
+	ck_assert_int_eq(tp_harness_aborts(h), 1);
+	ck_assert_str_eq(tp_harness_abort_reason(h),
+			 "tp-framer-byte: zero-length frame in the stream from the peer");
+	ck_assert_uint_eq(tp_harness_counter(h, "dropped"), 3 + 2);
+	done(h);
 }
 END_TEST
 
@@ -347,6 +389,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, options);
 	tcase_add_test(tc, truncated);
 	tcase_add_test(tc, wire_id);
+	tcase_add_test(tc, third_framer_byte_prefix);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "conf.h"
+#include "framer.h"
+#include "harness.h"
 #include "inspect.h"
 #include "loader.h"
 
@@ -64,7 +66,7 @@ START_TEST(newer_major_refused)
 
 	snprintf(file, sizeof(file), "%s/abi_major.so: ", libsdir);
 	expect_refused("abi_major", file,
-		       "plugin 'abi_major' was built for plugin ABI 2.0; this tunpipe supports 1.0 "
+		       "plugin 'abi_major' was built for plugin ABI 2.0; this tunpipe supports 1.1 "
 		       "(major versions must match)");
 }
 END_TEST
@@ -75,7 +77,7 @@ START_TEST(newer_minor_refused)
 
 	snprintf(file, sizeof(file), "%s/abi_minor.so: ", libsdir);
 	expect_refused("abi_minor", file,
-		       "plugin 'abi_minor' was built for plugin ABI 1.1; this tunpipe supports 1.0 "
+		       "plugin 'abi_minor' was built for plugin ABI 1.2; this tunpipe supports 1.1 "
 		       "(built against a newer minor version)");
 }
 END_TEST
@@ -277,7 +279,7 @@ START_TEST(inspect_one_shows_every_option)
 	ck_assert_has(t, want);
 	ck_assert_has(t, "Kind:          transform\n");
 	ck_assert_has(t, "Description:   Option table demo for the loader tests\n");
-	ck_assert_has(t, "ABI version:   1.0\n");
+	ck_assert_has(t, "ABI version:   1.1\n");
 	ck_assert_has(t, "Top side:      takes/gives IP packets or messages\n");
 	ck_assert_has(t, "Bottom side:   takes/gives byte stream\n");
 	ck_assert_has(t, "Headroom:      4 bytes\n");
@@ -293,6 +295,9 @@ START_TEST(inspect_one_shows_every_option)
 	ck_assert_has(t, "  peers                string list\n      Peer names.\n");
 	ck_assert_has(t, "  keyfile              path         default: demo.key\n");
 	ck_assert_has(t, "  password             string       secret\n      Never shown.\n");
+	/* an option of one role says so first */
+	ck_assert_has(t, "  listen               string       only with mode=server, default: "
+		      ":443\n      Where a server listens.\n");
 	ck_assert_msg(strstr(t, "hunter2") == NULL, "secret default printed:\n%s", t);
 	/* The long help is wrapped: no line over 78 columns, split over lines. */
 	ck_assert_has(t, "\n      so that inspect has to wrap it over");
@@ -354,6 +359,305 @@ START_TEST(data_names)
 }
 END_TEST
 
+/* ---- a plugin built against ABI 1.0 (tests/abi-1.0, tests/plugins/tp-abi10.c) ---- */
+
+/* The descriptor and option row as 1.0 defines them end before the 1.1
+ * fields. */
+#define PLUGIN_SIZE_1_0 \
+	(offsetof(struct tp_plugin, wire_id) + sizeof(((struct tp_plugin *)0)->wire_id))
+
+START_TEST(abi_1_0_descriptor_is_read_as_1_0)
+{
+	struct tp_loader *ld = tp_loader_new();
+	char err[1024] = "";
+	const struct tp_plugin *p;
+	const char *names[] = { "label", "key", "mode", "verbose" };
+
+	tp_loader_add_default_paths(ld); /* $TUNPIPE_PLUGIN_PATH has tests/plugins */
+	p = tp_loader_get(ld, "tp-abi10", err, sizeof(err));
+	ck_assert_msg(p != NULL, "tp-abi10 refused: %s", err);
+	ck_assert_uint_eq(p->abi_minor, 0);
+	ck_assert_uint_eq(p->size, PLUGIN_SIZE_1_0);
+	/* the core's copy: 1.1 fields the plugin never wrote read as absent */
+	ck_assert_ptr_null(p->framing);
+	/* its rows were 1.0's (no `when`), converted to the core's */
+	ck_assert_uint_eq(p->option_size, sizeof(struct tp_option));
+	for (int i = 0; i < 4; i++) {
+		ck_assert_str_eq(p->options[i].name, names[i]);
+		ck_assert_ptr_null(p->options[i].when);
+	}
+	ck_assert_int_eq(p->options[1].max, 255);
+	ck_assert_str_eq(p->options[2].choices, "plain|shift");
+	ck_assert_int_eq(p->options[4].type, TP_OPT_END);
+	tp_loader_free(ld);
+}
+END_TEST
+
+static void expect_bytes(struct tp_buf *b, const char *want)
+{
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(b->len, strlen(want));
+	ck_assert_int_eq(memcmp(b->data, want, b->len), 0);
+}
+
+START_TEST(abi_1_0_plugin_runs)
+{
+	struct tp_harness *h;
+	struct tp_buf *b;
+
+	/* every option given: key 3, shifted by one more */
+	h = tp_harness_new("tp-abi10", "label = \"seen\"; key = 3; mode = \"shift\"; verbose = true;");
+	ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+	tp_harness_push_down(h, "abc", 3);
+	b = tp_harness_pull_down(h);
+	expect_bytes(b, "efg");
+	tp_harness_buf_free(h, b);
+	tp_harness_push_up(h, "efg", 3);
+	b = tp_harness_pull_up(h);
+	expect_bytes(b, "abc");
+	tp_harness_buf_free(h, b);
+	ck_assert_uint_eq(tp_harness_counter(h, "seen"), 2);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+
+	/* the 1.0 defaults */
+	h = tp_harness_new("tp-abi10", NULL);
+	ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+	tp_harness_push_down(h, "abc", 3);
+	b = tp_harness_pull_down(h);
+	expect_bytes(b, "bcd");
+	tp_harness_buf_free(h, b);
+	ck_assert_uint_eq(tp_harness_counter(h, "packets"), 1);
+	tp_harness_free(h);
+
+	/* the rows' ranges and choices hold */
+	ck_assert_ptr_null(tp_harness_new("tp-abi10", "key = 256;"));
+	ck_assert_has(tp_harness_last_error(), "option 'key' is 256, out of range 0..255");
+	ck_assert_ptr_null(tp_harness_new("tp-abi10", "mode = \"rot\";"));
+	ck_assert_has(tp_harness_last_error(), "expected one of: plain|shift");
+}
+END_TEST
+
+/* A 1.0 framer on the host's deframer services, which the core keeps. */
+START_TEST(abi_1_0_framer_on_host_deframer)
+{
+	static const uint8_t stream[] = { 0, 3, 'a', 'b', 'c', 0, 1, 'd', 0, 2, 'e', 'f' };
+	static const char *const want[] = { "abc", "d", "ef" };
+	struct tp_event down = { .type = TP_EV_SESSION_DOWN, .reason = "test" };
+	struct tp_harness *h;
+	struct tp_buf *b;
+
+	for (size_t cut = 0; cut <= sizeof(stream); cut++) {
+		h = tp_harness_new("tp-abi10-framer", NULL);
+		ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+		tp_harness_push_up(h, stream, cut);
+		tp_harness_push_up(h, stream + cut, sizeof(stream) - cut);
+		for (int i = 0; i < 3; i++) {
+			b = tp_harness_pull_up(h);
+			expect_bytes(b, want[i]);
+			tp_harness_buf_free(h, b);
+		}
+		ck_assert_uint_eq(tp_harness_queued_up(h), 0);
+		tp_harness_event(h, &down);
+		ck_assert_uint_eq(tp_harness_counter(h, "truncated"), 0);
+		ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+		tp_harness_free(h);
+	}
+
+	h = tp_harness_new("tp-abi10-framer", "max = 2;");
+	ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+	tp_harness_push_down(h, "xy", 2);
+	b = tp_harness_pull_down(h);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(b->len, 4);
+	ck_assert_int_eq(memcmp(b->data, "\0\2xy", 4), 0);
+	tp_harness_buf_free(h, b);
+	tp_harness_push_up(h, "\0\2xy\0\3abc", 9); /* the second exceeds max */
+	b = tp_harness_pull_up(h);
+	expect_bytes(b, "xy");
+	tp_harness_buf_free(h, b);
+	ck_assert_int_eq(tp_harness_aborts(h), 1);
+	ck_assert_uint_eq(tp_harness_counter(h, "refused"), 1);
+	ck_assert_uint_eq(tp_harness_counter(h, "dropped"), 5); /* the deframer's */
+	tp_harness_free(h);
+
+	h = tp_harness_new("tp-abi10-framer", NULL);
+	tp_harness_push_up(h, "\0\5ab", 4);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 1); /* the frame's own buffer */
+	tp_harness_event(h, &down);
+	ck_assert_uint_eq(tp_harness_counter(h, "truncated"), 1);
+	tp_harness_free(h);
+}
+END_TEST
+
+/* ---- framing descriptors ---- */
+
+static int64_t any_len(void *ctx, const uint8_t *p, size_t avail, char *why, size_t whylen)
+{
+	(void)ctx, (void)p, (void)avail, (void)why, (void)whylen;
+	return 1;
+}
+
+static void any_down(void *ctx, struct tp_session *s, struct tp_batch *q)
+{
+	(void)ctx, (void)s, (void)q;
+}
+
+static void expect_framing_refused(const struct tp_plugin *p, const struct tp_framing *fr,
+				   const char *want)
+{
+	char err[256] = "";
+
+	ck_assert_int_eq(tp_framer_check(p, fr, err, sizeof(err)), -1);
+	ck_assert_has(err, want);
+}
+
+START_TEST(framing_checks)
+{
+	const struct tp_framing good = { .size = sizeof(struct tp_framing), .hdr_bytes = 2,
+					 .frame_len = any_len };
+	const struct tp_plugin fp = { .kind = TP_KIND_TRANSFORM, .top = TP_DATA_MSG,
+				      .bottom = TP_DATA_STREAM };
+	struct tp_framing fr;
+	struct tp_plugin p;
+	char err[256];
+
+	ck_assert_int_eq(tp_framer_check(&fp, &good, err, sizeof(err)), 0);
+	fr = good, fr.size = 8;
+	expect_framing_refused(&fp, &fr, "shorter than ABI 1.1's");
+	fr = good, fr.frame_len = NULL;
+	expect_framing_refused(&fp, &fr, "no frame_len");
+	fr = good, fr.hdr_bytes = 0;
+	expect_framing_refused(&fp, &fr, "hdr_bytes is not within 1..64");
+	fr = good, fr.hdr_bytes = 65;
+	expect_framing_refused(&fp, &fr, "hdr_bytes is not within 1..64");
+	p = fp, p.bottom = TP_DATA_MSG;
+	expect_framing_refused(&p, &good, "byte stream (TP_DATA_STREAM) below");
+	p = fp, p.down = any_down;
+	expect_framing_refused(&p, &good, "leaves up() and down() to the core");
+	p = fp, p.destroy = free;
+	expect_framing_refused(&p, &good, "both create() and destroy() or neither");
+}
+END_TEST
+
+/* The loader's copy of a framer: the core's callbacks, its own framing. */
+START_TEST(framer_gets_the_core_glue)
+{
+	struct tp_loader *ld = tp_loader_new();
+	char err[1024] = "";
+	const struct tp_plugin *p;
+
+	tp_loader_add_default_paths(ld);
+	p = tp_loader_get(ld, "tp-framer-byte", err, sizeof(err));
+	ck_assert_msg(p != NULL, "%s", err);
+	ck_assert_ptr_nonnull(p->framing);
+	ck_assert_uint_eq(p->framing->hdr_bytes, 1);
+	/* it declared neither: the core supplies them */
+	ck_assert_ptr_nonnull(p->create);
+	ck_assert_ptr_nonnull(p->destroy);
+	ck_assert_ptr_nonnull(p->up);
+	ck_assert_ptr_nonnull(p->down);
+	ck_assert_ptr_nonnull(p->event);
+	ck_assert_ptr_null(p->wire_id); /* none of its own: the plugin name */
+	{
+		int rc;
+		char *t = capture_inspect(tp_inspect_one, ld, "tp-framer-byte", &rc);
+
+		ck_assert_int_eq(rc, 0);
+		ck_assert_has(t, "Framing:       core service, frame length from the first "
+			      "1 bytes\n");
+		free(t);
+	}
+	/* a config parsed against another table is refused, not trusted */
+	{
+		struct tp_diag d;
+		struct tp_optset *o;
+
+		tp_diag_init(&d, stderr);
+		o = tp_options_parse(NULL, 0, NULL, NULL, "x", &d);
+		ck_assert_ptr_nonnull(o);
+		ck_assert_ptr_null(p->create(NULL, NULL, tp_optset_config(o), err, sizeof(err)));
+		ck_assert_has(err, "not parsed against its own table");
+		tp_optset_free(o);
+	}
+	tp_loader_free(ld);
+}
+END_TEST
+
+/* tp_import reads what the plugin's size and option_size say, nothing more. */
+struct wide_row {
+	struct tp_option o;
+	char later[16]; /* fields of a later row layout */
+};
+
+static void *imp_create(struct tp_stage *st, const struct tp_host *host, const void *config,
+			char *err, size_t errlen)
+{
+	(void)st, (void)host, (void)err, (void)errlen;
+	return (void *)config;
+}
+
+START_TEST(import_reads_only_what_the_plugin_wrote)
+{
+	static const struct wide_row wide[] = {
+		{ { .type = TP_OPT_INT, .name = "a", .def = "1", .offset = 0, .help = "" }, "junk" },
+		{ { .type = TP_OPT_BOOL, .name = "b", .offset = 8, .help = "" }, "junk" },
+		{ { .type = TP_OPT_END }, "" },
+	};
+	static const struct tp_framing fr = { .size = sizeof(struct tp_framing), .hdr_bytes = 1,
+					      .frame_len = any_len };
+	struct tp_plugin raw = { .abi_major = TP_ABI_MAJOR, .abi_minor = 0,
+				 .size = PLUGIN_SIZE_1_0, .name = "imp", .kind = TP_KIND_TRANSFORM,
+				 .description = "d", .top = TP_DATA_IP, .bottom = TP_DATA_STREAM,
+				 .config_size = 16, .create = imp_create, .destroy = free,
+				 /* past a 1.0 plugin's size: must read as absent */
+				 .option_size = 3, .framing = &fr };
+	struct tp_import im;
+	char err[512] = "";
+
+	memset(&im, 0, sizeof(im));
+	ck_assert_msg(tp_import(&im, &raw, "/x/imp.so", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_null(im.desc.framing);
+	ck_assert_ptr_eq(im.desc.up, NULL); /* no framing glue either */
+	ck_assert_uint_eq(im.desc.option_size, sizeof(struct tp_option));
+	ck_assert_int_eq(im.desc.options[0].type, TP_OPT_END); /* no table: an empty one */
+	tp_import_release(&im);
+
+	/* rows wider than the core's (a later layout): every row found */
+	raw.abi_minor = TP_ABI_MINOR;
+	raw.size = sizeof(struct tp_plugin);
+	raw.framing = NULL;
+	raw.options = &wide[0].o;
+	raw.option_size = sizeof(struct wide_row);
+	memset(&im, 0, sizeof(im));
+	ck_assert_msg(tp_import(&im, &raw, "/x/imp.so", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(im.desc.options[0].name, "a");
+	ck_assert_str_eq(im.desc.options[1].name, "b");
+	ck_assert_int_eq(im.desc.options[2].type, TP_OPT_END);
+	tp_import_release(&im);
+
+	/* rows narrower than 1.0's cannot be read */
+	raw.option_size = 8;
+	memset(&im, 0, sizeof(im));
+	ck_assert_int_eq(tp_import(&im, &raw, "/x/imp.so", err, sizeof(err)), -1);
+	ck_assert_has(err, "plugin 'imp': option rows of 8 bytes, ABI 1.0 needs at least");
+	tp_import_release(&im);
+
+	/* a framer's glue is installed in the copy only */
+	raw.option_size = 0;
+	raw.options = NULL;
+	raw.framing = &fr;
+	raw.create = NULL;
+	raw.destroy = NULL;
+	memset(&im, 0, sizeof(im));
+	ck_assert_msg(tp_import(&im, &raw, "/x/imp.so", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_nonnull(im.desc.up);
+	ck_assert_ptr_eq(im.desc.framing, &im.fc.framing);
+	ck_assert_ptr_null(raw.up);
+	tp_import_release(&im);
+}
+END_TEST
+
 /* Run by the shared main (tests/unit/check-main.c). */
 Suite *tp_test_suite(void);
 
@@ -377,6 +681,12 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, inspect_one_shows_every_option);
 	tcase_add_test(tc, inspect_list);
 	tcase_add_test(tc, data_names);
+	tcase_add_test(tc, abi_1_0_descriptor_is_read_as_1_0);
+	tcase_add_test(tc, abi_1_0_plugin_runs);
+	tcase_add_test(tc, abi_1_0_framer_on_host_deframer);
+	tcase_add_test(tc, framing_checks);
+	tcase_add_test(tc, framer_gets_the_core_glue);
+	tcase_add_test(tc, import_reads_only_what_the_plugin_wrote);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -23,17 +23,18 @@ struct demo {
 };
 
 static const struct tp_option demo_table[] = {
-	{ TP_OPT_STRING, "name", "\"anon\"", 0, 0, 0, NULL, offsetof(struct demo, name), "n" },
-	{ TP_OPT_INT, "max_frame", "1500", 0, 64, 65535, NULL, offsetof(struct demo, max_frame), "m" },
-	{ TP_OPT_BOOL, "on", "true", 0, 0, 0, NULL, offsetof(struct demo, on), "b" },
-	{ TP_OPT_ENUM, "mode", NULL, TP_OPT_REQUIRED, 0, 0, "client|server",
-	  offsetof(struct demo, mode), "e" },
-	{ TP_OPT_STRLIST, "list", NULL, 0, 0, 0, NULL, offsetof(struct demo, list), "l" },
-	{ TP_OPT_PATH, "file", NULL, 0, 0, 0, NULL, offsetof(struct demo, file), "p" },
-	{ TP_OPT_STRLIST, "deflist", "[\"a\", \"b\"]", 0, 0, 0, NULL, offsetof(struct demo, deflist), "" },
-	{ TP_OPT_STRLIST, "nolist", NULL, 0, 0, 0, NULL, offsetof(struct demo, nolist), "" },
-	{ TP_OPT_STRING, "word", "unquoted", 0, 0, 0, NULL, offsetof(struct demo, word), "" },
-	{ TP_OPT_PATH, "key", "keys/k.pem", 0, 0, 0, NULL, offsetof(struct demo, key), "" },
+	TP_OPTION_STRING(struct demo, name, "\"anon\"", "n"),
+	TP_OPTION_INT(struct demo, max_frame, "1500", 64, 65535, "m"),
+	TP_OPTION_BOOL(struct demo, on, "true", "b"),
+	TP_OPTION_ENUM(struct demo, mode, NULL, "client|server", "e", .flags = TP_OPT_REQUIRED),
+	TP_OPTION_LIST(struct demo, list, "l"),
+	TP_OPTION_PATH(struct demo, file, NULL, "p"),
+	/* TP_OPTION_LIST has no default: a list with one is written out */
+	{ .type = TP_OPT_STRLIST, .name = "deflist", .def = "[\"a\", \"b\"]",
+	  .offset = offsetof(struct demo, deflist), .help = "" },
+	TP_OPTION_LIST(struct demo, nolist, ""),
+	TP_OPTION_STRING(struct demo, word, "unquoted", ""),
+	TP_OPTION_PATH(struct demo, key, "keys/k.pem", ""),
 	TP_OPTIONS_END,
 };
 
@@ -228,7 +229,7 @@ START_TEST(options_null_group)
 	struct capture cap;
 	struct tp_optset *o;
 	static const struct tp_option opt_table[] = {
-		{ TP_OPT_INT, "n", "7", 0, 0, 0, NULL, 0, "" },
+		{ .type = TP_OPT_INT, .name = "n", .def = "7", .help = "" },
 		TP_OPTIONS_END,
 	};
 
@@ -261,6 +262,176 @@ static void check_bad_table(const struct tp_option *t, size_t size, const char *
 	ck_assert_int_eq(tp_options_check_table(t, size, err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, want), "expected \"%s\" in \"%s\"", want, err);
 }
+
+/* ---- options that belong to one role ---- */
+
+struct roles {
+	int role;
+	const char *listen;
+	const char *connect;
+	int64_t queue;
+	int idle;
+};
+
+static const struct tp_option roles_table[] = {
+	TP_OPTION_ENUM(struct roles, role, "client", "client|server", "which end"),
+	TP_OPTION_STRING(struct roles, listen, "0.0.0.0:443", "where a server listens",
+			 .when = "role=server"),
+	TP_OPTION_STRING(struct roles, connect, NULL, "where a client connects",
+			 .flags = TP_OPT_REQUIRED, .when = "role=client"),
+	/* one name, one default per role */
+	TP_OPTION_INT(struct roles, queue, "64", 1, 1000, "a server's queue", .when = "role=server"),
+	TP_OPTION_INT(struct roles, queue, "8", 1, 1000, "a client's queue", .when = "role=client"),
+	TP_OPTION_BOOL(struct roles, idle, "true", "for either role"),
+	TP_OPTIONS_END,
+};
+
+static struct tp_optset *parse_roles(const char *text, struct capture *cap)
+{
+	config_t cfg;
+	struct tp_optset *o;
+
+	config_init(&cfg);
+	ck_assert(config_read_string(&cfg, text) == CONFIG_TRUE);
+	cap_open(cap);
+	o = tp_options_parse(roles_table, sizeof(struct roles), config_root_setting(&cfg),
+			     "r.conf", WHERE, &cap->d);
+	config_destroy(&cfg);
+	return o;
+}
+
+START_TEST(roles_defaults_per_role)
+{
+	struct capture cap;
+	struct tp_optset *o;
+	const struct roles *v;
+	char err[256];
+
+	ck_assert_int_eq(tp_options_check_table(roles_table, sizeof(struct roles), err,
+						sizeof(err)), 0);
+	o = parse_roles("role = \"server\";\n", &cap);
+	ck_assert_str_eq(cap_text(&cap), "");
+	ck_assert_ptr_nonnull(o);
+	v = tp_optset_config(o);
+	ck_assert_int_eq(v->role, 1);
+	ck_assert_str_eq(v->listen, "0.0.0.0:443");
+	ck_assert_ptr_null(v->connect); /* a client's required option: not asked of a server */
+	ck_assert_int_eq(v->queue, 64);
+	ck_assert_int_eq(v->idle, 1);
+	tp_optset_free(o);
+	cap_close(&cap);
+
+	/* the enum's default picks the role; the other role's default stays out */
+	o = parse_roles("connect = \"vpn.example:443\";\nqueue = 3;\n", &cap);
+	ck_assert_str_eq(cap_text(&cap), "");
+	ck_assert_ptr_nonnull(o);
+	v = tp_optset_config(o);
+	ck_assert_int_eq(v->role, 0);
+	ck_assert_ptr_null(v->listen);
+	ck_assert_str_eq(v->connect, "vpn.example:443");
+	ck_assert_int_eq(v->queue, 3);
+	tp_optset_free(o);
+	cap_close(&cap);
+
+	o = parse_roles("connect = \"x:1\";\n", &cap);
+	ck_assert_int_eq(((const struct roles *)tp_optset_config(o))->queue, 8);
+	tp_optset_free(o);
+	cap_close(&cap);
+}
+END_TEST
+
+START_TEST(roles_wrong_role_is_an_error)
+{
+	struct capture cap;
+	struct tp_optset *o;
+	const char *t;
+
+	/* the setting comes before the enum that decides: order does not matter */
+	o = parse_roles("listen = \"0.0.0.0:8443\";\nrole = \"client\";\nqueue = 2000;\n", &cap);
+	ck_assert_ptr_null(o);
+	t = cap_text(&cap);
+	ck_assert_has(t, "r.conf:1: " WHERE ": option 'listen' belongs to role=server; "
+		      "this stage has role=client\n");
+	/* the client's row of `queue` checks the range */
+	ck_assert_has(t, "r.conf:3: " WHERE ": option 'queue' is 2000, out of range 1..1000\n");
+	ck_assert_has(t, WHERE ": missing required option 'connect' (string)\n");
+	ck_assert_int_eq(cap.d.errors, 3);
+	cap_close(&cap);
+
+	o = parse_roles("role = \"server\";\nconnect = \"x:1\";\n", &cap);
+	ck_assert_ptr_null(o);
+	ck_assert_str_eq(cap_text(&cap), "r.conf:2: " WHERE ": option 'connect' belongs to "
+			 "role=client; this stage has role=server\n");
+	cap_close(&cap);
+
+	/* a bad role is reported once, not once more per role option */
+	o = parse_roles("role = \"peer\";\nlisten = \"x\";\n", &cap);
+	ck_assert_ptr_null(o);
+	ck_assert_str_eq(cap_text(&cap), "r.conf:1: " WHERE ": option 'role' is 'peer'; "
+			 "expected one of: client|server\n");
+	cap_close(&cap);
+
+	/* an unknown key still gets its hint, from every row's name */
+	o = parse_roles("role = \"server\";\nlistn = \"x\";\n", &cap);
+	ck_assert_ptr_null(o);
+	ck_assert_has(cap_text(&cap), "unknown option 'listn'; did you mean 'listen'?");
+	cap_close(&cap);
+}
+END_TEST
+
+START_TEST(roles_table_checks)
+{
+	static const struct tp_option no_such[] = {
+		TP_OPTION_BOOL(struct roles, idle, NULL, "", .when = "mode=server"),
+		TP_OPTIONS_END };
+	static const struct tp_option later[] = {
+		TP_OPTION_BOOL(struct roles, idle, NULL, "", .when = "role=server"),
+		TP_OPTION_ENUM(struct roles, role, NULL, "client|server", ""),
+		TP_OPTIONS_END };
+	static const struct tp_option not_enum[] = {
+		TP_OPTION_INT(struct roles, queue, NULL, 0, 0, ""),
+		TP_OPTION_BOOL(struct roles, idle, NULL, "", .when = "queue=1"),
+		TP_OPTIONS_END };
+	static const struct tp_option no_eq[] = {
+		TP_OPTION_ENUM(struct roles, role, NULL, "client|server", ""),
+		TP_OPTION_BOOL(struct roles, idle, NULL, "", .when = "role"),
+		TP_OPTIONS_END };
+	static const struct tp_option bad_choice[] = {
+		TP_OPTION_ENUM(struct roles, role, NULL, "client|server", ""),
+		TP_OPTION_BOOL(struct roles, idle, NULL, "", .when = "role=peer"),
+		TP_OPTIONS_END };
+	static const struct tp_option same_when[] = {
+		TP_OPTION_ENUM(struct roles, role, NULL, "client|server", ""),
+		TP_OPTION_BOOL(struct roles, idle, NULL, "", .when = "role=server"),
+		TP_OPTION_BOOL(struct roles, idle, NULL, "", .when = "role=server"),
+		TP_OPTIONS_END };
+	static const struct tp_option one_without[] = {
+		TP_OPTION_ENUM(struct roles, role, NULL, "client|server", ""),
+		TP_OPTION_BOOL(struct roles, idle, NULL, ""),
+		TP_OPTION_BOOL(struct roles, idle, NULL, "", .when = "role=server"),
+		TP_OPTIONS_END };
+	static const struct tp_option bad_role_default[] = {
+		TP_OPTION_ENUM(struct roles, role, NULL, "client|server", ""),
+		TP_OPTION_INT(struct roles, queue, "0", 1, 9, "", .when = "role=server"),
+		TP_OPTIONS_END };
+
+	check_bad_table(no_such, sizeof(struct roles),
+			"option 'idle': when \"mode=server\" names no earlier enum option");
+	check_bad_table(later, sizeof(struct roles),
+			"option 'idle': when \"role=server\" names no earlier enum option");
+	check_bad_table(not_enum, sizeof(struct roles),
+			"option 'idle': when \"queue=1\" names no earlier enum option");
+	check_bad_table(no_eq, sizeof(struct roles),
+			"option 'idle': when \"role\" names no earlier enum option");
+	check_bad_table(bad_choice, sizeof(struct roles),
+			"option 'idle': when \"role=peer\" names no choice of that option");
+	check_bad_table(same_when, sizeof(struct roles),
+			"option 'idle' is declared twice for the same role");
+	check_bad_table(one_without, sizeof(struct roles), "option 'idle' is declared twice");
+	check_bad_table(bad_role_default, sizeof(struct roles),
+			"bad default: option 'queue' is 0, out of range 1..9");
+}
+END_TEST
 
 /* A stage from an @include'd file: messages name that file and its lines,
  * and its relative paths are relative to it. */
@@ -311,24 +482,24 @@ START_TEST(check_table_catches_plugin_bugs)
 {
 	char err[256];
 	static const struct tp_option past_end[] = {
-		{ TP_OPT_INT, "a", NULL, 0, 0, 0, NULL, 4, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_INT, .name = "a", .offset = 4, .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option dup[] = {
-		{ TP_OPT_BOOL, "a", NULL, 0, 0, 0, NULL, 0, "" },
-		{ TP_OPT_BOOL, "a", NULL, 0, 0, 0, NULL, 4, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_BOOL, .name = "a", .help = "" },
+		{ .type = TP_OPT_BOOL, .name = "a", .offset = 4, .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option no_choices[] = {
-		{ TP_OPT_ENUM, "m", NULL, 0, 0, 0, NULL, 0, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_ENUM, .name = "m", .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option bad_def[] = {
-		{ TP_OPT_INT, "n", "abc", 0, 0, 0, NULL, 0, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_INT, .name = "n", .def = "abc", .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option def_range[] = {
-		{ TP_OPT_INT, "n", "9", 0, 1, 4, NULL, 0, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_INT, .name = "n", .def = "9", .min = 1, .max = 4, .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option def_enum[] = {
-		{ TP_OPT_ENUM, "m", "peer", 0, 0, 0, "a|b", 0, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_ENUM, .name = "m", .def = "peer", .choices = "a|b", .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option reserved[] = {
-		{ TP_OPT_STRING, "plugin", NULL, 0, 0, 0, NULL, 0, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_STRING, .name = "plugin", .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option unnamed[] = {
-		{ TP_OPT_STRING, NULL, NULL, 0, 0, 0, NULL, 0, "" }, TP_OPTIONS_END };
+		{ .type = TP_OPT_STRING, .name = NULL, .help = "" }, TP_OPTIONS_END };
 	static const struct tp_option bad_type[] = {
-		{ (enum tp_opt_type)42, "x", NULL, 0, 0, 0, NULL, 0, "" }, TP_OPTIONS_END };
+		{ .type = (enum tp_opt_type)42, .name = "x", .help = "" }, TP_OPTIONS_END };
 
 	check_bad_table(past_end, 8, "option 'a' (integer) at offset 4 does not fit in config_size 8");
 	check_bad_table(dup, 8, "option 'a' is declared twice");
@@ -372,6 +543,9 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, included_file_is_followed);
 	tcase_add_test(tc, check_table_catches_plugin_bugs);
 	tcase_add_test(tc, type_names);
+	tcase_add_test(tc, roles_defaults_per_role);
+	tcase_add_test(tc, roles_wrong_role_is_an_error);
+	tcase_add_test(tc, roles_table_checks);
 	suite_add_tcase(s, tc);
 	return s;
 }

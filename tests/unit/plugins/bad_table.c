@@ -8,15 +8,12 @@ struct bad_conf {
 };
 
 static const struct tp_option bad_options[] = {
-	{ TP_OPT_INT, "width", "4", 0, 1, 8, NULL, offsetof(struct bad_conf, width), "fits" },
-	{ TP_OPT_INT, "depth", "2", 0, 0, 0, NULL, sizeof(struct bad_conf), "lies past the end" },
+	TP_OPTION_INT(struct bad_conf, width, "4", 1, 8, "fits"),
+	/* written out: no field of bad_conf lies there */
+	{ .type = TP_OPT_INT, .name = "depth", .def = "2", .offset = sizeof(struct bad_conf),
+	  .help = "lies past the end" },
 	TP_OPTIONS_END,
 };
 
-TP_PLUGIN_EXPORT = {
-	.abi_major = TP_ABI_MAJOR,
-	.abi_minor = TP_ABI_MINOR,
-	DUMMY_TRANSFORM("bad_table"),
-	.options = bad_options,
-	.config_size = sizeof(struct bad_conf),
-};
+TP_PLUGIN_DEFINE(DUMMY_TRANSFORM("bad_table"), .options = bad_options,
+		 .config_size = sizeof(struct bad_conf));

@@ -18,9 +18,9 @@ static void dummy_destroy(void *ctx)
 	(void)ctx;
 }
 
-/* A valid transform descriptor body after the version fields. */
+/* A valid transform descriptor body after the version and size fields. */
 #define DUMMY_TRANSFORM(NAME)                                                 \
-	.size = sizeof(struct tp_plugin), .name = NAME,                       \
+	.name = NAME,                                                         \
 	.kind = TP_KIND_TRANSFORM, .description = "loader test module",       \
 	.top = TP_DATA_IP, .bottom = TP_DATA_IP,                              \
 	.create = dummy_create, .destroy = dummy_destroy

@@ -13,24 +13,24 @@ struct optdemo_conf {
 	const char *const *peers;
 	const char *keyfile;
 	const char *password;
+	const char *listen;
 };
 
 static const struct tp_option optdemo_options[] = {
-	{ TP_OPT_STRING, "label", "\"demo\"", 0, 0, 0, NULL, offsetof(struct optdemo_conf, label),
-	  "A free-form label shown in logs." },
-	{ TP_OPT_INT, "width", "4", 0, 1, 8, NULL, offsetof(struct optdemo_conf, width),
-	  "Width of the demo prefix in bytes. This help text is deliberately long so that "
-	  "inspect has to wrap it over more than one line of output." },
-	{ TP_OPT_BOOL, "verbose", "false", 0, 0, 0, NULL, offsetof(struct optdemo_conf, verbose),
-	  "Log every batch." },
-	{ TP_OPT_ENUM, "mode", NULL, TP_OPT_REQUIRED, 0, 0, "client|server",
-	  offsetof(struct optdemo_conf, mode), "Which end of the tunnel this is." },
-	{ TP_OPT_STRLIST, "peers", NULL, 0, 0, 0, NULL, offsetof(struct optdemo_conf, peers),
-	  "Peer names." },
-	{ TP_OPT_PATH, "keyfile", "demo.key", 0, 0, 0, NULL, offsetof(struct optdemo_conf, keyfile),
-	  "Key file, relative to the config file." },
-	{ TP_OPT_STRING, "password", "hunter2", TP_OPT_SECRET, 0, 0, NULL,
-	  offsetof(struct optdemo_conf, password), "Never shown." },
+	TP_OPTION_STRING(struct optdemo_conf, label, "\"demo\"", "A free-form label shown in logs."),
+	TP_OPTION_INT(struct optdemo_conf, width, "4", 1, 8,
+		      "Width of the demo prefix in bytes. This help text is deliberately long so "
+		      "that inspect has to wrap it over more than one line of output."),
+	TP_OPTION_BOOL(struct optdemo_conf, verbose, "false", "Log every batch."),
+	TP_OPTION_ENUM(struct optdemo_conf, mode, NULL, "client|server",
+		       "Which end of the tunnel this is.", .flags = TP_OPT_REQUIRED),
+	TP_OPTION_LIST(struct optdemo_conf, peers, "Peer names."),
+	TP_OPTION_PATH(struct optdemo_conf, keyfile, "demo.key",
+		       "Key file, relative to the config file."),
+	TP_OPTION_STRING(struct optdemo_conf, password, "hunter2", "Never shown.",
+			 .flags = TP_OPT_SECRET),
+	TP_OPTION_STRING(struct optdemo_conf, listen, ":443", "Where a server listens.",
+			 .when = "mode=server"),
 	TP_OPTIONS_END,
 };
 
@@ -46,19 +46,9 @@ static void optdemo_destroy(void *ctx)
 	(void)ctx;
 }
 
-TP_PLUGIN_EXPORT = {
-	.abi_major = TP_ABI_MAJOR,
-	.abi_minor = TP_ABI_MINOR,
-	.size = sizeof(struct tp_plugin),
-	.name = "optdemo",
-	.kind = TP_KIND_TRANSFORM,
-	.description = "Option table demo for the loader tests",
-	.top = TP_DATA_IP | TP_DATA_MSG,
-	.bottom = TP_DATA_STREAM,
-	.headroom = 4,
-	.tailroom = 2,
-	.options = optdemo_options,
-	.config_size = sizeof(struct optdemo_conf),
-	.create = optdemo_create,
-	.destroy = optdemo_destroy,
-};
+TP_PLUGIN_DEFINE(.name = "optdemo", .kind = TP_KIND_TRANSFORM,
+		 .description = "Option table demo for the loader tests",
+		 .top = TP_DATA_IP | TP_DATA_MSG, .bottom = TP_DATA_STREAM,
+		 .headroom = 4, .tailroom = 2,
+		 .options = optdemo_options, .config_size = sizeof(struct optdemo_conf),
+		 .create = optdemo_create, .destroy = optdemo_destroy);
