@@ -92,17 +92,20 @@ static void report_role(const struct tp_optset *o, const struct tp_option *table
 	size_t off = 0, i;
 	int choice, v;
 
+	/* "role=server" reads "role = server", as the config file writes it. */
 	roles[0] = '\0';
 	for (i = (size_t)(first - table); i < n && off < sizeof(roles); i++)
-		if (strcmp(table[i].name, first->name) == 0)
-			off += (size_t)snprintf(roles + off, sizeof(roles) - off, "%s%s",
-						off ? " or " : "", table[i].when);
+		if (strcmp(table[i].name, first->name) == 0) {
+			const char *w = table[i].when, *eq = strchr(w, '=');
+			off += (size_t)snprintf(roles + off, sizeof(roles) - off, "%s%.*s = %s",
+						off ? " or " : "", (int)(eq - w), w, eq + 1);
+		}
 	e = when_enum(table, (size_t)(first - table), first->when, &choice);
 	if (!e) /* unreachable with a checked table */
 		return;
 	memcpy(&v, o->config + e->offset, sizeof(v));
 	tp_diag_error(d, file, tp_conf_setting_line(s), where,
-		      "option '%s' belongs to %s; this stage has %s=%s", first->name, roles,
+		      "option '%s' is only valid with %s; this stage has %s = %s", first->name, roles,
 		      e->name, choice_name(e->choices, v, cur, sizeof(cur)));
 }
 

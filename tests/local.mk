@@ -18,8 +18,8 @@ include $(srcdir)/tests/fuzz/local.mk
 include $(srcdir)/tests/oot/local.mk
 
 # The README's list of tests is checked against $(TESTS).
-TESTS += tests/check-readme.sh
-EXTRA_DIST += tests/check-readme.sh
+TESTS += tests/check-readme.sh tests/check-options-doc.sh
+EXTRA_DIST += tests/check-readme.sh tests/check-options-doc.sh
 print-tests:
 	@echo $(TESTS)
 .PHONY: print-tests

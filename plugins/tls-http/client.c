@@ -191,15 +191,6 @@ static struct th_link *cli_lone_link(struct th_ctx *c)
 	return cl->cc;
 }
 
-#define DEFAULT(field, v) do { if (!cf->field) cf->field = (v); } while (0)
-
-static void cli_defaults(struct th_conf *cf)
-{
-	DEFAULT(reconnect_min, 500);
-	DEFAULT(reconnect_max, 30000);
-	DEFAULT(auth_retry, 60000);
-}
-
 static int cli_setup(struct th_ctx *c, char *err, size_t errlen)
 {
 	const struct th_conf *cf = c->cf;
@@ -246,7 +237,6 @@ static void cli_destroy(struct th_ctx *c)
 
 const struct th_role th_role_client = {
 	.name = "client",
-	.defaults = cli_defaults,
 	.method = TLS_client_method,
 	.setup = cli_setup,
 	.start = cli_start,

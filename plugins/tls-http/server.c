@@ -241,19 +241,6 @@ static void srv_closed(struct th_link *l)
 	th_link_free(l);
 }
 
-#define DEFAULT(field, v) do { if (!cf->field) cf->field = (v); } while (0)
-
-static void srv_defaults(struct th_conf *cf)
-{
-	DEFAULT(listen, "0.0.0.0:8443");
-	DEFAULT(realm, "tunpipe");
-	DEFAULT(path, "/vpn");
-	DEFAULT(max_sessions, 256);
-	DEFAULT(handshake_timeout, 10000);
-	DEFAULT(max_request, 8192);
-	DEFAULT(max_headers, 64);
-}
-
 static int srv_setup(struct th_ctx *c, char *err, size_t errlen)
 {
 	const struct th_conf *cf = c->cf;
@@ -299,7 +286,6 @@ static void srv_destroy(struct th_ctx *c)
 
 const struct th_role th_role_server = {
 	.name = "server",
-	.defaults = srv_defaults,
 	.method = TLS_server_method,
 	.setup = srv_setup,
 	.start = srv_start,

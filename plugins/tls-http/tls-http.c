@@ -5,10 +5,9 @@
  * table (svpn-server.c, svpn-client.c); every callback after that goes
  * through them (tls-http.h draws the layers).
  *
- * Role-specific options have no table default (their defaults are applied
- * in create(), by the role table's defaults()), because that is the only
- * way to tell "not given" from "given with the default value" and so
- * refuse options of the other role.
+ * The option table says which role each option belongs to (`when`): the
+ * core writes only that role's defaults and refuses the other role's
+ * options, so create() sees a complete, consistent config.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -20,58 +19,64 @@
 #include <string.h>
 #include <openssl/err.h>
 
-#define OFF(f) offsetof(struct th_conf, f)
-
 /* OpenSSL's read buffer with read_ahead: room for several full records
  * (16 KiB + overhead each), so a busy socket is drained in few read()s. */
 #define TH_READ_AHEAD (4 * 16384 + 4096)
 
+#define SERVER .when = "role=server"
+#define CLIENT .when = "role=client"
+#define REQUIRED .flags = TP_OPT_REQUIRED
+
+/* Every default is written here once; the core writes a role's defaults
+ * only for that role and refuses an option of the other role. */
 static const struct tp_option th_options[] = {
-	{ TP_OPT_ENUM, "role", NULL, TP_OPT_REQUIRED, 0, 0, "client|server", OFF(role),
-	  "client connects to url; server listens and accepts many sessions" },
+	TP_OPTION_ENUM(struct th_conf, role, NULL, "client|server",
+		       "client connects to url; server listens and accepts many sessions", REQUIRED),
 	/* server */
-	{ TP_OPT_STRING, "listen", NULL, 0, 0, 0, NULL, OFF(listen),
-	  "server: address:port to listen on (default 0.0.0.0:8443; [::]:8443 for IPv6)" },
-	{ TP_OPT_PATH, "cert", NULL, 0, 0, 0, NULL, OFF(cert), "server: certificate chain (PEM), required" },
-	{ TP_OPT_PATH, "key", NULL, 0, 0, 0, NULL, OFF(key), "server: private key (PEM), required" },
-	{ TP_OPT_PATH, "users", NULL, 0, 0, 0, NULL, OFF(users),
-	  "server: htpasswd-style user:hash file ($6$, $y$, $2b$), re-read on SIGHUP; required" },
-	{ TP_OPT_STRING, "realm", NULL, 0, 0, 0, NULL, OFF(realm), "server: Basic realm (default tunpipe)" },
-	{ TP_OPT_STRING, "path", NULL, 0, 0, 0, NULL, OFF(path), "server: request path (default /vpn)" },
-	{ TP_OPT_INT, "max_sessions", NULL, 0, 1, 1000000, NULL, OFF(max_sessions),
-	  "server: concurrent connections, handshaking ones included (default 256)" },
-	{ TP_OPT_INT, "handshake_timeout", NULL, 0, 1, 3600000, NULL, OFF(handshake_timeout),
-	  "server: ms for TLS + upgrade request (default 10000)" },
-	{ TP_OPT_INT, "max_request", NULL, 0, 64, 1048576, NULL, OFF(max_request),
-	  "server: bytes of request line + headers, more gets 431 (default 8192)" },
-	{ TP_OPT_INT, "max_headers", NULL, 0, 1, 256, NULL, OFF(max_headers),
-	  "server: header fields, more gets 431 (default 64)" },
-	{ TP_OPT_INT, "queue_limit", NULL, 0, 16384, 1073741824, NULL, OFF(queue_limit),
-	  "bytes waiting for a slow peer per connection; more is dropped and counted (default 1048576)" },
+	TP_OPTION_STRING(struct th_conf, listen, "0.0.0.0:8443",
+			 "address:port to listen on ([::]:8443 for IPv6)", SERVER),
+	TP_OPTION_PATH(struct th_conf, cert, NULL, "certificate chain (PEM)", SERVER, REQUIRED),
+	TP_OPTION_PATH(struct th_conf, key, NULL, "private key (PEM)", SERVER, REQUIRED),
+	TP_OPTION_PATH(struct th_conf, users, NULL,
+		       "htpasswd-style user:hash file ($6$, $y$, $2b$), re-read on SIGHUP", SERVER,
+		       REQUIRED),
+	TP_OPTION_STRING(struct th_conf, realm, "tunpipe", "Basic realm", SERVER),
+	TP_OPTION_STRING(struct th_conf, path, "/vpn", "request path", SERVER),
+	TP_OPTION_INT(struct th_conf, max_sessions, "256", 1, 1000000,
+		      "concurrent connections, handshaking ones included", SERVER),
+	TP_OPTION_INT(struct th_conf, handshake_timeout, "10000", 1, 3600000,
+		      "ms for TLS + upgrade request", SERVER),
+	TP_OPTION_INT(struct th_conf, max_request, "8192", 64, 1048576,
+		      "bytes of request line + headers, more gets 431", SERVER),
+	TP_OPTION_INT(struct th_conf, max_headers, "64", 1, 256, "header fields, more gets 431",
+		      SERVER),
 	/* client */
-	{ TP_OPT_STRING, "url", NULL, 0, 0, 0, NULL, OFF(url), "client: https://host[:port]/path, required" },
-	{ TP_OPT_PATH, "ca", NULL, 0, 0, 0, NULL, OFF(ca),
-	  "client: CA file to verify the server (default: the system store)" },
-	{ TP_OPT_BOOL, "verify", "true", 0, 0, 0, NULL, OFF(verify),
-	  "client: verify the server certificate and name (do not turn off outside tests)" },
-	{ TP_OPT_STRING, "server_name", NULL, 0, 0, 0, NULL, OFF(server_name),
-	  "client: name for SNI and verification (default: the url's host)" },
-	{ TP_OPT_STRING, "user", NULL, 0, 0, 0, NULL, OFF(user), "client: user name, required" },
-	{ TP_OPT_STRING, "password", NULL, TP_OPT_SECRET, 0, 0, NULL, OFF(password),
-	  "client: password (or password_file)" },
-	{ TP_OPT_PATH, "password_file", NULL, 0, 0, 0, NULL, OFF(password_file),
-	  "client: file whose first line is the password" },
-	{ TP_OPT_INT, "reconnect_min", NULL, 0, 1, 86400000, NULL, OFF(reconnect_min),
-	  "client: first reconnect delay in ms (default 500)" },
-	{ TP_OPT_INT, "reconnect_max", NULL, 0, 1, 86400000, NULL, OFF(reconnect_max),
-	  "client: longest reconnect delay in ms (default 30000)" },
-	{ TP_OPT_INT, "auth_retry", NULL, 0, 1, 86400000, NULL, OFF(auth_retry),
-	  "client: ms to wait after an authentication or stack refusal (default 60000)" },
+	TP_OPTION_STRING(struct th_conf, url, NULL, "https://host[:port]/path", CLIENT, REQUIRED),
+	TP_OPTION_PATH(struct th_conf, ca, NULL,
+		       "CA file to verify the server (default: the system store)", CLIENT),
+	TP_OPTION_BOOL(struct th_conf, verify, "true",
+		       "verify the server certificate and name (do not turn off outside tests)",
+		       CLIENT),
+	TP_OPTION_STRING(struct th_conf, server_name, NULL,
+			 "name for SNI and verification (default: the url's host)", CLIENT),
+	TP_OPTION_STRING(struct th_conf, user, NULL, "user name", CLIENT, REQUIRED),
+	TP_OPTION_STRING(struct th_conf, password, NULL, "password (or password_file)", CLIENT,
+			 .flags = TP_OPT_SECRET),
+	TP_OPTION_PATH(struct th_conf, password_file, NULL,
+		       "file whose first line is the password", CLIENT),
+	TP_OPTION_INT(struct th_conf, reconnect_min, "500", 1, 86400000,
+		      "first reconnect delay in ms", CLIENT),
+	TP_OPTION_INT(struct th_conf, reconnect_max, "30000", 1, 86400000,
+		      "longest reconnect delay in ms", CLIENT),
+	TP_OPTION_INT(struct th_conf, auth_retry, "60000", 1, 86400000,
+		      "ms to wait after an authentication or stack refusal", CLIENT),
 	/* both */
-	{ TP_OPT_ENUM, "tls_min", "1.2", 0, 0, 0, "1.2|1.3", OFF(tls_min), "lowest TLS version" },
-	{ TP_OPT_INT, "keepalive", "30", 0, 0, 3600, NULL, OFF(keepalive),
-	  "seconds of silence before TCP keepalive probes; a peer that vanished is dropped "
-	  "(and its address freed) within about twice this; 0 = off" },
+	TP_OPTION_INT(struct th_conf, queue_limit, "1048576", 16384, 1073741824,
+		      "bytes waiting for a slow peer per connection; more is dropped and counted"),
+	TP_OPTION_ENUM(struct th_conf, tls_min, "1.2", "1.2|1.3", "lowest TLS version"),
+	TP_OPTION_INT(struct th_conf, keepalive, "30", 0, 3600,
+		      "seconds of silence before TCP keepalive probes; a peer that vanished is "
+		      "dropped (and its address freed) within about twice this; 0 = off"),
 	TP_OPTIONS_END
 };
 
@@ -87,16 +92,6 @@ static void th_destroy(void *ctx)
 	SSL_CTX_free(c->ssl);
 	free(c);
 }
-
-/* The option `name` was given (non-zero) but belongs to the other role. */
-#define OTHER_ROLE(field, name, role)                                                     \
-	do {                                                                              \
-		if (cf->field) {                                                          \
-			snprintf(err, errlen, "option '%s' is only valid with role = %s", \
-				 name, role);                                             \
-			goto fail;                                                        \
-		}                                                                         \
-	} while (0)
 
 /* The role option's value picks the role and the handshake spoken. */
 static const struct {
@@ -138,39 +133,11 @@ static void *th_create(struct tp_stage *st, const struct tp_host *host, const vo
 	}
 	c->st = st;
 	c->host = host;
-	c->conf = *(const struct th_conf *)config;
-	c->cf = &c->conf;
-	struct th_conf *cf = &c->conf;
+	c->cf = config; /* valid until destroy(), defaults filled in by the core */
+	const struct th_conf *cf = c->cf;
 
-	if (cf->role == TH_SERVER) {
-		OTHER_ROLE(url, "url", "client");
-		OTHER_ROLE(ca, "ca", "client");
-		OTHER_ROLE(server_name, "server_name", "client");
-		OTHER_ROLE(user, "user", "client");
-		OTHER_ROLE(password, "password", "client");
-		OTHER_ROLE(password_file, "password_file", "client");
-		OTHER_ROLE(reconnect_min, "reconnect_min", "client");
-		OTHER_ROLE(reconnect_max, "reconnect_max", "client");
-		OTHER_ROLE(auth_retry, "auth_retry", "client");
-	} else {
-		OTHER_ROLE(listen, "listen", "server");
-		OTHER_ROLE(cert, "cert", "server");
-		OTHER_ROLE(key, "key", "server");
-		OTHER_ROLE(users, "users", "server");
-		OTHER_ROLE(realm, "realm", "server");
-		OTHER_ROLE(path, "path", "server");
-		OTHER_ROLE(max_sessions, "max_sessions", "server");
-		OTHER_ROLE(handshake_timeout, "handshake_timeout", "server");
-		OTHER_ROLE(max_request, "max_request", "server");
-		OTHER_ROLE(max_headers, "max_headers", "server");
-	}
 	c->role = th_roles[cf->role].role;
 	c->hs = th_roles[cf->role].hs;
-	c->role->defaults(cf);
-	/* Both roles; no table default only because the table's rows do
-	 * not say so yet (see README). */
-	if (!cf->queue_limit)
-		cf->queue_limit = 1048576;
 
 	c->ssl = SSL_CTX_new(c->role->method());
 	if (!c->ssl) {
@@ -272,22 +239,9 @@ static void th_event(void *ctx, struct tp_session *s, const struct tp_event *ev)
 	}
 }
 
-TP_PLUGIN_EXPORT = {
-	.abi_major = TP_ABI_MAJOR,
-	.abi_minor = TP_ABI_MINOR,
-	.size = sizeof(struct tp_plugin),
-	.name = "tls-http",
-	.kind = TP_KIND_SINK,
-	.description = "Simple-VPN transport: TLS + HTTP/1.1 upgrade, client or multi-session server",
-	.top = TP_DATA_STREAM,
-	.bottom = TP_DATA_NONE,
-	.options = th_options,
-	.config_size = sizeof(struct th_conf),
-	.create = th_create,
-	.start = th_start,
-	.stop = th_stop,
-	.destroy = th_destroy,
-	.down = th_down,
-	.up = NULL,
-	.event = th_event,
-};
+TP_PLUGIN_DEFINE(.name = "tls-http", .kind = TP_KIND_SINK,
+		 .description = "Simple-VPN transport: TLS + HTTP/1.1 upgrade, client or multi-session server",
+		 .top = TP_DATA_STREAM, .bottom = TP_DATA_NONE,
+		 .options = th_options, .config_size = sizeof(struct th_conf),
+		 .create = th_create, .start = th_start, .stop = th_stop, .destroy = th_destroy,
+		 .down = th_down, .event = th_event);

@@ -52,8 +52,6 @@ struct th_link;
  */
 struct th_role {
 	const char *name;
-	/* Role defaults for options not given (the one place they live). */
-	void (*defaults)(struct th_conf *cf);
 	const SSL_METHOD *(*method)(void);
 	/* create(): check options, load files (c->role_priv is set up here). */
 	int (*setup)(struct th_ctx *c, char *err, size_t errlen);
@@ -115,8 +113,7 @@ struct th_link {
 struct th_ctx {
 	struct tp_stage *st;
 	const struct tp_host *host;
-	const struct th_conf *cf; /* points at conf */
-	struct th_conf conf;      /* the core's values with role defaults applied */
+	const struct th_conf *cf; /* the stage's options, as the core filled them */
 	SSL_CTX *ssl;
 	struct th_conn_env env;   /* what every stream shares */
 	int started;

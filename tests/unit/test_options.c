@@ -350,8 +350,8 @@ START_TEST(roles_wrong_role_is_an_error)
 	o = parse_roles("listen = \"0.0.0.0:8443\";\nrole = \"client\";\nqueue = 2000;\n", &cap);
 	ck_assert_ptr_null(o);
 	t = cap_text(&cap);
-	ck_assert_has(t, "r.conf:1: " WHERE ": option 'listen' belongs to role=server; "
-		      "this stage has role=client\n");
+	ck_assert_has(t, "r.conf:1: " WHERE ": option 'listen' is only valid with role = server; "
+		      "this stage has role = client\n");
 	/* the client's row of `queue` checks the range */
 	ck_assert_has(t, "r.conf:3: " WHERE ": option 'queue' is 2000, out of range 1..1000\n");
 	ck_assert_has(t, WHERE ": missing required option 'connect' (string)\n");
@@ -360,8 +360,8 @@ START_TEST(roles_wrong_role_is_an_error)
 
 	o = parse_roles("role = \"server\";\nconnect = \"x:1\";\n", &cap);
 	ck_assert_ptr_null(o);
-	ck_assert_str_eq(cap_text(&cap), "r.conf:2: " WHERE ": option 'connect' belongs to "
-			 "role=client; this stage has role=server\n");
+	ck_assert_str_eq(cap_text(&cap), "r.conf:2: " WHERE ": option 'connect' is only valid "
+			 "with role = client; this stage has role = server\n");
 	cap_close(&cap);
 
 	/* a bad role is reported once, not once more per role option */
