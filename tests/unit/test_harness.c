@@ -458,6 +458,82 @@ START_TEST(clock_fires_timers_only_when_advanced)
 }
 END_TEST
 
+/* ---- no nesting (plugin.h, THE CALL SEQUENCE) ---- */
+
+/* tp-reenter sends `hello` packets down from its SESSION_UP handler;
+ * tp-loop below sends each straight back up, into tp-reenter's up() --
+ * while tp-reenter's event() is still running.  The core holds that up()
+ * until event() has returned, and so must the harness: tp-reenter counts
+ * every nested call in "reentered", and checks the hellos come back in
+ * order. */
+START_TEST(no_nesting_event_into_loopback)
+{
+	const char *const specs[] = { "tp-reenter: hello = 3;", "tp-loop", NULL };
+	struct tp_harness *h = tp_harness_new_chain(specs);
+	struct tp_session_info info = { .size = sizeof(info) };
+	struct tp_event ev = { .type = TP_EV_SESSION_UP, .info = &info };
+	uint64_t sent;
+
+	ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	sent = tp_harness_stage_counter(h, 0, "hello_sent");
+	tp_harness_event(h, &ev);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "hello_sent"), sent + 3);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "reentered"), 0);
+	/* every held delivery was made, in order, before tp_harness_event returned */
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "hello_back"), sent + 3);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "hello_back_bad"), 0);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "down_packets"), sent + 3);
+	/* tp-reenter takes its hellos out: nothing reaches the top, not even
+	 * an empty batch (the core passes none on) */
+	ck_assert_uint_eq(tp_harness_batches_up(h), 0);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+}
+END_TEST
+
+/* The harness twin of test_core's no_host_call_reenters_the_calling_stage:
+ * the sink declares its session up from start() and again from a timer
+ * (a host call outside any callback the harness made); the SESSION_UP the
+ * harness broadcasts makes tp-reenter send hellos down into the sink that
+ * is still inside session_up(); the sink answers tp-gen's packets at once,
+ * inside tp-reenter's and tp-gen's emit_down().  Nothing nests, nothing is
+ * lost, each kind keeps its order. */
+START_TEST(no_nesting_session_up_and_loopback)
+{
+	const char *const specs[] = { "tp-gen: count = 40; batch = 4;", "tp-reenter: hello = 3;",
+				      "tp-reenter-sink: hello = 3; again_ms = 5;", NULL };
+	struct tp_harness *h = tp_harness_new_chain(specs);
+
+	ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+	catch_sigterm();
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	/* start() returned before the sink's down() saw the first hellos,
+	 * and they had all made the round trip by then */
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "hello_sent"), 3);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 2, "hello_seen"), 3);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "hello_back"), 3);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "session_up"), 1);
+	tp_harness_advance(h, 100);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(tp_harness_stage_counter(h, i, "reentered"), 0);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "session_up"), 2);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "hello_sent"), 6);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 2, "hello_seen"), 6);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "hello_back"), 6);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 2, "data_seen"), 40);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "up_packets"), 40);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 2, "data_before_hello"), 0);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 2, "hello_order_bad"), 0);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 2, "data_order_bad"), 0);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "hello_back_bad"), 0);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "up_bad"), 0);
+	ck_assert_int_eq(got_sigterm, 1);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+}
+END_TEST
+
 /* ---- leaks fail ---- */
 
 START_TEST(leaky_test)
@@ -523,6 +599,8 @@ static Suite *harness_suite(void)
 	tcase_add_test(tc, chain_aborts_are_per_stage);
 	tcase_add_test(tc, chain_bad_spec_is_reported);
 	tcase_add_test(tc, clock_fires_timers_only_when_advanced);
+	tcase_add_test(tc, no_nesting_event_into_loopback);
+	tcase_add_test(tc, no_nesting_session_up_and_loopback);
 	tcase_add_test(tc, leak_fails_the_test);
 	suite_add_tcase(s, tc);
 	return s;
