@@ -341,8 +341,10 @@ struct tp_harness *hh_h(struct tp_stage *st, const char *service)
 		for (int i = 0; i < h->nstages; i++)
 			if (st == &h->stages[i].st)
 				return h;
-	ck_abort_msg("harness: %s() was given %p, which is no stage handle of a live harness "
-		     "(a plugin must pass the st its create() got)", service, (void *)st);
+	/* service is the function's name: h_buf_alloc for host->buf_alloc */
+	ck_abort_msg("harness: host->%s() was given %p, which is no stage handle of a live harness "
+		     "(a plugin must pass the st its create() got)",
+		     strncmp(service, "h_", 2) ? service : service + 2, (void *)st);
 	return NULL; /* not reached */
 }
 

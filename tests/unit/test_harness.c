@@ -545,11 +545,11 @@ START_TEST(leaky_test)
 }
 END_TEST
 
-/* Run leaky_test under its own runner in a child: it must fail, with a
- * message naming the plugin and the count. */
-START_TEST(leak_fails_the_test)
+/* Run test t under its own runner in a child: it must fail, with a message
+ * holding `want`. */
+static void must_fail(const TTest *t, const char *want)
 {
-	char logf[] = "/tmp/tp-harness-leak-XXXXXX";
+	char logf[] = "/tmp/tp-harness-fail-XXXXXX";
 	char text[4096] = "";
 	int fd = mkstemp(logf), status;
 	pid_t pid;
@@ -558,11 +558,11 @@ START_TEST(leak_fails_the_test)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		Suite *s = suite_create("leak");
-		TCase *tc = tcase_create("leak");
+		Suite *s = suite_create("must-fail");
+		TCase *tc = tcase_create("must-fail");
 		SRunner *sr;
 
-		tcase_add_test(tc, leaky_test);
+		tcase_add_test(tc, t);
 		suite_add_tcase(s, tc);
 		sr = srunner_create(s);
 		srunner_set_log(sr, logf);
@@ -573,9 +573,81 @@ START_TEST(leak_fails_the_test)
 	ck_assert_int_ge(read(fd, text, sizeof(text) - 1), 1);
 	close(fd);
 	unlink(logf);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the leaky test did not fail: %s", text);
-	ck_assert_msg(strstr(text, "harness (tp-count): 1 buffers never returned to the pool") != NULL,
-		      "'%s'", text);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the test did not fail: %s", text);
+	ck_assert_msg(strstr(text, want) != NULL, "'%s' lacks '%s'", text, want);
+}
+
+/* It must fail, naming the plugin and the count. */
+START_TEST(leak_fails_the_test)
+{
+	must_fail(leaky_test, "harness (tp-count): 1 buffers never returned to the pool");
+}
+END_TEST
+
+/* ---- what a stage does through the host, recorded ---- */
+
+/* A host service called with a handle the harness never gave a stage: the
+ * core would take it for one of its own structs. */
+START_TEST(foreign_handle_test)
+{
+	struct tp_harness *h = must_new("tp-count", NULL);
+	struct tp_stage *bogus = (struct tp_stage *)&h; /* any other pointer */
+
+	(void)tp_harness_host(h)->buf_alloc(bogus, 10);
+	tp_harness_free(h);
+}
+END_TEST
+
+START_TEST(foreign_stage_handle_fails_the_test)
+{
+	must_fail(foreign_handle_test, "host->buf_alloc() was given");
+}
+END_TEST
+
+/* tp-gen allocates `size` bytes per packet: every request is recorded,
+ * the refused one too; the refusal is one call, once; the log keeps what
+ * the stage said, line by line, until cleared. */
+START_TEST(allocs_failures_and_log_are_recorded)
+{
+	struct tp_harness *h = must_new("tp-gen", "count = 4; batch = 2; size = 60; interval_ms = 10;");
+	struct tp_session_info info = { .size = sizeof(info) };
+	struct tp_event ev = { .type = TP_EV_SESSION_UP, .info = &info };
+	const size_t *sizes;
+	struct tp_buf *b;
+	size_t n;
+
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	tp_harness_fail_alloc_after(h, 1);
+	tp_harness_advance(h, 10); /* tick 1: one packet, then the refusal */
+	ck_assert_uint_eq(tp_harness_counter(h, "alloc_failed"), 1);
+	ck_assert_uint_eq(tp_harness_queued_down(h), 1);
+	tp_harness_advance(h, 20); /* ticks 2 and 3: the other three */
+	ck_assert_uint_eq(tp_harness_counter(h, "alloc_failed"), 1);
+	ck_assert_uint_eq(tp_harness_queued_down(h), 4);
+	n = tp_harness_allocs(h, &sizes);
+	ck_assert_uint_eq(n, 5);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(sizes[i], 60);
+	tp_harness_allocs_clear(h);
+	ck_assert_uint_eq(tp_harness_allocs(h, NULL), 0);
+	while ((b = tp_harness_pull_down(h)) != NULL)
+		tp_harness_buf_free(h, b);
+
+	ck_assert_str_eq(tp_harness_log_text(h), "");
+	info.addr4.family = AF_INET;
+	info.addr4.plen = 24;
+	memcpy(info.addr4.addr, "\x0a\x00\x00\x02", 4);
+	tp_harness_event(h, &ev);
+	tp_harness_event(h, &ev);
+	ck_assert_str_eq(tp_harness_log_text(h), "info: tp-gen: session up, address 10.0.0.2/24\n"
+						 "info: tp-gen: session up, address 10.0.0.2/24\n");
+	ck_assert_int_eq(tp_harness_log_count(h, TP_LOG_INFO), 2);
+	ck_assert_int_eq(tp_harness_log_count(h, TP_LOG_ERROR), 0);
+	tp_harness_log_clear(h);
+	ck_assert_str_eq(tp_harness_log_text(h), "");
+	ck_assert_int_eq(tp_harness_log_count(h, TP_LOG_INFO), 0);
+	ck_assert_ptr_eq(tp_harness_stage_handle(h, 0), tp_harness_stage_handle(h, 0));
+	tp_harness_free(h);
 }
 END_TEST
 
@@ -602,6 +674,8 @@ static Suite *harness_suite(void)
 	tcase_add_test(tc, no_nesting_event_into_loopback);
 	tcase_add_test(tc, no_nesting_session_up_and_loopback);
 	tcase_add_test(tc, leak_fails_the_test);
+	tcase_add_test(tc, foreign_stage_handle_fails_the_test);
+	tcase_add_test(tc, allocs_failures_and_log_are_recorded);
 	suite_add_tcase(s, tc);
 	return s;
 }
