@@ -34,6 +34,8 @@ static void h_log(struct tp_stage *st, enum tp_log_level lvl, const char *fmt, .
 		h->log_counts[lvl]++;
 	/* Kept for tp_harness_log_text(): "level: text\n". */
 	n = strlen(name) + 2 + strlen(line) + 1;
+	if (h->log_len + n + 1 > H_MAX_LOG_TEXT)
+		return;
 	if (h->log_len + n + 1 > h->log_cap) {
 		size_t cap = (h->log_len + n + 1) * 2;
 		char *p = realloc(h->log, cap);
@@ -48,11 +50,11 @@ static void h_log(struct tp_stage *st, enum tp_log_level lvl, const char *fmt, .
 	h->log_len += n;
 }
 
-static struct tp_buf *h_buf_alloc(struct tp_stage *st, size_t len)
+/* Keep the length of a buf_alloc() request (tp_harness_allocs). */
+static void h_record_alloc(struct tp_harness *h, size_t len)
 {
-	struct tp_harness *h = HH(st);
-
-	/* Every request is recorded, refused ones too. */
+	if (h->nallocs == H_MAX_ALLOC_RECORD)
+		return;
 	if (h->nallocs == h->alloc_cap) {
 		size_t cap = h->alloc_cap ? h->alloc_cap * 2 : 64;
 		size_t *p = realloc(h->alloc_sizes, cap * sizeof(*p));
@@ -64,6 +66,13 @@ static struct tp_buf *h_buf_alloc(struct tp_stage *st, size_t len)
 		h->alloc_cap = cap;
 	}
 	h->alloc_sizes[h->nallocs++] = len;
+}
+
+static struct tp_buf *h_buf_alloc(struct tp_stage *st, size_t len)
+{
+	struct tp_harness *h = HH(st);
+
+	h_record_alloc(h, len); /* refused requests too */
 	if (h->fail_alloc_after >= 0 && h->fail_alloc_after-- == 0)
 		return NULL;
 	if (h->pool_limit >= 0 && tp_harness_outstanding(h) >= (size_t)h->pool_limit)

@@ -21,6 +21,10 @@
 #define H_MAX_SESSIONS 8
 #define H_MAX_STAGES 8
 #define H_MAX_FDS 16
+/* What the records keep at most (a fuzz target's one harness lives for
+ * millions of inputs): later calls are counted, not kept. */
+#define H_MAX_ALLOC_RECORD (1u << 20)
+#define H_MAX_LOG_TEXT (1u << 20)
 
 /* The harness's own definitions of the opaque handles; plugins only ever
  * hold pointers to them.  A stage knows its place in the chain. */

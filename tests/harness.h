@@ -136,7 +136,8 @@ struct tp_stage *tp_harness_stage_handle(struct tp_harness *h, int stage);
 /* Every host->buf_alloc() call of any stage since the harness was made or
  * tp_harness_allocs_clear(): how many, and (in *sizes, if not NULL) the
  * length each asked for, in call order; refused calls included.  The
- * array is valid until the next buf_alloc call. */
+ * array is valid until the next buf_alloc call.  At most 2^20 calls are
+ * recorded between clears (later ones are not). */
 size_t tp_harness_allocs(const struct tp_harness *h, const size_t **sizes);
 void tp_harness_allocs_clear(struct tp_harness *h);
 /* Let the next n buf_alloc() calls through, then refuse one (once); -1
@@ -146,7 +147,8 @@ void tp_harness_fail_alloc_after(struct tp_harness *h, long n);
 /* What the stages logged through host->log() since the harness was made
  * or tp_harness_log_clear(): one "error: TEXT\n" line each ("warn",
  * "info", "debug"), and how many lines at a level.  Lines still go to
- * stderr too. */
+ * stderr too.  The text keeps the first MiB between clears; the counts go
+ * on. */
 const char *tp_harness_log_text(const struct tp_harness *h);
 int tp_harness_log_count(const struct tp_harness *h, enum tp_log_level lvl);
 void tp_harness_log_clear(struct tp_harness *h);
