@@ -3,7 +3,8 @@
  *
  * harness.c: life cycle, data, observations; harness-host.c: the struct
  * tp_host the stages see, the chain's plumbing and the white-box controls;
- * harness-clock.c: the test clock.
+ * harness-queue.c: the core's no-nesting rule (deliveries to a busy stage
+ * wait); harness-clock.c: the test clock.
  */
 #ifndef TP_TESTS_HARNESS_PRIV_H
 #define TP_TESTS_HARNESS_PRIV_H
@@ -20,6 +21,10 @@
 #define H_MAX_SESSIONS 8
 #define H_MAX_STAGES 8
 #define H_MAX_FDS 16
+/* What the records keep at most (a fuzz target's one harness lives for
+ * millions of inputs): later calls are counted, not kept. */
+#define H_MAX_ALLOC_RECORD (1u << 20)
+#define H_MAX_LOG_TEXT (1u << 20)
 
 /* The harness's own definitions of the opaque handles; plugins only ever
  * hold pointers to them.  A stage knows its place in the chain. */
@@ -59,6 +64,10 @@ struct h_stage {
 	uint64_t counter_overflow; /* handed out when the table is full */
 	int aborts;
 	char abort_reason[128];
+	/* harness-queue.c: callbacks and host calls of this stage on the
+	 * stack, and what waits for it to be free */
+	int depth, flushing;
+	struct hq_item *q_head, *q_tail;
 };
 
 struct tp_harness {
@@ -89,14 +98,54 @@ struct tp_harness {
 	int has_net, net_announces;
 	char stack[256];
 	char names[256]; /* "a > b", for messages after the plugins are unloaded */
+
+	int flush_scheduled;          /* a deferred hh_flush_all is queued on the loop */
+	struct tp_harness *live_next; /* the live harnesses, to check stage handles */
+
+	/* Every host->buf_alloc() call's length, in order (since the last
+	 * tp_harness_allocs_clear), and the injected failure. */
+	size_t *alloc_sizes;
+	size_t nallocs, alloc_cap;
+	long fail_alloc_after; /* -1: none */
+
+	/* What the stages logged: "level: text\n" lines, and a count per level. */
+	char *log;
+	size_t log_len, log_cap;
+	int log_counts[4];
 };
 
-#define ST(st) (&(st)->h->stages[(st)->idx])
+/* The harness of a stage handle a plugin passed to a host service, checked
+ * (a handle that is no stage of a live harness fails the test, naming the
+ * service) -- the core would misbehave on it. */
+struct tp_harness *hh_h(struct tp_stage *st, const char *service);
+#define HH(st) hh_h((st), __func__)
+#define ST(st) (&HH(st)->stages[(st)->idx])
 
 /* The host table every stage of every harness gets. */
 void hh_host_init(struct tp_host *host);
-/* Feed stage idx's down() (up = 0) or up() (up = 1); a missing callback
- * passes the batch on, as in the core. */
+/* A harness is live from its allocation to its free: only stage handles
+ * of live harnesses are accepted by the host services. */
+void hh_live_add(struct tp_harness *h);
+void hh_live_remove(struct tp_harness *h);
+/* Pass what stage idx emitted to its neighbour, or record it at an end. */
+void hh_emit(struct tp_harness *h, int idx, int up, struct tp_batch *q);
+
+/* harness-queue.c.  Feed stage idx's down() (up = 0) or up() (up = 1); a
+ * missing callback passes the batch on, as in the core.  Queued while the
+ * stage is busy. */
 void hh_deliver(struct tp_harness *h, int idx, int up, struct tp_batch *q);
+/* Deliver ev to stage idx (queued while it is busy). */
+void hh_event(struct tp_harness *h, int idx, const struct tp_event *ev);
+/* start()/stop() of stage idx, marked busy; a failed start or a stop drops
+ * what the stage held. */
+int hh_start(struct tp_harness *h, int idx);
+void hh_stop(struct tp_harness *h, int idx);
+/* Around a host call that can lead back into stages. */
+void hh_enter(struct h_stage *s);
+void hh_leave(struct tp_harness *h, struct h_stage *s);
+/* Deliver what free stages hold (the end of a loop round). */
+void hh_flush_all(struct tp_harness *h);
+/* Give back what every queue holds (stop, free). */
+void hh_drop_queues(struct tp_harness *h);
 
 #endif

@@ -13,9 +13,11 @@
  * stage i's up(); the ends are queues the test pulls from.  The stages share
  * one pool, one loop (on the test clock, harness-clock.c) and one session.
  *
- * What the fake host does NOT do: it does not broadcast session events back
- * into the stages (session_up/close only record), and it has no router.  A
- * test delivers events itself with tp_harness_event().
+ * As in the core, a stage's callbacks never nest (harness-queue.c), and
+ * host->session_up() sends TP_EV_SESSION_UP to every other stage.  What the
+ * fake host does NOT do: session_close() only records (no SESSION_DOWN
+ * broadcast; a test delivers it with tp_harness_event()), there is one
+ * session and no router.
  *
  * A buffer still out of the pool when the harness is freed fails the Check
  * test that freed it, naming the stages and the count.
@@ -132,7 +134,9 @@ struct tp_harness *tp_harness_new_chain(const char *const specs[])
 		return NULL;
 	}
 	snprintf(h->stack, sizeof(h->stack), "framer-ip");
+	hh_live_add(h); /* from here its stage handles are accepted */
 	h->pool_limit = -1;
+	h->fail_alloc_after = -1;
 	h->last_fd = -1;
 	for (i = 0; i < H_MAX_FDS; i++)
 		h->fds[i].fd = -1;
@@ -211,10 +215,8 @@ int tp_harness_start(struct tp_harness *h)
 	/* Bottom first: an endpoint below may open the session the stages
 	 * above then see. */
 	for (i = h->nstages - 1; i >= 0; i--) {
-		struct h_stage *s = &h->stages[i];
-
-		if (s->p->start && s->p->start(s->ctx) < 0) {
-			set_error("%s: start failed", s->p->name);
+		if (hh_start(h, i) < 0) {
+			set_error("%s: start failed", h->stages[i].p->name);
 			return -1;
 		}
 	}
@@ -226,8 +228,8 @@ void tp_harness_stop(struct tp_harness *h)
 {
 	if (h->started)
 		for (int i = 0; i < h->nstages; i++)
-			if (h->stages[i].ctx && h->stages[i].p->stop)
-				h->stages[i].p->stop(h->stages[i].ctx);
+			hh_stop(h, i);
+	hh_drop_queues(h);
 	h->started = 0;
 	h->stopped = 1;
 }
@@ -244,6 +246,7 @@ void tp_harness_free(struct tp_harness *h)
 	for (i = h->nstages - 1; i >= 0; i--)
 		if (h->stages[i].ctx)
 			h->stages[i].p->destroy(h->stages[i].ctx);
+	hh_live_remove(h);
 	if (h->pool) {
 		tp_pool_free_batch(h->pool, &h->out_down);
 		tp_pool_free_batch(h->pool, &h->out_up);
@@ -262,6 +265,8 @@ void tp_harness_free(struct tp_harness *h)
 	if (h->ld)
 		tp_loader_free(h->ld);
 	snprintf(names, sizeof(names), "%s", h->names);
+	free(h->alloc_sizes);
+	free(h->log);
 	free(h);
 	/* A leak is a failed test, not a line in a log nobody reads. */
 	if (leaked)
@@ -327,8 +332,7 @@ void tp_harness_buf_free(struct tp_harness *h, struct tp_buf *b)
 void tp_harness_event(struct tp_harness *h, const struct tp_event *ev)
 {
 	for (int i = 0; i < h->nstages; i++)
-		if (h->stages[i].p->event)
-			h->stages[i].p->event(h->stages[i].ctx, &h->sessions[0], ev);
+		hh_event(h, i, ev);
 }
 
 int tp_harness_stages(const struct tp_harness *h) { return h->nstages; }

@@ -9,6 +9,14 @@
  * Buffers come from a real core pool: tp_harness_outstanding() counts what
  * is out, and a buffer still out when the harness is freed fails the test.
  *
+ * The harness keeps the core's rules a plugin may rely on (plugin.h, THE
+ * CALL SEQUENCE): a stage's callbacks never nest -- what reaches a stage
+ * while it is inside a callback or a host call (emit_*, session_up) waits
+ * and is delivered in order once it is out; host->session_up() sends
+ * TP_EV_SESSION_UP to every other stage, top first; an empty batch is not
+ * passed on.  A host service given a stage handle that is not one the
+ * harness handed to create() fails the test.
+ *
  * Time is a test clock shared by every harness of the process: it starts
  * at 1000000 ms and moves only in tp_harness_advance() (or _run()), which
  * fires the due timers of every harness in deadline order and handles
@@ -120,6 +128,30 @@ size_t tp_harness_session_emits(const struct tp_harness *h);
 /* A stage's instance (what create() returned), for a test that includes
  * the plugin's own header. */
 void *tp_harness_instance(struct tp_harness *h, int stage);
+/* The host table and a stage's handle, for a test that drives a core
+ * service (e.g. host->deframer_*) itself, as that stage would. */
+const struct tp_host *tp_harness_host(const struct tp_harness *h);
+struct tp_stage *tp_harness_stage_handle(struct tp_harness *h, int stage);
+
+/* Every host->buf_alloc() call of any stage since the harness was made or
+ * tp_harness_allocs_clear(): how many, and (in *sizes, if not NULL) the
+ * length each asked for, in call order; refused calls included.  The
+ * array is valid until the next buf_alloc call.  At most 2^20 calls are
+ * recorded between clears (later ones are not). */
+size_t tp_harness_allocs(const struct tp_harness *h, const size_t **sizes);
+void tp_harness_allocs_clear(struct tp_harness *h);
+/* Let the next n buf_alloc() calls through, then refuse one (once); -1
+ * cancels.  (tp_harness_set_pool_limit refuses by count of buffers out.) */
+void tp_harness_fail_alloc_after(struct tp_harness *h, long n);
+
+/* What the stages logged through host->log() since the harness was made
+ * or tp_harness_log_clear(): one "error: TEXT\n" line each ("warn",
+ * "info", "debug"), and how many lines at a level.  Lines still go to
+ * stderr too.  The text keeps the first MiB between clears; the counts go
+ * on. */
+const char *tp_harness_log_text(const struct tp_harness *h);
+int tp_harness_log_count(const struct tp_harness *h, enum tp_log_level lvl);
+void tp_harness_log_clear(struct tp_harness *h);
 
 /* ---- time (one test clock for every harness; `h` is only context) ---- */
 

@@ -1,7 +1,7 @@
 # The plugin harness (tests/harness.h) and its own unit test.
 check_LTLIBRARIES += tests/libtpharness.la
 tests_libtpharness_la_SOURCES = tests/harness.c tests/harness.h tests/harness-priv.h \
-	tests/harness-host.c \
+	tests/harness-host.c tests/harness-queue.c \
 	tests/harness-clock.c tests/harness-clock.h
 # Check: a leak found when a harness is freed fails the running test.
 tests_libtpharness_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(CHECK_CFLAGS)

@@ -5,9 +5,10 @@ tests_unit_test_core_SOURCES = tests/unit/test_core.c tests/unit/check-main.c
 tests_unit_test_core_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_test_core_LDADD = core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)
 
-# The core's stream reassembly (host->deframer_*) alone, behind a fake host.
+# The core's stream reassembly (host->deframer_*) alone, through the
+# harness's host (a tp-count stage stands in for a framer).
 check_PROGRAMS += tests/unit/test_deframe
 TESTS += tests/unit/test_deframe
 tests_unit_test_deframe_SOURCES = tests/unit/test_deframe.c tests/unit/check-main.c
-tests_unit_test_deframe_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-tests_unit_test_deframe_LDADD = core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)
+tests_unit_test_deframe_CFLAGS = $(TP_HARNESS_TEST_CFLAGS)
+tests_unit_test_deframe_LDADD = $(TP_HARNESS_TEST_LDADD)

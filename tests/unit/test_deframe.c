@@ -1,7 +1,11 @@
 /*
  * test_deframe.c — the core's stream reassembly (core/deframe.c) alone,
- * behind a minimal host of the test's own: a real buffer pool with
- * injectable allocation failures, a counter table, a log that records.
+ * driven through the harness's host as a framer would drive it: the stage
+ * is a tp-count instance the harness made (a pass-through that logs nothing
+ * and whose counters have names of their own), the pool is the harness's real
+ * core pool, and the harness records every buf_alloc() size, refuses the
+ * allocation the test names, captures the log and fails the test on a
+ * leaked buffer or a stage handle it never handed out.
  *
  * The toy format (hdr_bytes = 3) has frames shorter than the header, so
  * the deframer's "frame ends inside the header top-up" path is exercised:
@@ -13,116 +17,69 @@
 #include "config.h"
 
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "deframe.h"
+#include "harness.h"
 
 #define TOY_HDR 3
 #define TOY_MAX 4000
 #define MAX_FRAMES 16
-#define MAX_ALLOCS 8192
 
-/* The stage handle is opaque to the deframer: any object will do. */
-struct tp_stage {
-	int unused;
-};
-
-static struct tp_stage stage;
-static struct tp_pool *pool;
-static struct tp_host host;
-
-static size_t alloc_len[MAX_ALLOCS]; /* every size buf_alloc was asked for */
-static size_t nalloc;
-static long fail_alloc_at = -1;      /* refuse the allocation with this index */
-
-static struct {
-	char name[32];
-	uint64_t v;
-} counters[8];
-static int ncounters;
-
-static int nlog_errors;
-static char last_log[256];
+static struct tp_harness *h;
+static const struct tp_host *host;
+static struct tp_stage *stage;
 
 static int len_calls;     /* toy_len invocations */
 static int toy_refusals;  /* toy_len returned -1 */
 static int64_t evil_ret;  /* evil_len's answer */
 
-/* ---- the fake host ---------------------------------------------------- */
-
-static void t_log(struct tp_stage *st, enum tp_log_level lvl, const char *fmt, ...)
-{
-	va_list ap;
-
-	ck_assert_ptr_eq(st, &stage);
-	if (lvl == TP_LOG_ERROR)
-		nlog_errors++;
-	va_start(ap, fmt);
-	vsnprintf(last_log, sizeof(last_log), fmt, ap);
-	va_end(ap);
-}
-
-static struct tp_buf *t_buf_alloc(struct tp_stage *st, size_t len)
-{
-	ck_assert_ptr_eq(st, &stage);
-	ck_assert_uint_lt(nalloc, MAX_ALLOCS);
-	alloc_len[nalloc] = len;
-	if ((long)nalloc++ == fail_alloc_at)
-		return NULL;
-	return tp_pool_alloc(pool, len);
-}
-
-static void t_buf_free(struct tp_stage *st, struct tp_buf *b)
-{
-	ck_assert_ptr_eq(st, &stage);
-	tp_pool_free(pool, b);
-}
-
-static uint64_t *t_counter(struct tp_stage *st, const char *name)
-{
-	ck_assert_ptr_eq(st, &stage);
-	for (int i = 0; i < ncounters; i++)
-		if (!strcmp(counters[i].name, name))
-			return &counters[i].v;
-	ck_assert_int_lt(ncounters, 8);
-	snprintf(counters[ncounters].name, sizeof(counters[0].name), "%s", name);
-	counters[ncounters].v = 0; /* the contract: a new counter is zeroed */
-	return &counters[ncounters++].v;
-}
-
-/* A counter's value (registering it, zeroed, if the deframer did not). */
-#define counter(name) (*t_counter(&stage, (name)))
+/* A counter of the stage (registered, zeroed, if the deframer did not),
+ * through the host as the stage itself would; an lvalue. */
+#define counter(name) (*host->counter(stage, (name)))
 
 static size_t outstanding(void)
 {
-	struct tp_pool_stats s;
+	return tp_harness_outstanding(h);
+}
 
-	tp_pool_get_stats(pool, &s);
-	return s.outstanding;
+/* The last line the stage logged (without its "level: "), or "". */
+static const char *last_log(void)
+{
+	static char line[512];
+	const char *text = tp_harness_log_text(h), *p, *colon;
+	size_t n = strlen(text);
+
+	if (n && text[n - 1] == '\n')
+		n--;
+	for (p = text + n; p > text && p[-1] != '\n'; p--)
+		;
+	colon = memchr(p, ':', (size_t)(text + n - p));
+	if (colon && colon[1] == ' ')
+		p = colon + 2;
+	snprintf(line, sizeof(line), "%.*s", (int)(text + n - p), p);
+	return line;
+}
+
+static int nlog_errors(void)
+{
+	return tp_harness_log_count(h, TP_LOG_ERROR);
 }
 
 static void setup(void)
 {
-	memset(&host, 0, sizeof(host));
-	host.size = sizeof(host);
-	host.log = t_log;
-	host.buf_alloc = t_buf_alloc;
-	host.buf_free = t_buf_free;
-	host.counter = t_counter;
-	pool = tp_pool_new(16, 0, 2048, 0);
-	ck_assert_ptr_nonnull(pool);
-	nalloc = 0, fail_alloc_at = -1;
-	ncounters = nlog_errors = len_calls = toy_refusals = 0;
-	last_log[0] = '\0';
+	h = tp_harness_new("tp-count", NULL);
+	ck_assert_msg(h != NULL, "tp_harness_new(tp-count): %s", tp_harness_last_error());
+	host = tp_harness_host(h);
+	stage = tp_harness_stage_handle(h, 0);
+	len_calls = toy_refusals = 0;
 }
 
 static void teardown(void)
 {
-	ck_assert_uint_eq(tp_pool_destroy(pool), 0); /* nothing leaked */
+	tp_harness_free(h); /* fails the test if a buffer leaked */
 }
 
 /* ---- the toy format --------------------------------------------------- */
@@ -131,7 +88,7 @@ static int64_t toy_len(void *arg, const uint8_t *p, size_t avail)
 {
 	int64_t len;
 
-	ck_assert_ptr_eq(arg, &stage);
+	ck_assert_ptr_eq(arg, stage);
 	len_calls++;
 	/* the contract: at least min(hdr_bytes, what the stream has) */
 	ck_assert_uint_ge(avail, 1);
@@ -194,7 +151,7 @@ static void build_stream(void)
 
 static struct tp_deframer *new_toy(void)
 {
-	struct tp_deframer *d = tp_deframer_new(&host, &stage, TOY_HDR, toy_len, &stage);
+	struct tp_deframer *d = host->deframer_new(stage, TOY_HDR, toy_len, stage);
 
 	ck_assert_ptr_nonnull(d);
 	return d;
@@ -202,11 +159,7 @@ static struct tp_deframer *new_toy(void)
 
 static struct tp_buf *chunk(const uint8_t *p, size_t n)
 {
-	struct tp_buf *b = tp_pool_alloc(pool, n);
-
-	ck_assert_ptr_nonnull(b);
-	memcpy(tp_buf_put(b, n), p, n);
-	return b;
+	return tp_harness_buf(h, p, n); /* not a stage's buf_alloc: not recorded */
 }
 
 /* Feed p[0..n) as one chunk in its own deframe() call. */
@@ -216,7 +169,7 @@ static int push(struct tp_deframer *d, const uint8_t *p, size_t n, struct tp_bat
 	int r;
 
 	tp_batch_add(&in, chunk(p, n));
-	r = tp_deframe(d, &in, out);
+	r = host->deframe(d, &in, out);
 	ck_assert_uint_eq(in.count, 0); /* every input buffer consumed */
 	ck_assert_ptr_null(in.head);
 	return r;
@@ -238,7 +191,7 @@ static void pop_is(struct tp_batch *out, const void *p, size_t n)
 
 	ck_assert_ptr_nonnull(b);
 	ck_assert(b->len == n && !memcmp(b->data, p, n));
-	tp_pool_free(pool, b);
+	tp_harness_buf_free(h, b);
 }
 
 /* `out` must hold exactly frames first..first+n-1 of the stream, byte for
@@ -258,20 +211,23 @@ static void expect_frames(struct tp_batch *out, int first, int n, int lost, size
 			      ctx, i, b->len, frame_len[i]);
 		ck_assert_msg(!memcmp(b->data, stream + frame_off[i], b->len),
 			      "split %zu: frame %d differs", ctx, i);
-		tp_pool_free(pool, b);
+		tp_harness_buf_free(h, b);
 	}
 }
 
 /* Each frame got a buffer requested at exactly its size, in order. */
 static void expect_alloc_sizes(size_t ctx)
 {
+	const size_t *alloc_len;
+	size_t nalloc = tp_harness_allocs(h, &alloc_len);
+
 	ck_assert_msg(nalloc == (size_t)nframes, "split %zu: %zu allocations for %d frames", ctx,
 		      nalloc, nframes);
 	for (int i = 0; i < nframes; i++)
 		ck_assert_msg(alloc_len[i] == frame_len[i],
 			      "split %zu: frame %d allocated %zu bytes, want %zu", ctx, i,
 			      alloc_len[i], frame_len[i]);
-	nalloc = 0;
+	tp_harness_allocs_clear(h);
 }
 
 /* ---- tests ------------------------------------------------------------ */
@@ -287,19 +243,19 @@ START_TEST(split_everywhere)
 		ck_assert_int_eq(feed(d, 0, k, &out), 0);
 		ck_assert_int_eq(feed(d, k, stream_len - k, &out), 0);
 		expect_frames(&out, 0, nframes, -1, k);
-		ck_assert_uint_eq(tp_deframer_pending(d), 0);
+		ck_assert_uint_eq(host->deframer_pending(d), 0);
 		expect_alloc_sizes(k);
 		/* the same two chunks in one call */
 		tp_batch_add(&in, chunk(stream, k));
 		tp_batch_add(&in, chunk(stream + k, stream_len - k));
-		ck_assert_int_eq(tp_deframe(d, &in, &out), 0);
+		ck_assert_int_eq(host->deframe(d, &in, &out), 0);
 		expect_frames(&out, 0, nframes, -1, k);
 		expect_alloc_sizes(k);
 		ck_assert_uint_eq(outstanding(), 0);
 	}
 	ck_assert_uint_eq(counter("nobuf"), 0);
 	ck_assert_uint_eq(counter("dropped"), 0);
-	tp_deframer_free(d);
+	host->deframer_free(d);
 }
 END_TEST
 
@@ -315,11 +271,11 @@ START_TEST(byte_at_a_time)
 	/* and as one batch of one-byte chunks */
 	for (size_t k = 0; k < stream_len; k++)
 		tp_batch_add(&in, chunk(stream + k, 1));
-	ck_assert_int_eq(tp_deframe(d, &in, &out), 0);
+	ck_assert_int_eq(host->deframe(d, &in, &out), 0);
 	expect_frames(&out, 0, nframes, -1, 0);
 	expect_alloc_sizes(0);
-	ck_assert_uint_eq(tp_deframer_pending(d), 0);
-	tp_deframer_free(d);
+	ck_assert_uint_eq(host->deframer_pending(d), 0);
+	host->deframer_free(d);
 }
 END_TEST
 
@@ -339,9 +295,9 @@ START_TEST(frames_per_chunk)
 	ck_assert_int_eq(len_calls, nframes);
 	ck_assert_uint_eq(out.bytes, 1 + stream_len);
 	ck_assert_ptr_eq(tp_batch_pop(&out), sentinel);
-	tp_pool_free(pool, sentinel);
+	tp_harness_buf_free(h, sentinel);
 	expect_frames(&out, 0, nframes, -1, 0);
-	tp_deframer_free(d);
+	host->deframer_free(d);
 }
 END_TEST
 
@@ -355,13 +311,13 @@ START_TEST(short_frame_after_cut_header)
 
 	tp_batch_add(&in, chunk(s, 1));
 	tp_batch_add(&in, chunk(s + 1, 5));
-	ck_assert_int_eq(tp_deframe(d, &in, &out), 0);
+	ck_assert_int_eq(host->deframe(d, &in, &out), 0);
 	ck_assert_uint_eq(out.count, 3);
 	pop_is(&out, "S\0", 2);
 	pop_is(&out, "K", 1);
 	pop_is(&out, "S\1x", 3);
-	ck_assert_uint_eq(tp_deframer_pending(d), 0);
-	tp_deframer_free(d);
+	ck_assert_uint_eq(host->deframer_pending(d), 0);
+	host->deframer_free(d);
 }
 END_TEST
 
@@ -372,30 +328,31 @@ START_TEST(pending_bytes)
 {
 	static const uint8_t t[] = { 'T', 0, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
 	struct tp_deframer *d = new_toy();
+	const size_t *alloc_len;
 	struct tp_batch out = TP_BATCH_INIT;
 
-	ck_assert_uint_eq(tp_deframer_pending(d), 0);
+	ck_assert_uint_eq(host->deframer_pending(d), 0);
 	ck_assert_int_eq(push(d, t, 1, &out), 0);
-	ck_assert_uint_eq(tp_deframer_pending(d), 1);
+	ck_assert_uint_eq(host->deframer_pending(d), 1);
 	ck_assert_int_eq(len_calls, 1);
 	ck_assert_int_eq(push(d, t + 1, 1, &out), 0);
-	ck_assert_uint_eq(tp_deframer_pending(d), 2);
+	ck_assert_uint_eq(host->deframer_pending(d), 2);
 	ck_assert_int_eq(len_calls, 2);
 	ck_assert_uint_eq(outstanding(), 0); /* no buffer before the length is known */
 	ck_assert_int_eq(push(d, t + 2, 4, &out), 0);
-	ck_assert_uint_eq(tp_deframer_pending(d), 6);
+	ck_assert_uint_eq(host->deframer_pending(d), 6);
 	ck_assert_int_eq(len_calls, 3);
 	ck_assert_uint_eq(outstanding(), 1); /* the frame's own buffer */
-	ck_assert_uint_eq(nalloc, 1);
+	ck_assert_uint_eq(tp_harness_allocs(h, &alloc_len), 1);
 	ck_assert_uint_eq(alloc_len[0], 13);
 	ck_assert_int_eq(push(d, t + 6, 7, &out), 0);
-	ck_assert_uint_eq(tp_deframer_pending(d), 0);
+	ck_assert_uint_eq(host->deframer_pending(d), 0);
 	ck_assert_uint_eq(out.count, 1);
 	pop_is(&out, t, 13);
 
 	ck_assert_int_eq(push(d, t, 8, &out), 0);
-	ck_assert_uint_eq(tp_deframer_pending(d), 8);
-	tp_deframer_free(d); /* with a frame half done: no leak (teardown checks) */
+	ck_assert_uint_eq(host->deframer_pending(d), 8);
+	host->deframer_free(d); /* with a frame half done: no leak (teardown checks) */
 }
 END_TEST
 
@@ -417,30 +374,30 @@ START_TEST(refusal_stops_and_drops)
 	memset(buf + 3, 'K', 10);     /* would be frames, but come after it */
 	tp_batch_add(&in, chunk(buf, 13));
 	tp_batch_add(&in, chunk(stream, 20));
-	ck_assert_int_eq(tp_deframe(d, &in, &out), -1);
+	ck_assert_int_eq(host->deframe(d, &in, &out), -1);
 	ck_assert_uint_eq(in.count, 0);
 	expect_frames(&out, 0, 3, -1, 0);
 	ck_assert_int_eq(toy_refusals, 1);
 	ck_assert_uint_eq(counter("dropped"), 11 + 20);
-	ck_assert_uint_eq(tp_deframer_pending(d), 0);
+	ck_assert_uint_eq(host->deframer_pending(d), 0);
 	calls = len_calls;
 	ck_assert_int_eq(feed(d, 0, stream_len, &out), -1); /* still refused */
 	ck_assert_uint_eq(out.count, 0);
 	ck_assert_int_eq(len_calls, calls);
 	ck_assert_uint_eq(counter("dropped"), 31 + stream_len);
-	tp_deframer_free(d);
+	host->deframer_free(d);
 
 	/* Refused after a cut header: the held bytes count as dropped too. */
 	d = new_toy();
-	*t_counter(&stage, "dropped") = 0;
+	counter("dropped") = 0;
 	ck_assert_int_eq(push(d, (const uint8_t *)"T\xff", 2, &out), 0);
-	ck_assert_uint_eq(tp_deframer_pending(d), 2);
+	ck_assert_uint_eq(host->deframer_pending(d), 2);
 	ck_assert_int_eq(push(d, (const uint8_t *)"\xffKK", 3, &out), -1);
 	ck_assert_uint_eq(out.count, 0);
 	ck_assert_uint_eq(counter("dropped"), 5);
-	ck_assert_uint_eq(tp_deframer_pending(d), 0);
-	ck_assert_int_eq(nlog_errors, 0); /* a refusal is the framer's to log */
-	tp_deframer_free(d);
+	ck_assert_uint_eq(host->deframer_pending(d), 0);
+	ck_assert_int_eq(nlog_errors(), 0); /* a refusal is the framer's to log */
+	host->deframer_free(d);
 }
 END_TEST
 
@@ -456,26 +413,26 @@ START_TEST(pool_exhaustion)
 	build_stream();
 	for (int step = 0; step < 2; step++) {
 		for (int f = 0; f < nframes; f++) {
-			nalloc = 0;
-			fail_alloc_at = f;
+			tp_harness_allocs_clear(h);
+			tp_harness_fail_alloc_after(h, f);
 			feed_steps(d, step ? 97 : stream_len, &out);
 			ck_assert_uint_eq(counter("nobuf"), ++lost);
 			expect_frames(&out, 0, nframes, f, (size_t)f);
-			ck_assert_uint_eq(tp_deframer_pending(d), 0);
+			ck_assert_uint_eq(host->deframer_pending(d), 0);
 			ck_assert_uint_eq(outstanding(), 0);
 		}
 	}
 	ck_assert_uint_eq(counter("dropped"), 0);
 	/* While a frame is skipped the stream is still inside it: pending. */
-	nalloc = 0;
-	fail_alloc_at = 0;
+	tp_harness_allocs_clear(h);
+	tp_harness_fail_alloc_after(h, 0);
 	ck_assert_int_eq(feed(d, frame_off[7], 100, &out), 0); /* the 2503-byte T frame */
-	ck_assert_uint_eq(tp_deframer_pending(d), 100);
+	ck_assert_uint_eq(host->deframer_pending(d), 100);
 	ck_assert_uint_eq(outstanding(), 0);
 	ck_assert_int_eq(feed(d, frame_off[7] + 100, frame_len[7] - 100 + frame_len[8], &out), 0);
 	expect_frames(&out, 8, 1, -1, 0);
 	ck_assert_uint_eq(counter("nobuf"), lost + 1);
-	tp_deframer_free(d);
+	host->deframer_free(d);
 }
 END_TEST
 
@@ -484,19 +441,19 @@ END_TEST
 static void check_evil(int64_t ret, size_t first, const char *in_log)
 {
 	static const uint8_t bytes[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-	struct tp_deframer *d = tp_deframer_new(&host, &stage, 4, evil_len, NULL);
+	struct tp_deframer *d = host->deframer_new(stage, 4, evil_len, NULL);
 	struct tp_batch out = TP_BATCH_INIT;
 
 	ck_assert_ptr_nonnull(d);
-	nlog_errors = 0;
+	tp_harness_log_clear(h);
 	evil_ret = 0; /* first hold `first` bytes in the stash, then misbehave */
 	ck_assert_int_eq(push(d, bytes, first, &out), 0);
 	evil_ret = ret;
 	ck_assert_int_eq(push(d, bytes, 8, &out), -1);
 	ck_assert_uint_eq(out.count, 0);
-	ck_assert_int_eq(nlog_errors, 1);
-	ck_assert_msg(strstr(last_log, in_log), "log '%s' lacks '%s'", last_log, in_log);
-	tp_deframer_free(d);
+	ck_assert_int_eq(nlog_errors(), 1);
+	ck_assert_msg(strstr(last_log(), in_log), "log '%s' lacks '%s'", last_log(), in_log);
+	host->deframer_free(d);
 }
 
 START_TEST(len_fn_contract)
@@ -510,13 +467,13 @@ END_TEST
 
 START_TEST(bad_arguments)
 {
-	ck_assert_ptr_null(tp_deframer_new(&host, &stage, 0, toy_len, NULL));
-	ck_assert_int_eq(nlog_errors, 1);
-	ck_assert_ptr_null(tp_deframer_new(&host, &stage, TP_DEFRAME_MAX_HDR + 1, toy_len, NULL));
-	ck_assert_ptr_null(tp_deframer_new(&host, &stage, 4, NULL, NULL));
-	ck_assert_int_eq(nlog_errors, 3);
-	ck_assert_msg(strstr(last_log, "no function"), "log: %s", last_log);
-	tp_deframer_free(NULL);
+	ck_assert_ptr_null(host->deframer_new(stage, 0, toy_len, NULL));
+	ck_assert_int_eq(nlog_errors(), 1);
+	ck_assert_ptr_null(host->deframer_new(stage, TP_DEFRAME_MAX_HDR + 1, toy_len, NULL));
+	ck_assert_ptr_null(host->deframer_new(stage, 4, NULL, NULL));
+	ck_assert_int_eq(nlog_errors(), 3);
+	ck_assert_msg(strstr(last_log(), "no function"), "log: %s", last_log());
+	host->deframer_free(NULL);
 }
 END_TEST
 

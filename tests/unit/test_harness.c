@@ -458,6 +458,82 @@ START_TEST(clock_fires_timers_only_when_advanced)
 }
 END_TEST
 
+/* ---- no nesting (plugin.h, THE CALL SEQUENCE) ---- */
+
+/* tp-reenter sends `hello` packets down from its SESSION_UP handler;
+ * tp-loop below sends each straight back up, into tp-reenter's up() --
+ * while tp-reenter's event() is still running.  The core holds that up()
+ * until event() has returned, and so must the harness: tp-reenter counts
+ * every nested call in "reentered", and checks the hellos come back in
+ * order. */
+START_TEST(no_nesting_event_into_loopback)
+{
+	const char *const specs[] = { "tp-reenter: hello = 3;", "tp-loop", NULL };
+	struct tp_harness *h = tp_harness_new_chain(specs);
+	struct tp_session_info info = { .size = sizeof(info) };
+	struct tp_event ev = { .type = TP_EV_SESSION_UP, .info = &info };
+	uint64_t sent;
+
+	ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	sent = tp_harness_stage_counter(h, 0, "hello_sent");
+	tp_harness_event(h, &ev);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "hello_sent"), sent + 3);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "reentered"), 0);
+	/* every held delivery was made, in order, before tp_harness_event returned */
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "hello_back"), sent + 3);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "hello_back_bad"), 0);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "down_packets"), sent + 3);
+	/* tp-reenter takes its hellos out: nothing reaches the top, not even
+	 * an empty batch (the core passes none on) */
+	ck_assert_uint_eq(tp_harness_batches_up(h), 0);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+}
+END_TEST
+
+/* The harness twin of test_core's no_host_call_reenters_the_calling_stage:
+ * the sink declares its session up from start() and again from a timer
+ * (a host call outside any callback the harness made); the SESSION_UP the
+ * harness broadcasts makes tp-reenter send hellos down into the sink that
+ * is still inside session_up(); the sink answers tp-gen's packets at once,
+ * inside tp-reenter's and tp-gen's emit_down().  Nothing nests, nothing is
+ * lost, each kind keeps its order. */
+START_TEST(no_nesting_session_up_and_loopback)
+{
+	const char *const specs[] = { "tp-gen: count = 40; batch = 4;", "tp-reenter: hello = 3;",
+				      "tp-reenter-sink: hello = 3; again_ms = 5;", NULL };
+	struct tp_harness *h = tp_harness_new_chain(specs);
+
+	ck_assert_msg(h != NULL, "%s", tp_harness_last_error());
+	catch_sigterm();
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	/* start() returned before the sink's down() saw the first hellos,
+	 * and they had all made the round trip by then */
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "hello_sent"), 3);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 2, "hello_seen"), 3);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "hello_back"), 3);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "session_up"), 1);
+	tp_harness_advance(h, 100);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(tp_harness_stage_counter(h, i, "reentered"), 0);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "session_up"), 2);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "hello_sent"), 6);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 2, "hello_seen"), 6);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "hello_back"), 6);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 2, "data_seen"), 40);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "up_packets"), 40);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 2, "data_before_hello"), 0);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 2, "hello_order_bad"), 0);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 2, "data_order_bad"), 0);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 1, "hello_back_bad"), 0);
+	ck_assert_uint_eq(tp_harness_stage_counter(h, 0, "up_bad"), 0);
+	ck_assert_int_eq(got_sigterm, 1);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+}
+END_TEST
+
 /* ---- leaks fail ---- */
 
 START_TEST(leaky_test)
@@ -469,11 +545,11 @@ START_TEST(leaky_test)
 }
 END_TEST
 
-/* Run leaky_test under its own runner in a child: it must fail, with a
- * message naming the plugin and the count. */
-START_TEST(leak_fails_the_test)
+/* Run test t under its own runner in a child: it must fail, with a message
+ * holding `want`. */
+static void must_fail(const TTest *t, const char *want)
 {
-	char logf[] = "/tmp/tp-harness-leak-XXXXXX";
+	char logf[] = "/tmp/tp-harness-fail-XXXXXX";
 	char text[4096] = "";
 	int fd = mkstemp(logf), status;
 	pid_t pid;
@@ -482,11 +558,11 @@ START_TEST(leak_fails_the_test)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		Suite *s = suite_create("leak");
-		TCase *tc = tcase_create("leak");
+		Suite *s = suite_create("must-fail");
+		TCase *tc = tcase_create("must-fail");
 		SRunner *sr;
 
-		tcase_add_test(tc, leaky_test);
+		tcase_add_test(tc, t);
 		suite_add_tcase(s, tc);
 		sr = srunner_create(s);
 		srunner_set_log(sr, logf);
@@ -497,9 +573,81 @@ START_TEST(leak_fails_the_test)
 	ck_assert_int_ge(read(fd, text, sizeof(text) - 1), 1);
 	close(fd);
 	unlink(logf);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the leaky test did not fail: %s", text);
-	ck_assert_msg(strstr(text, "harness (tp-count): 1 buffers never returned to the pool") != NULL,
-		      "'%s'", text);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the test did not fail: %s", text);
+	ck_assert_msg(strstr(text, want) != NULL, "'%s' lacks '%s'", text, want);
+}
+
+/* It must fail, naming the plugin and the count. */
+START_TEST(leak_fails_the_test)
+{
+	must_fail(leaky_test, "harness (tp-count): 1 buffers never returned to the pool");
+}
+END_TEST
+
+/* ---- what a stage does through the host, recorded ---- */
+
+/* A host service called with a handle the harness never gave a stage: the
+ * core would take it for one of its own structs. */
+START_TEST(foreign_handle_test)
+{
+	struct tp_harness *h = must_new("tp-count", NULL);
+	struct tp_stage *bogus = (struct tp_stage *)&h; /* any other pointer */
+
+	(void)tp_harness_host(h)->buf_alloc(bogus, 10);
+	tp_harness_free(h);
+}
+END_TEST
+
+START_TEST(foreign_stage_handle_fails_the_test)
+{
+	must_fail(foreign_handle_test, "host->buf_alloc() was given");
+}
+END_TEST
+
+/* tp-gen allocates `size` bytes per packet: every request is recorded,
+ * the refused one too; the refusal is one call, once; the log keeps what
+ * the stage said, line by line, until cleared. */
+START_TEST(allocs_failures_and_log_are_recorded)
+{
+	struct tp_harness *h = must_new("tp-gen", "count = 4; batch = 2; size = 60; interval_ms = 10;");
+	struct tp_session_info info = { .size = sizeof(info) };
+	struct tp_event ev = { .type = TP_EV_SESSION_UP, .info = &info };
+	const size_t *sizes;
+	struct tp_buf *b;
+	size_t n;
+
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	tp_harness_fail_alloc_after(h, 1);
+	tp_harness_advance(h, 10); /* tick 1: one packet, then the refusal */
+	ck_assert_uint_eq(tp_harness_counter(h, "alloc_failed"), 1);
+	ck_assert_uint_eq(tp_harness_queued_down(h), 1);
+	tp_harness_advance(h, 20); /* ticks 2 and 3: the other three */
+	ck_assert_uint_eq(tp_harness_counter(h, "alloc_failed"), 1);
+	ck_assert_uint_eq(tp_harness_queued_down(h), 4);
+	n = tp_harness_allocs(h, &sizes);
+	ck_assert_uint_eq(n, 5);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(sizes[i], 60);
+	tp_harness_allocs_clear(h);
+	ck_assert_uint_eq(tp_harness_allocs(h, NULL), 0);
+	while ((b = tp_harness_pull_down(h)) != NULL)
+		tp_harness_buf_free(h, b);
+
+	ck_assert_str_eq(tp_harness_log_text(h), "");
+	info.addr4.family = AF_INET;
+	info.addr4.plen = 24;
+	memcpy(info.addr4.addr, "\x0a\x00\x00\x02", 4);
+	tp_harness_event(h, &ev);
+	tp_harness_event(h, &ev);
+	ck_assert_str_eq(tp_harness_log_text(h), "info: tp-gen: session up, address 10.0.0.2/24\n"
+						 "info: tp-gen: session up, address 10.0.0.2/24\n");
+	ck_assert_int_eq(tp_harness_log_count(h, TP_LOG_INFO), 2);
+	ck_assert_int_eq(tp_harness_log_count(h, TP_LOG_ERROR), 0);
+	tp_harness_log_clear(h);
+	ck_assert_str_eq(tp_harness_log_text(h), "");
+	ck_assert_int_eq(tp_harness_log_count(h, TP_LOG_INFO), 0);
+	ck_assert_ptr_eq(tp_harness_stage_handle(h, 0), tp_harness_stage_handle(h, 0));
+	tp_harness_free(h);
 }
 END_TEST
 
@@ -523,7 +671,11 @@ static Suite *harness_suite(void)
 	tcase_add_test(tc, chain_aborts_are_per_stage);
 	tcase_add_test(tc, chain_bad_spec_is_reported);
 	tcase_add_test(tc, clock_fires_timers_only_when_advanced);
+	tcase_add_test(tc, no_nesting_event_into_loopback);
+	tcase_add_test(tc, no_nesting_session_up_and_loopback);
 	tcase_add_test(tc, leak_fails_the_test);
+	tcase_add_test(tc, foreign_stage_handle_fails_the_test);
+	tcase_add_test(tc, allocs_failures_and_log_are_recorded);
 	suite_add_tcase(s, tc);
 	return s;
 }
