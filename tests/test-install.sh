@@ -121,6 +121,18 @@ done
 grep -qF "$tpconfdir/" "$root$mandir/man8/tunpipe.8" || fail "tunpipe(8) does not name $tpconfdir"
 grep -qF "$pkglibdir/" "$root$mandir/man7/tunpipe-plugin.7" || fail "tunpipe-plugin(7) does not name $pkglibdir"
 ok
+# tunpipe-plugin(7)'s example builds against the installed header and
+# loads in the installed daemon.
+awk '/^\.SH EXAMPLE/ { e = 1 } e && /^\.RS/ { r = 1; next } r && /^\.RE/ { exit } r' \
+	"$root$mandir/man7/tunpipe-plugin.7" | sed 's/\\-/-/g; s/\\e/\\/g' >"$tmp/maxlen.c"
+grep -q TP_PLUGIN_DEFINE "$tmp/maxlen.c" || fail "no example plugin found in tunpipe-plugin(7)"
+mkdir "$tmp/plugins"
+${CC:-cc} -std=c99 -Wall -Wextra -Werror -shared -fPIC -I"$root$(PKG_CONFIG_PATH=$(dirname "$pc") \
+	$PKG_CONFIG --variable=includedir tunpipe-plugin)" -o "$tmp/plugins/maxlen.so" "$tmp/maxlen.c" \
+	>"$tmp/cc.log" 2>&1 || fail "the example of tunpipe-plugin(7) does not build"
+TUNPIPE_PLUGIN_PATH=$tmp/plugins "$bin" inspect maxlen >"$tmp/maxlen.log" 2>&1 &&
+	grep -q '^  limit ' "$tmp/maxlen.log" || fail "the example of tunpipe-plugin(7) does not load"
+ok
 
 # --- tunpipe.conf(5) lists every option `tunpipe inspect` prints ------------
 # From the page: ".SS NAME" opens a plugin, ".TP" then ".B OPT" an option.
