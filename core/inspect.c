@@ -184,3 +184,127 @@ int tp_inspect_one(struct tp_loader *ld, const char *name, FILE *out)
 		print_option(out, o);
 	return 0;
 }
+
+/* ------------------------------------------------------------------------
+ * tp_inspect_man: the same descriptors as roff, for tunpipe.conf(5).
+ * ------------------------------------------------------------------------ */
+
+/* Text as roff: a backslash printed as such, a hyphen as \- (so names
+ * copied from the page work in a UTF-8 terminal), and a leading dot or
+ * quote kept from being read as a request. */
+static void roff_text(FILE *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else if (*s == '\n')
+			fputc(' ', out);
+		else
+			fputc(*s, out);
+	}
+}
+
+/* "(type; attributes)" then the help, the attributes as `inspect` shows them. */
+static void man_option(FILE *out, const struct tp_option *o)
+{
+	fputs(".TP\n.B ", out);
+	roff_text(out, o->name);
+	fputs("\n(\\fI", out);
+	roff_text(out, tp_opt_type_name(o->type));
+	fputs("\\fR", out);
+	if (o->when) {
+		fputs("; only with ", out);
+		roff_text(out, o->when);
+	}
+	if (o->flags & TP_OPT_REQUIRED)
+		fputs("; required", out);
+	if (o->flags & TP_OPT_SECRET)
+		fputs("; secret", out);
+	if (o->def && !(o->flags & TP_OPT_SECRET)) {
+		fputs("; default: ", out);
+		roff_text(out, o->def);
+	}
+	if (o->type == TP_OPT_INT && (o->min || o->max))
+		fprintf(out, "; range: %lld..%lld", (long long)o->min, (long long)o->max);
+	if (o->type == TP_OPT_ENUM && o->choices) {
+		fputs("; choices: ", out);
+		roff_text(out, o->choices);
+	}
+	fputs(")\n", out);
+	if (o->help) {
+		fputs(".br\n", out);
+		roff_text(out, o->help);
+		fputc('\n', out);
+	}
+}
+
+static void man_plugin(FILE *out, const char *name, const struct tp_plugin *p)
+{
+	char top[128], bottom[128];
+	const struct tp_option *o;
+	size_t n;
+
+	fputs(".SS ", out);
+	roff_text(out, name);
+	fputc('\n', out);
+	roff_text(out, p->description);
+	n = strlen(p->description);
+	fputs(n && p->description[n - 1] == '.' ? "\n.br\nA " : ".\n.br\nA ", out);
+	fputs(kind_name(p->kind), out);
+	fprintf(out, "; top side: %s; bottom side: %s.\n",
+		p->top ? tp_data_name(p->top, top, sizeof(top)) : "none",
+		p->bottom ? tp_data_name(p->bottom, bottom, sizeof(bottom)) : "none");
+	if (!p->options || p->options[0].type == TP_OPT_END) {
+		fputs("No options.\n", out);
+		return;
+	}
+	for (o = p->options; o->type != TP_OPT_END; o++)
+		man_option(out, o);
+}
+
+struct man_ctx {
+	FILE *out;
+	int failed;
+};
+
+static void man_each(void *arg, const char *name, const char *file, const struct tp_plugin *p,
+		     const char *err)
+{
+	struct man_ctx *mc = arg;
+
+	if (p) {
+		man_plugin(mc->out, name, p);
+		return;
+	}
+	fprintf(stderr, "tunpipe inspect --man: %s\n", err ? err : file);
+	mc->failed = 1;
+}
+
+int tp_inspect_man(struct tp_loader *ld, char *const *names, int n, FILE *out)
+{
+	struct man_ctx mc = { out, 0 };
+	char err[1024];
+	int i;
+
+	if (n == 0) {
+		if (tp_loader_each(ld, man_each, &mc) == 0) {
+			fprintf(stderr, "tunpipe inspect --man: no plugins found\n");
+			return 1;
+		}
+		return mc.failed;
+	}
+	for (i = 0; i < n; i++) {
+		const struct tp_plugin *p = tp_loader_get(ld, names[i], err, sizeof(err));
+
+		if (!p) {
+			fprintf(stderr, "tunpipe inspect --man: %s\n", err);
+			return 1;
+		}
+		man_plugin(out, names[i], p);
+	}
+	return 0;
+}

@@ -20,7 +20,7 @@ core_libtpcore_la_SOURCES = \
 core_libtpcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_libtpcore_la_LIBADD = $(LIBCONFIG_LIBS) $(LIBS)
 
-bin_PROGRAMS += core/tunpipe
+sbin_PROGRAMS += core/tunpipe
 core_tunpipe_SOURCES = core/main.c
 core_tunpipe_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_tunpipe_LDADD = core/libtpcore.la

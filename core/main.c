@@ -26,6 +26,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: tunpipe -c FILE [-t] [-v|-q]\n"
 		"       tunpipe inspect [PLUGIN]\n"
+		"       tunpipe inspect --man [PLUGIN...]\n"
 		"\n"
 		"Run the pipelines described in a libconfig file: a VPN made of plugins\n"
 		"(tun, tls-http, framer-ip, framer-len, compress-lz4, or your own).\n"
@@ -39,6 +40,7 @@ static void usage(FILE *out)
 		"\n"
 		"  inspect             list the plugins found on the search path\n"
 		"  inspect PLUGIN      a plugin's kind, link types and options\n"
+		"  inspect --man       the plugins' options as roff (tunpipe.conf(5) is made of it)\n"
 		"\n"
 		"Plugins are searched in the config's plugin_path, the build tree (when run\n"
 		"from it), $TUNPIPE_PLUGIN_PATH (colon-separated), then %s.\n"
@@ -95,7 +97,10 @@ static int inspect(int argc, char **argv)
 		return 1;
 	add_build_tree(ld);
 	tp_loader_add_default_paths(ld);
-	rc = argc > 1 ? tp_inspect_one(ld, argv[1], stdout) : tp_inspect_list(ld, stdout);
+	if (argc > 1 && !strcmp(argv[1], "--man"))
+		rc = tp_inspect_man(ld, argv + 2, argc - 2, stdout);
+	else
+		rc = argc > 1 ? tp_inspect_one(ld, argv[1], stdout) : tp_inspect_list(ld, stdout);
 	tp_loader_free(ld);
 	return rc;
 }

@@ -34,8 +34,8 @@ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL ${MAKE:-make} -s -C "$top_builddir" \
 
 pc=$(find "$tmp/root" -name tunpipe-plugin.pc | head -n 1)
 [ -n "$pc" ] || fail "tunpipe-plugin.pc was not installed"
-bin=$(find "$tmp/root" -type f -name tunpipe -path '*/bin/*' | head -n 1)
-[ -n "$bin" ] || fail "the tunpipe binary was not installed"
+bin=$(find "$tmp/root" -type f -name tunpipe -path '*/sbin/*' | head -n 1)
+[ -n "$bin" ] || fail "the tunpipe daemon was not installed in sbin"
 
 # 2. Compile hello.c with the installed .pc, its prefix moved under the
 # staging root (the file still names the configured prefix).
