@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: MIT
+# systemd: the tunpipe@.service template, its paths filled in by make (so
+# they follow --prefix/--sbindir/--sysconfdir), installed into
+# --with-systemdsystemunitdir.
+systemd/tunpipe@.service: $(srcdir)/systemd/tunpipe@.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) systemd && \
+	sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+		$(srcdir)/systemd/tunpipe@.service.in >$@.tmp && mv $@.tmp $@
+if HAVE_SYSTEMD_UNITDIR
+systemdsystemunit_DATA = systemd/tunpipe@.service
+endif
+EXTRA_DIST += systemd/tunpipe@.service.in
+CLEANFILES += systemd/tunpipe@.service
+# distcheck installs into its own prefix: keep the unit there too.
+AM_DISTCHECK_CONFIGURE_FLAGS = --with-systemdsystemunitdir='$${prefix}/lib/systemd/system'
+
+# `systemd-analyze verify` on the unit, pointed at this build's binary.
+TESTS += systemd/test-unit.sh
+dist_noinst_SCRIPTS += systemd/test-unit.sh
+check_DATA = systemd/tunpipe@.service
