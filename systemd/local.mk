@@ -18,3 +18,10 @@ AM_DISTCHECK_CONFIGURE_FLAGS = --with-systemdsystemunitdir='$${prefix}/lib/syste
 TESTS += systemd/test-unit.sh
 dist_noinst_SCRIPTS += systemd/test-unit.sh
 check_DATA = systemd/tunpipe@.service
+
+# The sd_notify datagrams, on sockets the test binds itself.
+check_PROGRAMS += tests/unit/test_notify
+TESTS += tests/unit/test_notify
+tests_unit_test_notify_SOURCES = tests/unit/test_notify.c tests/unit/check-main.c
+tests_unit_test_notify_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_notify_LDADD = core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)
