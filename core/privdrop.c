@@ -63,23 +63,26 @@ int tp_privdrop_resolve(struct tp_privdrop *p, const char *user, const char *gro
 
 int tp_privdrop_apply(const struct tp_privdrop *p, char *err, size_t errlen)
 {
-	capng_flags_t flags = CAPNG_DROP_SUPP_GRP;
-	int r;
+	int r, setpcap;
 
 	if (!p->user || geteuid() != 0)
 		return 0;
-	/* Clearing the bounding set needs CAP_SETPCAP; under a unit whose
-	 * CapabilityBoundingSet= already left it out, the manager has done
-	 * that part for us. */
-	if (capng_get_caps_process() == 0 && capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP))
-		flags |= CAPNG_CLEAR_BOUNDING;
+	setpcap = capng_get_caps_process() == 0 && capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET,
 			 CAP_NET_ADMIN) < 0) {
 		snprintf(err, errlen, "cannot prepare the capability set");
 		return -1;
 	}
-	r = capng_change_id((int)p->uid, (int)p->gid, flags);
+	/* The bounding set first, down to what we keep: it needs CAP_SETPCAP,
+	 * which a unit's CapabilityBoundingSet= may have left out (the manager
+	 * has then bounded us already).  libcap-ng's own CAPNG_CLEAR_BOUNDING
+	 * would empty it instead. */
+	if (setpcap && capng_apply(CAPNG_SELECT_BOUNDS) < 0) {
+		snprintf(err, errlen, "cannot reduce the capability bounding set: %s", strerror(errno));
+		return -1;
+	}
+	r = capng_change_id((int)p->uid, (int)p->gid, CAPNG_DROP_SUPP_GRP);
 	if (r < 0) {
 		/* The codes are libcap-ng's steps, errno the kernel's reason. */
 		snprintf(err, errlen, "cannot switch to user '%s' (uid %u gid %u): step %d: %s",

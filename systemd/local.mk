@@ -25,3 +25,7 @@ TESTS += tests/unit/test_notify
 tests_unit_test_notify_SOURCES = tests/unit/test_notify.c tests/unit/check-main.c
 tests_unit_test_notify_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_notify_LDADD = core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)
+
+# Privilege drop and readiness, end to end in namespaces (root).
+TESTS += tests/e2e/test-privdrop.sh
+dist_noinst_SCRIPTS += tests/e2e/test-privdrop.sh
