@@ -29,3 +29,11 @@ tests_unit_test_notify_LDADD = core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)
 # Privilege drop and readiness, end to end in namespaces (root).
 TESTS += tests/e2e/test-privdrop.sh
 dist_noinst_SCRIPTS += tests/e2e/test-privdrop.sh
+
+# log_target, user, group: parsing, messages, name look-ups.
+check_PROGRAMS += tests/unit/test_service_conf
+TESTS += tests/unit/test_service_conf
+tests_unit_test_service_conf_SOURCES = tests/unit/test_service_conf.c tests/unit/check-main.c \
+	tests/unit/conf-check.h
+tests_unit_test_service_conf_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
+tests_unit_test_service_conf_LDADD = core/libtpcore.la $(CHECK_LIBS) $(LIBCONFIG_LIBS)
