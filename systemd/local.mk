@@ -37,3 +37,7 @@ tests_unit_test_service_conf_SOURCES = tests/unit/test_service_conf.c tests/unit
 	tests/unit/conf-check.h
 tests_unit_test_service_conf_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_test_service_conf_LDADD = core/libtpcore.la $(CHECK_LIBS) $(LIBCONFIG_LIBS)
+
+# Journal priority prefixes and log_target = "syslog" with the real daemon.
+TESTS += tests/e2e/test-logtarget.sh
+dist_noinst_SCRIPTS += tests/e2e/test-logtarget.sh
