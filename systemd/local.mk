@@ -15,8 +15,8 @@ CLEANFILES += systemd/tunpipe@.service
 AM_DISTCHECK_CONFIGURE_FLAGS = --with-systemdsystemunitdir='$${prefix}/lib/systemd/system'
 
 # `systemd-analyze verify` on the unit, pointed at this build's binary.
-TESTS += systemd/test-unit.sh
-dist_noinst_SCRIPTS += systemd/test-unit.sh
+TESTS += systemd/test-systemd-unit.sh
+dist_noinst_SCRIPTS += systemd/test-systemd-unit.sh
 check_DATA = systemd/tunpipe@.service
 
 # The sd_notify datagrams, on sockets the test binds itself.
