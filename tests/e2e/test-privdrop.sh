@@ -32,6 +32,13 @@ sed 's#^\( *address = "10.0.0.1/24";\).*#\1 pool = "10.0.0.50-10.0.0.60"; push_r
 grep -q 'push_routes = \[ "10.77.0.0/24" \]' "$TP_CONF/server-nobody2.conf" ||
 	tp_fail "could not write the second server config"
 "$TUNPIPE" -t -c "$TP_CONF/server-nobody.conf" >/dev/null || tp_fail "server-nobody.conf does not check"
+sed 's/^user = "nobody";/user = "tp-no-such-user";/' "$TP_CONF/server-nobody.conf" >"$TP_CONF/server-nouser.conf"
+if "$TUNPIPE" -t -c "$TP_CONF/server-nouser.conf" >"$TP_TMP/nouser.out" 2>&1; then
+	tp_fail "tunpipe -t accepted a user that does not exist"
+fi
+grep -q "user 'tp-no-such-user': no such user" "$TP_TMP/nouser.out" ||
+	tp_fail "tunpipe -t did not name the unknown user: $(cat "$TP_TMP/nouser.out")"
+tp_ok "tunpipe -t refuses an unknown user: $(head -n 1 "$TP_TMP/nouser.out")"
 
 # Our own notify socket, writable by nobody as systemd's is.
 NOTIFY="$TP_TMP/notify.sock"
