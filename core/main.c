@@ -124,12 +124,13 @@ static int become_service(const struct tp_privdrop *pd)
 		tp_log(TP_LOG_ERROR, NULL, "%s", err);
 		return -1;
 	}
-	if (r > 0)
+	if (r == 1)
 		tp_log(TP_LOG_INFO, NULL, "running as user %s (uid %u, gid %u) with CAP_NET_ADMIN only",
 		       pd->user, (unsigned)pd->uid, (unsigned)pd->gid);
-	else if (pd->user && getuid() != pd->uid)
-		tp_log(TP_LOG_INFO, NULL, "not started as root: staying uid %u, 'user' not applied",
-		       (unsigned)getuid());
+	else if (r == 2)
+		tp_log(TP_LOG_INFO, NULL,
+		       "not started as root: staying uid %u%s, capabilities trimmed to CAP_NET_ADMIN",
+		       (unsigned)getuid(), pd->user && getuid() != pd->uid ? " ('user' not applied)" : "");
 	if (tp_notify("READY=1") < 0)
 		tp_log(TP_LOG_WARN, NULL, "cannot notify $NOTIFY_SOCKET: %m");
 	return 0;

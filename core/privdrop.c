@@ -61,11 +61,39 @@ int tp_privdrop_resolve(struct tp_privdrop *p, const char *user, const char *gro
 	return 0;
 }
 
+/* Started unprivileged with capabilities granted (ambient, or a file
+ * capability): no uid to change, but what we hold beyond CAP_NET_ADMIN,
+ * and anything a child could inherit, goes. */
+static int trim(char *err, size_t errlen)
+{
+	int admin;
+
+	if (capng_get_caps_process() < 0) {
+		snprintf(err, errlen, "cannot read our capabilities: %s", strerror(errno));
+		return -1;
+	}
+	admin = capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN);
+	capng_clear(CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT);
+	if (admin)
+		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN);
+	if (capng_apply(CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT) < 0) {
+		snprintf(err, errlen, "cannot drop capabilities: %s", strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "cannot set no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	return 2;
+}
+
 int tp_privdrop_apply(const struct tp_privdrop *p, char *err, size_t errlen)
 {
 	int r, setpcap;
 
-	if (!p->user || geteuid() != 0)
+	if (geteuid() != 0)
+		return trim(err, errlen);
+	if (!p->user)
 		return 0;
 	setpcap = capng_get_caps_process() == 0 && capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
 	capng_clear(CAPNG_SELECT_BOTH);

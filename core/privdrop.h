@@ -27,9 +27,12 @@ int tp_privdrop_resolve(struct tp_privdrop *p, const char *user, const char *gro
  * and routes again on every reconnect.  Everything else — including
  * CAP_NET_BIND_SERVICE, whose socket is bound by now — is dropped, from
  * the bounding set too when we may change it, and no_new_privs is set.
- * Not root (started unprivileged, with CAP_NET_ADMIN granted by the
- * service manager or a file capability): nothing to switch, returns 0.
- * 1 when switched, 0 when there was nothing to do, -1 with err filled.
+ * Root without p->user: nothing changes (0).  Not root (started
+ * unprivileged, CAP_NET_ADMIN granted by the service manager's ambient set
+ * or a file capability): no uid to switch, but the effective and permitted
+ * sets are trimmed to CAP_NET_ADMIN (if held), the inheritable and ambient
+ * sets emptied and no_new_privs set (2).
+ * 1 when switched, 2 when trimmed, 0 when nothing was done, -1 with err filled.
  */
 int tp_privdrop_apply(const struct tp_privdrop *p, char *err, size_t errlen);
 

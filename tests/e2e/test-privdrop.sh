@@ -8,11 +8,13 @@
 # STOPPING=1 on SIGTERM.  The server is then restarted with another address
 # pool and a pushed route: the client, still nobody, reconnects and applies
 # the new address and route with the capability it kept, and ping works.
+# Last, a client started as nobody with only an ambient CAP_NET_ADMIN (as
+# User= + AmbientCapabilities= would start it) just runs.
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 tp_init test-privdrop prv
-tp_need ss socat
+tp_need ss socat setpriv
 getent passwd nobody >/dev/null || tp_skip "no user 'nobody' on this system"
 tp_topology 1
 tp_confdir
@@ -124,5 +126,26 @@ check_dropped alice "$(id -g nobody)"
 tp_ok "reconnected as nobody: $(ip -n "$C1" -4 -o addr show dev tun0 | awk '{print $4}'), route 10.77.0.0/24 via tun0, ping works"
 
 tp_stop alice || tp_fail "alice exited with status $?"
+
+tp_check "started unprivileged with CAP_NET_ADMIN granted (ambient), the client just runs"
+# What the service manager's User= + AmbientCapabilities= would do; the
+# password file must then be readable by that user.
+chmod 0644 "$TP_CONF/demo/client.pass"
+# /dev/net/tun is 0666 on Debian but may be 0600 in a container: give the
+# client a 0666 node of the same device in a mount namespace of its own.
+mkdir "$TP_TMP/tundev"
+ip netns exec "$C1" unshare -m sh -c 'mount --make-rprivate / && mount -t tmpfs -o mode=0755 tptun "$0" &&
+	mknod -m 0666 "$0/tun" c 10 200 && mount --bind "$0/tun" /dev/net/tun && exec "$@"' "$TP_TMP/tundev" \
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin \
+	"$TUNPIPE" -c "$TP_CONF/client-nobody.conf" >>"$TP_TMP/unpriv.log" 2>&1 &
+echo $! >"$TP_TMP/unpriv.pid"
+tp_wait_ping "$C1" 10.0.0.1 20 || tp_fail "no ping from the client started as nobody"
+check_dropped unpriv "$NOGROUP"
+tp_wait_log "$(tp_logfile unpriv)" "not started as root: staying uid $NOBODY, capabilities trimmed to CAP_NET_ADMIN" 2 ||
+	tp_fail "the unprivileged client does not say it trimmed its capabilities"
+tp_stop unpriv || tp_fail "the unprivileged client exited with status $?"
+tp_ok "an unprivileged client with ambient CAP_NET_ADMIN brings its tunnel up"
+
 tp_stop server || tp_fail "server exited with status $?"
 tp_ok "clean exit"
