@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "conf-priv.h"
+#include "log.h"
 
 void tp_diag_init(struct tp_diag *d, FILE *out)
 {
@@ -30,6 +31,9 @@ void tp_diag_error(struct tp_diag *d, const char *file, int line, const char *wh
 	d->errors++;
 	if (!d->out)
 		return;
+	/* Under systemd, `journalctl -p err` must find configuration errors. */
+	if (d->out == stderr && tp_log_journal())
+		fputs("<3>", d->out);
 	if (file && line > 0)
 		fprintf(d->out, "%s:%d: ", file, line);
 	else if (file)

@@ -146,6 +146,11 @@ int tp_log_detect_journal(void)
 	return log_journal;
 }
 
+int tp_log_journal(void)
+{
+	return log_journal;
+}
+
 void tp_log_use_syslog(const char *ident)
 {
 	if (ident) {

@@ -18,6 +18,9 @@ int tp_log_reopen(void);
  * prefix and no timestamp.  Returns 1 when detected, else 0 (and plain
  * lines).  A file given to tp_log_open always gets plain lines. */
 int tp_log_detect_journal(void);
+/* What the last tp_log_detect_journal() found: 1 when stderr is the journal
+ * (so other writers to stderr — config errors — can add "<3>" too). */
+int tp_log_journal(void);
 /* log_target = "syslog": every line goes to syslog(3) as `ident`, facility
  * daemon, with its priority (NULL: back to stderr or the file). */
 void tp_log_use_syslog(const char *ident);

@@ -71,7 +71,8 @@ static void on_hup(void *arg, int signo)
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
 		 (unsigned long long)now.tv_sec * 1000000ULL + (unsigned long long)now.tv_nsec / 1000);
 	tp_notify(msg);
-	tp_log_reopen();
+	if (tp_log_reopen() < 0)
+		tp_log(TP_LOG_WARN, NULL, "SIGHUP: cannot reopen the log file: %m; still writing to the old one");
 	tp_log(TP_LOG_INFO, NULL, "SIGHUP: log reopened, reloading");
 	for (int i = 0; i < a->npipes; i++)
 		tp_pipeline_reload(a->pipes[i]);
@@ -200,7 +201,8 @@ stop:
 		rc = 1;
 out:
 	if (d.errors)
-		fprintf(stderr, "%s: %d error%s\n", file, d.errors, d.errors == 1 ? "" : "s");
+		fprintf(stderr, "%s%s: %d error%s\n", tp_log_journal() ? "<3>" : "", file, d.errors,
+			d.errors == 1 ? "" : "s");
 	else if (check_only)
 		printf("%s: configuration OK\n", file);
 	for (int i = 0; i < a.npipes; i++)

@@ -4,7 +4,8 @@
 #  - stderr that is "the journal" ($JOURNAL_STREAM = device:inode of the
 #    file stderr points to, as systemd sets it): every line starts with its
 #    syslog priority "<N>" and carries no timestamp of ours; an error (a
-#    users file that vanished, on SIGHUP) is "<3>";
+#    users file that vanished, on SIGHUP) is "<3>", and so are the
+#    configuration errors of `tunpipe -t` (the unit's ExecStartPre);
 #  - log_target = "syslog": the lines reach /dev/log (a socket of ours
 #    mounted there in a private mount namespace) as facility daemon with
 #    their priorities (<30> info, <27> error), and none go to stderr.
@@ -37,6 +38,18 @@ if grep -Eq '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:' "$log"; then
 	tp_fail "a timestamp of ours reached the journal"
 fi
 tp_ok "$(wc -l <"$log") lines, e.g. '$(grep -m1 '^<3>' "$log")'"
+
+tp_check "stderr is the journal: configuration errors (tunpipe -t, ExecStartPre) are <3>"
+{ printf 'log_target = "journal";\n'; cat "$TP_CONF/server.conf"; } >"$TP_CONF/server-bad.conf"
+bad=$(tp_logfile bad)
+: >"$bad"
+if JOURNAL_STREAM=$(stat -c '%d:%i' "$bad") "$TUNPIPE" -t -c "$TP_CONF/server-bad.conf" 2>>"$bad"; then
+	tp_fail "tunpipe -t accepted log_target = \"journal\""
+fi
+grep -q "^<3>$TP_CONF/server-bad.conf:1: 'log_target' is 'journal'; expected one of: stderr, syslog$" "$bad" ||
+	tp_fail "the config error is not a <3> line: $(cat "$bad")"
+grep -q "^<3>$TP_CONF/server-bad.conf: 1 error$" "$bad" || tp_fail "the error count is not a <3> line: $(cat "$bad")"
+tp_ok "$(head -n 1 "$bad")"
 
 tp_check "log_target = \"syslog\": facility daemon with priorities on /dev/log"
 { printf 'log_target = "syslog";\n'; cat "$TP_CONF/server.conf"; } >"$TP_CONF/server-syslog.conf"
