@@ -41,3 +41,7 @@ tests_unit_test_service_conf_LDADD = core/libtpcore.la $(CHECK_LIBS) $(LIBCONFIG
 # Journal priority prefixes and log_target = "syslog" with the real daemon.
 TESTS += tests/e2e/test-logtarget.sh
 dist_noinst_SCRIPTS += tests/e2e/test-logtarget.sh
+
+# The unit's SystemCallFilter= against the calls the daemon makes (strace).
+TESTS += tests/e2e/test-syscalls.sh
+dist_noinst_SCRIPTS += tests/e2e/test-syscalls.sh
