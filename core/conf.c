@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "conf-priv.h"
+#include "log.h"
 
 void tp_diag_init(struct tp_diag *d, FILE *out)
 {
@@ -30,6 +31,9 @@ void tp_diag_error(struct tp_diag *d, const char *file, int line, const char *wh
 	d->errors++;
 	if (!d->out)
 		return;
+	/* Under systemd, `journalctl -p err` must find configuration errors. */
+	if (d->out == stderr && tp_log_journal())
+		fputs("<3>", d->out);
 	if (file && line > 0)
 		fprintf(d->out, "%s:%d: ", file, line);
 	else if (file)
@@ -136,7 +140,8 @@ const char *tp_conf_suggest(const char *key, const char *const *names)
 
 #define NAME_SLOT 24 /* "pipeline<N>" */
 
-static const char *const top_keys[] = { "log_level", "log_file", "plugin_path", "pipelines", NULL };
+static const char *const top_keys[] = { "log_level", "log_file", "plugin_path", "pipelines",
+					"log_target", "user", "group", NULL };
 static const char *const pipe_keys[] = { "name", "max_buffers", "stages", NULL };
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 
@@ -342,6 +347,36 @@ static void syntax_error(struct tp_conf *c, struct tp_diag *d)
 		      config_error_text(&c->cfg));
 }
 
+/* Running as a service: log_target, user, group.  1 when `s` is one of
+ * them (handled, errors reported), 0 otherwise. */
+static int load_service_key(struct tp_conf *c, const config_setting_t *s, struct tp_diag *d)
+{
+	const char *key = config_setting_name(s), *str;
+
+	if (strcmp(key, "log_target") && strcmp(key, "user") && strcmp(key, "group"))
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		tp_diag_error(d, AT(s, c->file), NULL, "'%s' expects a string, got %s", key,
+			      tp_conf_setting_kind(s));
+		return 1;
+	}
+	str = config_setting_get_string(s);
+	if (strcmp(key, "log_target") == 0) {
+		if (strcmp(str, "syslog") == 0)
+			c->log_syslog = 1;
+		else if (strcmp(str, "stderr") != 0)
+			tp_diag_error(d, AT(s, c->file), NULL,
+				      "'log_target' is '%s'; expected one of: stderr, syslog", str);
+	} else if (!*str) {
+		tp_diag_error(d, AT(s, c->file), NULL, "'%s' is empty", key);
+	} else if (strcmp(key, "user") == 0) {
+		c->user = str;
+	} else {
+		c->group = str;
+	}
+	return 1;
+}
+
 int tp_conf_load(struct tp_conf *c, const char *file, struct tp_diag *d)
 {
 	const config_setting_t *root, *s, *pipelines = NULL;
@@ -376,6 +411,8 @@ int tp_conf_load(struct tp_conf *c, const char *file, struct tp_diag *d)
 			pipelines = s;
 		} else if (strcmp(key, "plugin_path") == 0) {
 			load_plugin_path(c, s, d);
+		} else if (load_service_key(c, s, d)) {
+			continue;
 		} else if (strcmp(key, "log_file") == 0 || strcmp(key, "log_level") == 0) {
 			if (t != CONFIG_TYPE_STRING) {
 				tp_diag_error(d, AT(s, file), NULL, "'%s' expects a string, got %s",
@@ -401,6 +438,9 @@ int tp_conf_load(struct tp_conf *c, const char *file, struct tp_diag *d)
 			report_key(d, file, s, NULL, "top-level key", top_keys);
 		}
 	}
+	if (c->log_syslog && c->log_file)
+		tp_diag_error(d, file, 0, NULL,
+			      "'log_file' and log_target = \"syslog\" exclude each other: pick one");
 	if (!c->plugin_path && !(c->plugin_path = calloc(1, sizeof(*c->plugin_path))))
 		goto nomem;
 	if (pipelines)

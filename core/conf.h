@@ -8,6 +8,8 @@
  *     log_level   = "info";                 # optional: error|warn|info|debug
  *     log_file    = "/var/log/tunpipe.log"; # optional; default stderr
  *     plugin_path = [ "/opt/tp/plugins" ];  # optional, searched first
+ *     log_target  = "stderr";               # optional: stderr|syslog
+ *     user = "nobody"; group = "nogroup";   # optional: drop root after start
  *     pipelines = (
  *       { name = "vpn";                     # optional, default "pipeline<N>"
  *         max_buffers = 8192;               # optional bound on the buffer pool
@@ -53,6 +55,10 @@ struct tp_conf {
 	int log_level;             /* -1 when not set */
 	const char *log_file;      /* NULL when not set */
 	const char **plugin_path;  /* NULL-terminated, may be empty */
+	/* Service settings (systemd helper): */
+	int log_syslog;            /* log_target = "syslog" */
+	const char *user;          /* NULL: stay who we were started as */
+	const char *group;         /* NULL: the user's primary group */
 	struct tp_pipeline_conf *pipes;
 	int npipes;
 };

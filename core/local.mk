@@ -19,6 +19,10 @@ core_libtpcore_la_SOURCES = \
 	core/framer.c core/framer.h
 core_libtpcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_libtpcore_la_LIBADD = $(LIBCONFIG_LIBS) $(LIBS)
+# Running as a service: sd_notify readiness, the privilege drop (libcap-ng).
+core_libtpcore_la_SOURCES += core/notify.c core/notify.h core/privdrop.c core/privdrop.h
+core_libtpcore_la_CFLAGS += $(CAPNG_CFLAGS)
+core_libtpcore_la_LIBADD += $(CAPNG_LIBS)
 
 sbin_PROGRAMS += core/tunpipe
 core_tunpipe_SOURCES = core/main.c

@@ -3,6 +3,13 @@
  *
  *     2026-11-26T07:31:00.123 info  [vpn/tls-http] message
  *
+ * Two other targets: syslog(3) (log_target = "syslog"), and the journal
+ * when stderr is one of journald's streams ($JOURNAL_STREAM names its
+ * device and inode).  Both store a timestamp and a priority of their own,
+ * so there the line is "[vpn/tls-http] message": to the journal with the
+ * "<3>" priority prefix it parses (sd-daemon(3)), so `journalctl -p err`
+ * finds our errors.
+ *
  * Each line is formatted into a stack buffer and written with a single
  * write(), so lines from one process never interleave, and with O_APPEND
  * several processes can share one file.  Nothing is buffered in stdio, so a
@@ -16,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +37,16 @@
 static enum tp_log_level log_level = TP_LOG_INFO;
 static int log_fd = -1;        /* -1: stderr */
 static char *log_path;         /* what tp_log_open got, for tp_log_reopen */
+static int log_journal;        /* stderr is journald's: "<N>" prefix, no time */
+static int log_syslog;         /* syslog(3) instead of stderr or the file */
+
+/* syslog priorities of our levels, for syslog(3) and the "<N>" prefix. */
+static const int level_prio[] = {
+	[TP_LOG_ERROR] = LOG_ERR,
+	[TP_LOG_WARN] = LOG_WARNING,
+	[TP_LOG_INFO] = LOG_INFO,
+	[TP_LOG_DEBUG] = LOG_DEBUG,
+};
 
 /* Padded to five columns so messages line up. */
 static const char *const level_names[] = {
@@ -109,6 +128,42 @@ int tp_log_reopen(void)
 	return 0;
 }
 
+int tp_log_detect_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int used = 0;
+
+	log_journal = 0;
+	/* "DEV:INO" in decimal; anything else (or a stderr that was
+	 * redirected since systemd set it) is not the journal. */
+	if (!env || sscanf(env, "%llu:%llu%n", &dev, &ino, &used) != 2 || env[used] != '\0')
+		return 0;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	log_journal = (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+	return log_journal;
+}
+
+int tp_log_journal(void)
+{
+	return log_journal;
+}
+
+void tp_log_use_syslog(const char *ident)
+{
+	if (ident) {
+		/* LOG_NDELAY: connect to /dev/log now, before the privilege
+		 * drop and any sandbox can take it away. */
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_syslog = 1;
+	} else if (log_syslog) {
+		closelog();
+		log_syslog = 0;
+	}
+}
+
 static void write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
@@ -146,11 +201,20 @@ void tp_vlog(enum tp_log_level lvl, const char *who, const char *fmt, va_list ap
 	if (lvl > TP_LOG_DEBUG)
 		lvl = TP_LOG_DEBUG;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, room, "%Y-%m-%dT%H:%M:%S", &tm);
-	r = snprintf(line + n, room - n, ".%03ld %s [%s] ", ts.tv_nsec / 1000000L,
-		     level_names[lvl], who ? who : "core");
+	if (log_syslog || (log_journal && log_fd < 0)) {
+		/* The receiver keeps the time and the priority. */
+		n = 0;
+		if (log_syslog)
+			r = snprintf(line, room, "[%s] ", who ? who : "core");
+		else
+			r = snprintf(line, room, "<%d>[%s] ", level_prio[lvl], who ? who : "core");
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		n = strftime(line, room, "%Y-%m-%dT%H:%M:%S", &tm);
+		r = snprintf(line + n, room - n, ".%03ld %s [%s] ", ts.tv_nsec / 1000000L,
+			     level_names[lvl], who ? who : "core");
+	}
 	if (r < 0)
 		goto out;
 	n += (size_t)r < room - n ? (size_t)r : room - n - 1;
@@ -165,6 +229,11 @@ void tp_vlog(enum tp_log_level lvl, const char *who, const char *fmt, va_list ap
 	}
 	sanitize(line + n, (size_t)r);
 	n += (size_t)r;
+	if (log_syslog) {
+		line[n] = '\0';
+		syslog(level_prio[lvl], "%s", line);
+		goto out;
+	}
 	line[n++] = '\n';
 	write_all(log_fd >= 0 ? log_fd : STDERR_FILENO, line, n);
 out:

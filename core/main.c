@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "config.h"
 #include "conf.h"
@@ -13,7 +14,9 @@
 #include "loader.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "pipeline.h"
+#include "privdrop.h"
 
 struct app {
 	struct tp_loop *loop;
@@ -44,6 +47,7 @@ static void usage(FILE *out)
 		"\n"
 		"Plugins are searched in the config's plugin_path, the build tree (when run\n"
 		"from it), $TUNPIPE_PLUGIN_PATH (colon-separated), then %s.\n"
+		"Under systemd (Type=notify) it reports READY=1 once every stage has started.\n"
 		"Signals: SIGINT/SIGTERM stop, SIGHUP reopens the log and reloads files\n"
 		"(e.g. the users file), SIGUSR1 logs every counter.\n",
 		PKGLIBDIR);
@@ -53,17 +57,28 @@ static void on_stop(void *arg, int signo)
 {
 	struct app *a = arg;
 	tp_log(TP_LOG_INFO, NULL, "caught signal %d (%s), stopping", signo, strsignal(signo));
+	tp_notify("STOPPING=1");
 	tp_loop_stop(a->loop);
 }
 
 static void on_hup(void *arg, int signo)
 {
 	struct app *a = arg;
+	struct timespec now;
+	char msg[64];
 	(void)signo;
-	tp_log_reopen();
+	/* systemd wants the monotonic time with RELOADING=1 (Type=notify-reload)
+	 * and READY=1 again once done. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)now.tv_sec * 1000000ULL + (unsigned long long)now.tv_nsec / 1000);
+	tp_notify(msg);
+	if (tp_log_reopen() < 0)
+		tp_log(TP_LOG_WARN, NULL, "SIGHUP: cannot reopen the log file: %m; still writing to the old one");
 	tp_log(TP_LOG_INFO, NULL, "SIGHUP: log reopened, reloading");
 	for (int i = 0; i < a->npipes; i++)
 		tp_pipeline_reload(a->pipes[i]);
+	tp_notify("READY=1");
 }
 
 static void on_usr1(void *arg, int signo)
@@ -105,17 +120,45 @@ static int inspect(int argc, char **argv)
 	return rc;
 }
 
+/* Everything is open: stop being root, then tell systemd we are ready. */
+static int become_service(const struct tp_privdrop *pd)
+{
+	char err[256];
+	int r = tp_privdrop_apply(pd, err, sizeof(err));
+
+	if (r < 0) {
+		tp_log(TP_LOG_ERROR, NULL, "%s", err);
+		return -1;
+	}
+	if (r == 1)
+		tp_log(TP_LOG_INFO, NULL, "running as user %s (uid %u, gid %u) with CAP_NET_ADMIN only",
+		       pd->user, (unsigned)pd->uid, (unsigned)pd->gid);
+	else if (r == 2)
+		tp_log(TP_LOG_INFO, NULL,
+		       "not started as root: staying uid %u%s, capabilities trimmed to CAP_NET_ADMIN",
+		       (unsigned)getuid(), pd->user && getuid() != pd->uid ? " ('user' not applied)" : "");
+	if (tp_notify("READY=1") < 0)
+		tp_log(TP_LOG_WARN, NULL, "cannot notify $NOTIFY_SOCKET: %m");
+	return 0;
+}
+
 static int run(const char *file, int check_only, int verbosity)
 {
 	struct tp_conf conf;
 	struct tp_diag d;
 	struct tp_loader *ld = NULL;
 	struct app a = { 0 };
+	struct tp_privdrop pd;
+	char err[256];
 	int rc = 1, started = 0;
 
 	tp_diag_init(&d, stderr);
 	if (tp_conf_load(&conf, file, &d) < 0)
 		goto out;
+	if (tp_privdrop_resolve(&pd, conf.user, conf.group, err, sizeof(err)) < 0)
+		tp_diag_error(&d, conf.file, 0, NULL, "%s", err);
+	if (conf.log_syslog && !check_only)
+		tp_log_use_syslog("tunpipe");
 	if (conf.log_level >= 0 && verbosity == 0)
 		tp_log_set_level((enum tp_log_level)conf.log_level);
 	if (conf.log_file && !check_only && tp_log_open(conf.log_file) < 0) {
@@ -151,6 +194,8 @@ static int run(const char *file, int check_only, int verbosity)
 	for (; started < a.npipes; started++)
 		if (tp_pipeline_start(a.pipes[started]) < 0)
 			goto stop;
+	if (become_service(&pd) < 0)
+		goto stop;
 	rc = tp_loop_run(a.loop) < 0;
 stop:
 	for (int i = a.npipes - 1; i >= 0; i--)
@@ -161,7 +206,8 @@ stop:
 		rc = 1;
 out:
 	if (d.errors)
-		fprintf(stderr, "%s: %d error%s\n", file, d.errors, d.errors == 1 ? "" : "s");
+		fprintf(stderr, "%s%s: %d error%s\n", tp_log_journal() ? "<3>" : "", file, d.errors,
+			d.errors == 1 ? "" : "s");
 	else if (check_only)
 		printf("%s: configuration OK\n", file);
 	for (int i = 0; i < a.npipes; i++)
@@ -214,6 +260,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	tp_log_detect_journal();
 	int lvl = TP_LOG_INFO + verbosity;
 	tp_log_set_level((enum tp_log_level)(lvl < TP_LOG_ERROR ? TP_LOG_ERROR : lvl > TP_LOG_DEBUG ? TP_LOG_DEBUG : lvl));
 	return run(file, check_only, verbosity);

@@ -1,12 +1,15 @@
-/* test_log.c — line format, level threshold, rotation with tp_log_reopen. */
+/* test_log.c — line format, level threshold, rotation with tp_log_reopen,
+ * journald detection ($JOURNAL_STREAM) and its priority prefixes. */
 #include "config.h"
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -142,6 +145,110 @@ START_TEST(test_reopen)
 }
 END_TEST
 
+/* Log to a stderr that is `file` with JOURNAL_STREAM set to `env` (NULL:
+ * the file's own "dev:ino"); returns what tp_log_detect_journal said. */
+static int log_via_stderr(const char *file, const char *env)
+{
+	struct stat st;
+	char val[64];
+	int saved = dup(STDERR_FILENO), fd, journal;
+
+	ck_assert_int_ge(saved, 0);
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+	snprintf(val, sizeof(val), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env ? env : val, 1);
+	ck_assert_int_eq(tp_log_open(NULL), 0); /* to stderr */
+	tp_log_set_level(TP_LOG_DEBUG);
+	journal = tp_log_detect_journal();
+	tp_log(TP_LOG_ERROR, "vpn/tls-http", "cannot load %s", "cert.pem");
+	tp_log(TP_LOG_WARN, NULL, "w");
+	tp_log(TP_LOG_INFO, "vpn/tun", "up");
+	tp_log(TP_LOG_DEBUG, NULL, "d");
+	ck_assert_int_eq(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	unsetenv("JOURNAL_STREAM");
+	return journal;
+}
+
+START_TEST(test_journal_prefix)
+{
+	char *lines[8];
+
+	ck_assert_int_eq(log_via_stderr(path, NULL), 1);
+	ck_assert_int_eq(read_lines(path, lines, 8), 4);
+	/* The journal keeps the time: only the priority and our text. */
+	ck_assert_str_eq(lines[0], "<3>[vpn/tls-http] cannot load cert.pem");
+	ck_assert_str_eq(lines[1], "<4>[core] w");
+	ck_assert_str_eq(lines[2], "<6>[vpn/tun] up");
+	ck_assert_str_eq(lines[3], "<7>[core] d");
+
+	/* A file given to tp_log_open keeps full lines even then. */
+	ck_assert_int_eq(tp_log_detect_journal(), 0); /* env is gone again */
+}
+END_TEST
+
+START_TEST(test_journal_mismatch)
+{
+	char *lines[8];
+	struct stat st;
+	char env[64];
+
+	/* stderr redirected elsewhere since systemd set JOURNAL_STREAM (a
+	 * different inode), or a malformed value: plain lines with time. */
+	ck_assert_int_eq(stat(dir, &st), 0);
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	ck_assert_int_eq(log_via_stderr(path, env), 0);
+	ck_assert_int_eq(read_lines(path, lines, 8), 4);
+	ck_assert_ptr_nonnull(strstr(lines[0], " error [vpn/tls-http] cannot load cert.pem"));
+	ck_assert_int_eq(lines[0][0] == '<', 0);
+	ck_assert_int_eq(log_via_stderr(path, "12:34x"), 0);
+	ck_assert_int_eq(log_via_stderr(path, "garbage"), 0);
+	ck_assert_int_eq(log_via_stderr(path, ""), 0);
+	ck_assert_int_eq(read_lines(path, lines, 8), 4);
+	ck_assert_ptr_nonnull(strstr(lines[3], " debug [core] d"));
+}
+END_TEST
+
+START_TEST(test_journal_file_wins)
+{
+	char *lines[8], other[200];
+
+	/* stderr is "the journal" but a log_file is open: the file gets
+	 * timestamps, and nothing goes to stderr. */
+	snprintf(other, sizeof(other), "%s/stderr.out", dir);
+	{
+		struct stat st;
+		char env[64];
+		int saved = dup(STDERR_FILENO), fd = open(other, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(fstat(fd, &st), 0);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+		snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino);
+		setenv("JOURNAL_STREAM", env, 1);
+		ck_assert_int_eq(tp_log_detect_journal(), 1);
+		tp_log(TP_LOG_ERROR, NULL, "to the file");
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+		unsetenv("JOURNAL_STREAM");
+	}
+	ck_assert_int_eq(read_lines(path, lines, 8), 1);
+	ck_assert_ptr_nonnull(strstr(lines[0], " error [core] to the file"));
+	ck_assert_int_eq(lines[0][0] == '<', 0);
+	ck_assert_int_eq(read_lines(other, lines, 8), 0);
+	tp_log_detect_journal(); /* env unset: back to plain */
+	unlink(other);
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
 	Suite *s = suite_create("log");
@@ -152,6 +259,9 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_level);
 	tcase_add_test(tc, test_one_line_per_event);
 	tcase_add_test(tc, test_reopen);
+	tcase_add_test(tc, test_journal_prefix);
+	tcase_add_test(tc, test_journal_mismatch);
+	tcase_add_test(tc, test_journal_file_wins);
 	suite_add_tcase(s, tc);
 	return s;
 }
