@@ -8,7 +8,9 @@
 #    traffic on the same connection (no reconnect);
 #  - a broken pair (key that does not match, certificate that is not PEM,
 #    certificate missing) is refused: the log says why, and handshakes keep
-#    using the certificate in force.
+#    using the certificate in force;
+#  - an option that only a restart applies (tls-http's listen) changed in
+#    the file is logged as such, by name, and not applied.
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -95,6 +97,18 @@ hup_and_wait 'server.crt: No such file.*keeping the previous certificate' 1
 [ "$(served_fp)" = "$new" ] || tp_fail "the server no longer serves the renewed certificate"
 tp_ping "$C1" 10.0.0.1 2 || tp_fail "alice's session broke on a refused reload"
 tp_ok "$(grep -Ei -m1 'No such file.*keeping' "$log" | sed 's/^[^[]*//')"
+
+tp_check "a changed option that needs a restart is named in the log and not applied"
+cp "$TP_TMP/new.crt" "$demo/server.crt"
+sed -i 's/listen = "0.0.0.0:8443";/listen = "0.0.0.0:8444";/' "$TP_CONF/server.conf"
+grep -q '0.0.0.0:8444' "$TP_CONF/server.conf" || tp_fail "could not change listen in server.conf"
+hup_and_wait "pipeline 'vpn' stage 3 'tls-http': option 'listen' changed; restart to apply" 1
+grep -q "1 option changed that needs a restart" "$log" || tp_fail "the summary line is missing"
+grep -Ei "option '[a-z_]*' changed" "$log" | grep -vq "'listen'" &&
+	tp_fail "options other than listen reported: $(grep -Ei "option '[a-z_]*' changed" "$log")"
+[ "$(served_fp)" = "$new" ] || tp_fail "the server stopped serving on 8443"
+tp_ping "$C1" 10.0.0.1 2 || tp_fail "alice's session broke"
+tp_ok "$(grep -E -m1 "option 'listen' changed" "$log" | sed 's/^[^[]*//'); still on 8443"
 
 tp_alive "$(tp_pid server)" || tp_fail "the server died"
 tp_stop alice || tp_fail "alice exited with status $?"
