@@ -333,6 +333,8 @@ static void route_down(struct tp_pipeline *pl, struct tp_batch *q)
 			*pl->c_no_session += q->count;
 			tp_pool_free_batch(pl->pool, q);
 		} else {
+			s->tx_packets += q->count;
+			s->tx_bytes += q->bytes;
 			deliver(tp_stage_at(pl, s, 1), PD_DOWN, s, q);
 		}
 		return;
@@ -346,6 +348,10 @@ static void route_down(struct tp_pipeline *pl, struct tp_batch *q)
 	int nout = 0;
 	while ((b = tp_batch_pop(q))) {
 		s = tp_router_lookup(pl->router, b->data, b->len);
+		if (s && !s->closing) {
+			s->tx_packets++;
+			s->tx_bytes += b->len;
+		}
 		if (!s || s->closing) {
 			++*(pl->sessions ? pl->c_no_route : pl->c_no_session);
 			tp_pool_free(pl->pool, b);
@@ -394,10 +400,14 @@ static void route_up(struct tp_pipeline *pl, struct tp_session *s, struct tp_bat
 				tp_pool_free(pl->pool, b);
 			}
 		}
+		s->rx_packets += ok.count;
+		s->rx_bytes += ok.bytes;
 		if (ok.count)
 			deliver(pl->top, PD_UP, s, &ok);
 		return;
 	}
+	s->rx_packets += q->count;
+	s->rx_bytes += q->bytes;
 	deliver(pl->top, PD_UP, s, q);
 }
 

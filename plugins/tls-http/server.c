@@ -234,8 +234,11 @@ static void srv_closed(struct th_link *l)
 {
 	struct th_ctx *c = l->ctx;
 	struct th_conn *k = l->io;
+	/* A session that was up gets the core's line (user, addresses,
+	 * duration, bytes); this one is for the connection's side of it. */
 	if (k->state == CS_OPEN)
-		TH_LOG(c, TP_LOG_INFO, "session %s (%s) closed: %s", k->peer, l->s ? "up" : "-", k->why);
+		TH_LOG(c, l->s ? TP_LOG_DEBUG : TP_LOG_INFO, "session %s (%s) closed: %s", k->peer,
+		       l->s ? "up" : "-", k->why);
 	else if (k->state != CS_CLOSING)
 		TH_LOG(c, TP_LOG_DEBUG, "connection from %s dropped during handshake: %s", k->peer,
 		       k->why);
