@@ -275,10 +275,11 @@ void tp_session_close(struct tp_pipeline *pl, struct tp_session *s, const char *
 		tp_addrpool_release(pl->apool, s->lease);
 	s->lease = -1;
 	char w[256];
+	who(s, w, sizeof(w)); /* before the call: its arguments have no order */
 	tp_log(s->is_up ? TP_LOG_INFO : TP_LOG_DEBUG, pl->router_stage.name,
 	       "session %u closed after %llu ms: %s; %s%sreceived %llu bytes (%llu packets), sent %llu bytes (%llu packets)",
 	       s->id, (unsigned long long)(tp_loop_now_ms(pl->loop) - s->opened_ms),
-	       reason ? reason : "closed", who(s, w, sizeof(w)), w[0] ? ", " : "",
+	       reason ? reason : "closed", w, w[0] ? ", " : "",
 	       (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_packets,
 	       (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_packets);
 	struct tp_event ev = { .type = TP_EV_SESSION_DOWN, .reason = reason ? reason : "closed" };
