@@ -695,6 +695,7 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, default_paths_use_environment);
 	tcase_add_test(tc, each_finds_every_module);
 	tcase_add_test(tc, descriptor_checks);
+	tcase_add_test(tc, local_only_flag_checks);
 	tcase_add_test(tc, inspect_one_shows_every_option);
 	tcase_add_test(tc, inspect_list);
 	tcase_add_test(tc, data_names);
