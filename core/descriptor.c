@@ -125,6 +125,17 @@ int tp_plugin_check(const struct tp_plugin *p, const char *file, char *err, size
 			 p->create ? "destroy" : "create");
 		return -1;
 	}
+	if (p->flags & ~(uint32_t)TP_PLUGIN_LOCAL_ONLY) {
+		snprintf(err, errlen, "%s: plugin '%s' sets unknown flags 0x%x", file, stem,
+			 p->flags & ~(uint32_t)TP_PLUGIN_LOCAL_ONLY);
+		return -1;
+	}
+	if ((p->flags & TP_PLUGIN_LOCAL_ONLY) && (p->kind != TP_KIND_TRANSFORM || p->framing)) {
+		snprintf(err, errlen, "%s: plugin '%s' is %s but declares TP_PLUGIN_LOCAL_ONLY "
+			 "(only a transform that leaves the wire bytes alone may)", file, stem,
+			 p->framing ? "a framer" : "an endpoint");
+		return -1;
+	}
 	if (tp_options_check_table(p->options, p->config_size, table_err, sizeof(table_err)) < 0) {
 		snprintf(err, errlen, "%s: plugin '%s' has a bad option table: %s", file, stem,
 			 table_err);

@@ -171,6 +171,8 @@ int tp_inspect_one(struct tp_loader *ld, const char *name, FILE *out)
 	print_side(out, "Bottom side:", p->bottom, "bottom endpoint");
 	fprintf(out, "%-14s %u bytes\n", "Headroom:", p->headroom);
 	fprintf(out, "%-14s %u bytes\n", "Tailroom:", p->tailroom);
+	if (p->flags & TP_PLUGIN_LOCAL_ONLY)
+		fprintf(out, "%-14s local only (not part of the stack the peers agree on)\n", "Wire:");
 	if (p->framing)
 		fprintf(out, "%-14s core service, frame length from the first %u bytes\n",
 			"Framing:", p->framing->hdr_bytes);

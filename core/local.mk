@@ -15,6 +15,7 @@ core_libtpcore_la_SOURCES = \
 	core/session.c core/session.h \
 	core/host.c core/host.h \
 	core/pipeline.c core/pipeline.h \
+	core/reconf.c core/reconf.h \
 	core/deframe.c core/deframe.h \
 	core/framer.c core/framer.h
 core_libtpcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)

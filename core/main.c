@@ -17,11 +17,13 @@
 #include "notify.h"
 #include "pipeline.h"
 #include "privdrop.h"
+#include "reconf.h"
 
 struct app {
 	struct tp_loop *loop;
 	struct tp_pipeline **pipes;
 	int npipes;
+	const struct tp_conf *conf; /* what runs, for SIGHUP's comparison */
 };
 
 static void usage(FILE *out)
@@ -48,8 +50,9 @@ static void usage(FILE *out)
 		"Plugins are searched in the config's plugin_path, the build tree (when run\n"
 		"from it), $TUNPIPE_PLUGIN_PATH (colon-separated), then %s.\n"
 		"Under systemd (Type=notify) it reports READY=1 once every stage has started.\n"
-		"Signals: SIGINT/SIGTERM stop, SIGHUP reopens the log and reloads files\n"
-		"(e.g. the users file), SIGUSR1 logs every counter.\n",
+		"Signals: SIGINT/SIGTERM stop, SIGHUP reopens the log, reloads files (the\n"
+		"users file, the server's certificate and key) and logs each other option\n"
+		"changed in FILE as needing a restart, SIGUSR1 logs every counter.\n",
 		PKGLIBDIR);
 }
 
@@ -78,6 +81,7 @@ static void on_hup(void *arg, int signo)
 	tp_log(TP_LOG_INFO, NULL, "SIGHUP: log reopened, reloading");
 	for (int i = 0; i < a->npipes; i++)
 		tp_pipeline_reload(a->pipes[i]);
+	tp_reconf_check(a->conf, a->pipes, a->npipes); /* the rest needs a restart: say which */
 	tp_notify("READY=1");
 }
 
@@ -185,6 +189,7 @@ static int run(const char *file, int check_only, int verbosity)
 	if (!a.pipes)
 		goto out;
 
+	a.conf = &conf;
 	signal(SIGPIPE, SIG_IGN);
 	if (tp_loop_signal(a.loop, SIGINT, on_stop, &a) || tp_loop_signal(a.loop, SIGTERM, on_stop, &a) ||
 	    tp_loop_signal(a.loop, SIGHUP, on_hup, &a) || tp_loop_signal(a.loop, SIGUSR1, on_usr1, &a)) {

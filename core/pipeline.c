@@ -156,8 +156,12 @@ static struct tp_pipeline *build_one(struct tp_conf *c, const struct tp_pipeline
 			t->p->wire_id(st->ctx, t->wire, sizeof(t->wire));
 		if (!t->wire[0])
 			snprintf(t->wire, sizeof(t->wire), "%s", t->p->name);
-		size_t len = strlen(pl->stack);
-		snprintf(pl->stack + len, sizeof(pl->stack) - len, "%s%s", len ? "," : "", t->wire);
+		/* A local-only stage leaves the wire bytes alone: the peer
+		 * need not run it, so it is no part of what both ends agree. */
+		if (!(t->p->flags & TP_PLUGIN_LOCAL_ONLY)) {
+			size_t len = strlen(pl->stack);
+			snprintf(pl->stack + len, sizeof(pl->stack) - len, "%s%s", len ? "," : "", t->wire);
+		}
 		tp_stage_free(st);
 	}
 	pl->top = create_stage(pl, &pl->t[0], d, c->file, pc);

@@ -65,6 +65,27 @@ static const char *pfx(const struct tp_prefix *p, char *buf, size_t len, int wit
 	return buf;
 }
 
+/* Who a session is, for its log lines: "user alice, address 10.0.0.2,
+ * peer 10.200.0.11:40102" (what is not known yet is left out). */
+static const char *who(const struct tp_session *s, char *buf, size_t len)
+{
+	char a[64];
+	size_t n = 0;
+
+	buf[0] = 0;
+	if (s->info.user[0])
+		n += (size_t)snprintf(buf + n, len - n, "user %s", s->info.user);
+	if (s->info.addr4.family && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%saddress %s", n ? ", " : "",
+				      pfx(&s->info.addr4, a, sizeof(a), 0));
+	if (s->info.addr6.family && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%saddress %s", n ? ", " : "",
+				      pfx(&s->info.addr6, a, sizeof(a), 0));
+	if (s->info.peer[0] && n < len)
+		snprintf(buf + n, len - n, "%speer %s", n ? ", " : "", s->info.peer);
+	return buf;
+}
+
 static void destroy_session(struct tp_session *s)
 {
 	tp_stage_forget_session(s->pl, s);
@@ -253,9 +274,14 @@ void tp_session_close(struct tp_pipeline *pl, struct tp_session *s, const char *
 	if (s->lease >= 0)
 		tp_addrpool_release(pl->apool, s->lease);
 	s->lease = -1;
+	char w[256];
+	who(s, w, sizeof(w)); /* before the call: its arguments have no order */
 	tp_log(s->is_up ? TP_LOG_INFO : TP_LOG_DEBUG, pl->router_stage.name,
-	       "session %u closed after %llu ms: %s", s->id,
-	       (unsigned long long)(tp_loop_now_ms(pl->loop) - s->opened_ms), reason ? reason : "closed");
+	       "session %u closed after %llu ms: %s; %s%sreceived %llu bytes (%llu packets), sent %llu bytes (%llu packets)",
+	       s->id, (unsigned long long)(tp_loop_now_ms(pl->loop) - s->opened_ms),
+	       reason ? reason : "closed", w, w[0] ? ", " : "",
+	       (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_packets,
+	       (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_packets);
 	struct tp_event ev = { .type = TP_EV_SESSION_DOWN, .reason = reason ? reason : "closed" };
 	broadcast(pl, s, &ev);
 	s->next = pl->dead;
@@ -270,7 +296,9 @@ void tp_session_abort(struct tp_pipeline *pl, struct tp_session *s, const char *
 	s->closing = 1;
 	s->abort_pending = 1;
 	snprintf(s->reason, sizeof(s->reason), "%s", reason ? reason : "aborted");
-	tp_log(TP_LOG_WARN, pl->router_stage.name, "session %u: closing: %s", s->id, s->reason);
+	char w[256];
+	tp_log(TP_LOG_WARN, pl->router_stage.name, "session %u: closing: %s%s%s%s", s->id, s->reason,
+	       s->is_up ? " (" : "", s->is_up ? who(s, w, sizeof(w)) : "", s->is_up ? ")" : "");
 	schedule(pl);
 }
 

@@ -321,6 +321,14 @@ void tp_stage_event(struct tp_stage *st, struct tp_session *s, const struct tp_e
 
 #define FANOUT 8 /* sessions served per pass over a batch */
 
+/* The router hands a session its batch: the session's tx figures. */
+static void to_session(struct tp_pipeline *pl, struct tp_session *s, struct tp_batch *q)
+{
+	s->tx_packets += q->count;
+	s->tx_bytes += q->bytes;
+	deliver(tp_stage_at(pl, s, 1), PD_DOWN, s, q);
+}
+
 /* Top endpoint → sessions, by destination. */
 static void route_down(struct tp_pipeline *pl, struct tp_batch *q)
 {
@@ -333,7 +341,7 @@ static void route_down(struct tp_pipeline *pl, struct tp_batch *q)
 			*pl->c_no_session += q->count;
 			tp_pool_free_batch(pl->pool, q);
 		} else {
-			deliver(tp_stage_at(pl, s, 1), PD_DOWN, s, q);
+			to_session(pl, s, q);
 		}
 		return;
 	}
@@ -356,7 +364,7 @@ static void route_down(struct tp_pipeline *pl, struct tp_batch *q)
 			;
 		if (k == FANOUT) {
 			for (k = 0; k < nout; k++)
-				deliver(tp_stage_at(pl, out[k].s, 1), PD_DOWN, out[k].s, &out[k].q);
+				to_session(pl, out[k].s, &out[k].q);
 			nout = k = 0;
 		}
 		if (k == nout) {
@@ -367,7 +375,7 @@ static void route_down(struct tp_pipeline *pl, struct tp_batch *q)
 		tp_batch_add(&out[k].q, b);
 	}
 	for (int k = 0; k < nout; k++)
-		deliver(tp_stage_at(pl, out[k].s, 1), PD_DOWN, out[k].s, &out[k].q);
+		to_session(pl, out[k].s, &out[k].q);
 }
 
 /* A session → top endpoint, after the anti-spoofing check. */
@@ -394,10 +402,12 @@ static void route_up(struct tp_pipeline *pl, struct tp_session *s, struct tp_bat
 				tp_pool_free(pl->pool, b);
 			}
 		}
-		if (ok.count)
-			deliver(pl->top, PD_UP, s, &ok);
-		return;
+		tp_batch_splice(q, &ok);
+		if (!q->count)
+			return;
 	}
+	s->rx_packets += q->count; /* the session's rx figures: what passed */
+	s->rx_bytes += q->bytes;
 	deliver(pl->top, PD_UP, s, q);
 }
 

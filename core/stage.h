@@ -67,6 +67,9 @@ struct tp_session {
 	char reason[128];        /* why it is being aborted */
 	int lease;               /* address pool lease, -1 none */
 	uint64_t opened_ms;
+	/* Tunnel traffic at the router hop: IP packets the peer sent us (rx,
+	 * after anti-spoofing) and that we routed to it (tx). */
+	uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets;
 };
 
 struct tp_pipeline {

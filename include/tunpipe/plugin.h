@@ -58,7 +58,9 @@ extern "C" {
  *        tp_framing (framing as a core service: a framer states its format,
  *        the core runs the deframer, up(), down(), the counters and the
  *        truncation log); TP_PLUGIN_DEFINE and the TP_OPTION_* row macros;
- *        TP_HOST_HAS().
+ *        TP_HOST_HAS(); tp_plugin.flags with TP_PLUGIN_LOCAL_ONLY (a
+ *        transform that leaves the wire bytes alone is not part of the
+ *        stack both ends agree on).
  *
  * How the core reads an older plugin: it keeps its own copy of the
  * descriptor, as long as the core's struct, zero beyond the plugin's
@@ -498,7 +500,8 @@ struct tp_host {
 
 	/* The stack between the two endpoints as a wire string, e.g.
 	 * "compress-lz4,framer-len/2": each transform's wire_id (or its plugin
-	 * name), top to bottom.  Used to agree on the stack in a handshake. */
+	 * name), top to bottom.  Used to agree on the stack in a handshake.
+	 * Transforms with TP_PLUGIN_LOCAL_ONLY are left out. */
 	const char *(*stack)(struct tp_stage *st);
 
 	/* ---- top endpoint only ---- */
@@ -624,7 +627,18 @@ struct tp_plugin {
 	 * plugin.  With it the core supplies down/up (leave them NULL) and
 	 * create/destroy may be NULL: the instance is then the config struct. */
 	const struct tp_framing *framing;
+	/* TP_PLUGIN_* bits below; 0 for none. */
+	uint32_t flags;
 };
+
+/*
+ * TP_PLUGIN_LOCAL_ONLY: this transform does not change the bytes the peer
+ * receives (a counter, a filter, a logger: it passes buffers on as they
+ * came, or drops some), so the peer need not run it.  The core leaves it
+ * out of host->stack(), the string both ends compare in the handshake:
+ * one end may run it alone.  Only for transforms, never for a framer.
+ */
+#define TP_PLUGIN_LOCAL_ONLY (1u << 0)
 
 /*
  * Define the descriptor; the ABI version and struct sizes are filled in:

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #define ACCEPT_BUDGET 64     /* accepts per wakeup before others get a turn */
 #define ACCEPT_PAUSE_MS 500  /* stop accepting this long when out of fds/memory */
@@ -233,12 +234,44 @@ static void srv_closed(struct th_link *l)
 {
 	struct th_ctx *c = l->ctx;
 	struct th_conn *k = l->io;
+	/* A session that was up gets the core's line (user, addresses,
+	 * duration, bytes); this one is for the connection's side of it. */
 	if (k->state == CS_OPEN)
-		TH_LOG(c, TP_LOG_INFO, "session %s (%s) closed: %s", k->peer, l->s ? "up" : "-", k->why);
+		TH_LOG(c, l->s ? TP_LOG_DEBUG : TP_LOG_INFO, "session %s (%s) closed: %s", k->peer,
+		       l->s ? "up" : "-", k->why);
 	else if (k->state != CS_CLOSING)
 		TH_LOG(c, TP_LOG_DEBUG, "connection from %s dropped during handshake: %s", k->peer,
 		       k->why);
 	th_link_free(l);
+}
+
+/* The certificate chain and key into `ssl`: at create(), and on SIGHUP
+ * into a fresh context that replaces the running one only if this works. */
+static int srv_load_keys(struct th_ctx *c, SSL_CTX *ssl, char *err, size_t errlen)
+{
+	const struct th_conf *cf = c->cf;
+
+	if (th_readable("cert", cf->cert, err, errlen) < 0 || th_readable("key", cf->key, err, errlen) < 0)
+		return -1;
+	if (SSL_CTX_use_certificate_chain_file(ssl, cf->cert) != 1) {
+		snprintf(err, errlen, "cert %s: %s", cf->cert, th_ssl_errstr());
+		return -1;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ssl, cf->key, SSL_FILETYPE_PEM) != 1) {
+		/* OpenSSL checks the pair here already; say it in words. */
+		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+			ERR_clear_error();
+			snprintf(err, errlen, "key %s does not match cert %s", cf->key, cf->cert);
+		} else {
+			snprintf(err, errlen, "key %s: %s", cf->key, th_ssl_errstr());
+		}
+		return -1;
+	}
+	if (SSL_CTX_check_private_key(ssl) != 1) {
+		snprintf(err, errlen, "key %s does not match cert %s", cf->key, cf->cert);
+		return -1;
+	}
+	return 0;
 }
 
 static int srv_setup(struct th_ctx *c, char *err, size_t errlen)
@@ -261,21 +294,7 @@ static int srv_setup(struct th_ctx *c, char *err, size_t errlen)
 		snprintf(err, errlen, "listen '%s': expected address:port or [v6]:port", cf->listen);
 		return -1;
 	}
-	if (th_readable("cert", cf->cert, err, errlen) < 0 || th_readable("key", cf->key, err, errlen) < 0)
-		return -1;
-	if (SSL_CTX_use_certificate_chain_file(c->ssl, cf->cert) != 1) {
-		snprintf(err, errlen, "cert %s: %s", cf->cert, th_ssl_errstr());
-		return -1;
-	}
-	if (SSL_CTX_use_PrivateKey_file(c->ssl, cf->key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, errlen, "key %s: %s", cf->key, th_ssl_errstr());
-		return -1;
-	}
-	if (SSL_CTX_check_private_key(c->ssl) != 1) {
-		snprintf(err, errlen, "key %s does not match cert %s", cf->key, cf->cert);
-		return -1;
-	}
-	return 0;
+	return srv_load_keys(c, c->ssl, err, errlen);
 }
 
 static void srv_destroy(struct th_ctx *c)
@@ -288,6 +307,7 @@ const struct th_role th_role_server = {
 	.name = "server",
 	.method = TLS_server_method,
 	.setup = srv_setup,
+	.load_keys = srv_load_keys,
 	.start = srv_start,
 	.stop = srv_stop,
 	.destroy = srv_destroy,

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 /* OpenSSL's read buffer with read_ahead: room for several full records
  * (16 KiB + overhead each), so a busy socket is drained in few read()s. */
@@ -123,6 +125,78 @@ static int th_counters(struct th_ctx *c)
 	return 0;
 }
 
+/* A TLS context with every setting of ours but the certificate and key:
+ * at create(), and on SIGHUP for the context that replaces the running one. */
+static SSL_CTX *th_ssl_new(struct th_ctx *c, char *err, size_t errlen)
+{
+	SSL_CTX *ssl = SSL_CTX_new(c->role->method());
+
+	if (!ssl) {
+		snprintf(err, errlen, "SSL_CTX_new: %s", th_ssl_errstr());
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ssl, c->cf->tls_min == 1 ? TLS1_3_VERSION : TLS1_2_VERSION);
+	/* We retry SSL_write with the same record buffer, and want whole
+	 * records written or nothing (no partial-write bookkeeping). */
+	SSL_CTX_clear_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
+	/* No SSL_MODE_RELEASE_BUFFERS: under load it frees and reallocates
+	 * the read and write buffers around every record, a malloc/free pair
+	 * per 16 KiB each way; keeping them costs ~85 KiB per connection. */
+	SSL_CTX_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* Read ahead into a buffer of several records: without it OpenSSL
+	 * reads each record with two read() calls (header, then body); with
+	 * it one read() brings in a whole record and often more (measured:
+	 * ~19 KiB per read() under iperf3 load).  conn-io.c reads until
+	 * WANT_READ, so nothing is left in OpenSSL's buffer unseen. */
+	SSL_CTX_set_read_ahead(ssl, 1);
+	SSL_CTX_set_default_read_buffer_len(ssl, TH_READ_AHEAD);
+	SSL_CTX_set_options(ssl, SSL_OP_NO_RENEGOTIATION);
+	return ssl;
+}
+
+/* "AB:CD:…" of the context's certificate (empty when it has none). */
+static void th_fingerprint(SSL_CTX *ssl, char *out, size_t cap)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	X509 *x = SSL_CTX_get0_certificate(ssl);
+
+	out[0] = 0;
+	if (!x || X509_digest(x, EVP_sha256(), md, &n) != 1)
+		return;
+	for (unsigned int i = 0; i < n && 3 * (size_t)i + 3 <= cap; i++)
+		snprintf(out + 3 * i, cap - 3 * i, "%02X:", md[i]);
+	if (out[0])
+		out[strlen(out) - 1] = 0; /* the last ':' */
+}
+
+/*
+ * SIGHUP: the certificate and key go into a fresh context, which replaces
+ * the running one only when the pair loads and matches; new handshakes use
+ * it.  Each live connection's SSL holds a reference to the context it was
+ * made from, so freeing ours leaves them running on the old pair.
+ */
+static void th_reload_keys(struct th_ctx *c)
+{
+	char err[512] = "", fp[3 * EVP_MAX_MD_SIZE + 1];
+	SSL_CTX *ssl;
+
+	if (!c->role->load_keys)
+		return;
+	ssl = th_ssl_new(c, err, sizeof(err));
+	if (!ssl || c->role->load_keys(c, ssl, err, sizeof(err)) < 0) {
+		TH_LOG(c, TP_LOG_ERROR, "reload: %s; keeping the previous certificate and key", err);
+		SSL_CTX_free(ssl);
+		ERR_clear_error();
+		return;
+	}
+	SSL_CTX_free(c->ssl);
+	c->ssl = c->env.ssl = ssl;
+	th_fingerprint(ssl, fp, sizeof(fp));
+	TH_LOG(c, TP_LOG_INFO, "reloaded certificate %s (SHA-256 %s) and key %s; new handshakes use them",
+	       c->cf->cert, fp, c->cf->key);
+}
+
 static void *th_create(struct tp_stage *st, const struct tp_host *host, const void *config,
 		       char *err, size_t errlen)
 {
@@ -139,27 +213,8 @@ static void *th_create(struct tp_stage *st, const struct tp_host *host, const vo
 	c->role = th_roles[cf->role].role;
 	c->hs = th_roles[cf->role].hs;
 
-	c->ssl = SSL_CTX_new(c->role->method());
-	if (!c->ssl) {
-		snprintf(err, errlen, "SSL_CTX_new: %s", th_ssl_errstr());
+	if (!(c->ssl = th_ssl_new(c, err, errlen)))
 		goto fail;
-	}
-	SSL_CTX_set_min_proto_version(c->ssl, cf->tls_min == 1 ? TLS1_3_VERSION : TLS1_2_VERSION);
-	/* We retry SSL_write with the same record buffer, and want whole
-	 * records written or nothing (no partial-write bookkeeping). */
-	SSL_CTX_clear_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
-	/* No SSL_MODE_RELEASE_BUFFERS: under load it frees and reallocates
-	 * the read and write buffers around every record, a malloc/free pair
-	 * per 16 KiB each way; keeping them costs ~85 KiB per connection. */
-	SSL_CTX_set_mode(c->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	/* Read ahead into a buffer of several records: without it OpenSSL
-	 * reads each record with two read() calls (header, then body); with
-	 * it one read() brings in a whole record and often more (measured:
-	 * ~19 KiB per read() under iperf3 load).  conn-io.c reads until
-	 * WANT_READ, so nothing is left in OpenSSL's buffer unseen. */
-	SSL_CTX_set_read_ahead(c->ssl, 1);
-	SSL_CTX_set_default_read_buffer_len(c->ssl, TH_READ_AHEAD);
-	SSL_CTX_set_options(c->ssl, SSL_OP_NO_RENEGOTIATION);
 	if (c->role->setup(c, err, errlen) < 0 || (c->hs->setup && c->hs->setup(c, err, errlen) < 0))
 		goto fail;
 	if (th_counters(c) < 0) {
@@ -226,8 +281,10 @@ static void th_down(void *ctx, struct tp_session *s, struct tp_batch *q)
 static void th_event(void *ctx, struct tp_session *s, const struct tp_event *ev)
 {
 	struct th_ctx *c = ctx;
-	if (ev->type == TP_EV_RELOAD && c->hs->reload) {
-		c->hs->reload(c);
+	if (ev->type == TP_EV_RELOAD) {
+		th_reload_keys(c);
+		if (c->hs->reload)
+			c->hs->reload(c);
 	} else if (ev->type == TP_EV_CLOSE_REQUEST) {
 		struct th_link *l = th_link_of(c, s);
 		if (!l)

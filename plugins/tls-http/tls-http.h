@@ -55,6 +55,9 @@ struct th_role {
 	const SSL_METHOD *(*method)(void);
 	/* create(): check options, load files (c->role_priv is set up here). */
 	int (*setup)(struct th_ctx *c, char *err, size_t errlen);
+	/* Put the role's certificate and key into `ssl` (at setup, and into a
+	 * fresh context on SIGHUP); NULL: the role has none to reload. */
+	int (*load_keys)(struct th_ctx *c, SSL_CTX *ssl, char *err, size_t errlen);
 	int (*start)(struct th_ctx *c);
 	void (*stop)(struct th_ctx *c);
 	void (*destroy)(struct th_ctx *c);

@@ -114,6 +114,17 @@ tp_stop bob KILL || true
 tp_ping "$C1" 10.0.0.1 3 || tp_fail "alice lost the tunnel when bob died"
 tp_ok "alice still pings"
 
+tp_check "SIGHUP: the certificate reloaded, then a broken one refused"
+kill -HUP "$(tp_pid server)"
+tp_wait_log "$(tp_logfile server)" 'reloaded certificate' $((5 * slow)) || tp_fail "no certificate reload logged"
+cp "$TP_CONF/demo/server.crt" "$TP_TMP/server.crt.good"
+printf 'not a certificate\n' >"$TP_CONF/demo/server.crt"
+kill -HUP "$(tp_pid server)"
+tp_wait_log "$(tp_logfile server)" 'keeping the previous certificate' $((5 * slow)) || tp_fail "broken certificate not refused"
+cp "$TP_TMP/server.crt.good" "$TP_CONF/demo/server.crt"
+tp_ping "$C1" 10.0.0.1 3 || tp_fail "alice lost the tunnel on SIGHUP"
+tp_ok "reloaded, refused, alice still pings"
+
 tp_stop alice || tp_fail "alice exited with status $?"
 tp_stop server || tp_fail "server exited with status $?"
 

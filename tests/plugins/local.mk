@@ -51,3 +51,10 @@ tests_plugins_tp_reenter_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
 tests_plugins_tp_reenter_sink_la_SOURCES = tests/plugins/tp-reenter.c
 tests_plugins_tp_reenter_sink_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_REENTER_SINK
 tests_plugins_tp_reenter_sink_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
+
+# tp-count-local: tp-count declared TP_PLUGIN_LOCAL_ONLY (left out of the
+# stack string; run on the server alone by tests/e2e/test-localonly.sh).
+check_LTLIBRARIES += tests/plugins/tp-count-local.la
+tests_plugins_tp_count_local_la_SOURCES = tests/plugins/tp-count.c
+tests_plugins_tp_count_local_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_COUNT_LOCAL
+tests_plugins_tp_count_local_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)

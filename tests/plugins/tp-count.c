@@ -3,7 +3,8 @@
  * and passes every batch on unchanged, with the session it came with.
  * Put it anywhere in a pipeline to observe traffic (and, through the core's
  * per-session instances, to check that counters of ended sessions are
- * summed into the stage's totals).
+ * summed into the stage's totals).  Built twice: tp-count, and
+ * tp-count-local (-DTP_COUNT_LOCAL), the same counter declared local-only.
  */
 #include <stdlib.h>
 #include <tunpipe/plugin.h>
@@ -65,8 +66,20 @@ static void *cnt_create(struct tp_stage *st, const struct tp_host *host, const v
 	return c;
 }
 
+#ifdef TP_COUNT_LOCAL
+/* The same counter, declared local-only: it leaves the wire bytes alone,
+ * so it is no part of the stack the peers agree on and may run on one end
+ * only (tests/e2e/test-localonly.sh puts it on the server alone). */
+TP_PLUGIN_DEFINE(.name = "tp-count-local", .kind = TP_KIND_TRANSFORM,
+		 .description = "test only: count packets and bytes both ways, local only (not on the wire)",
+		 .top = TP_DATA_IP | TP_DATA_MSG, .bottom = TP_DATA_IP | TP_DATA_MSG,
+		 .create = cnt_create, .destroy = free,
+		 .down = cnt_down, .up = cnt_up, .event = cnt_event,
+		 .flags = TP_PLUGIN_LOCAL_ONLY);
+#else
 TP_PLUGIN_DEFINE(.name = "tp-count", .kind = TP_KIND_TRANSFORM,
 		 .description = "test only: count packets and bytes both ways, pass them through",
 		 .top = TP_DATA_IP | TP_DATA_MSG, .bottom = TP_DATA_IP | TP_DATA_MSG,
 		 .create = cnt_create, .destroy = free,
 		 .down = cnt_down, .up = cnt_up, .event = cnt_event);
+#endif

@@ -12,3 +12,10 @@ TESTS += tests/unit/test_deframe
 tests_unit_test_deframe_SOURCES = tests/unit/test_deframe.c tests/unit/check-main.c
 tests_unit_test_deframe_CFLAGS = $(TP_HARNESS_TEST_CFLAGS)
 tests_unit_test_deframe_LDADD = $(TP_HARNESS_TEST_LDADD)
+
+# SIGHUP's comparison of the config file with the running pipelines.
+check_PROGRAMS += tests/unit/test_reconf
+TESTS += tests/unit/test_reconf
+tests_unit_test_reconf_SOURCES = tests/unit/test_reconf.c tests/unit/check-main.c
+tests_unit_test_reconf_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
+tests_unit_test_reconf_LDADD = core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)

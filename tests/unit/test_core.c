@@ -327,6 +327,49 @@ START_TEST(a_pipeline_runs_both_ways_through_the_loop)
 }
 END_TEST
 
+/* A local-only transform runs in the data path but is no part of the
+ * stack string the peers compare (host->stack()). */
+START_TEST(local_only_stages_are_left_out_of_the_stack)
+{
+	struct tp_diag d;
+	struct tp_conf c;
+	char *file = write_conf("pipelines = ( { name = \"loop\"; stages = (\n"
+				"  { plugin = \"tp-gen\"; count = 100; batch = 10; },\n"
+				"  { plugin = \"tp-count-local\"; },\n"
+				"  { plugin = \"tp-count\"; },\n"
+				"  { plugin = \"tp-count-local\"; },\n"
+				"  { plugin = \"tp-loop\"; } ); } );\n");
+	struct tp_loader *ld = tp_loader_new();
+	struct tp_loop *loop = tp_loop_new();
+	int n;
+
+	tp_diag_init(&d, stderr);
+	tp_loader_add_default_paths(ld);
+	ck_assert_int_eq(tp_conf_load(&c, file, &d), 0);
+	struct tp_pipeline **v = tp_pipelines_build(&c, ld, loop, &d, 0, &n);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v[0]->stack, "tp-count");
+	ck_assert_str_eq(v[0]->host->stack(v[0]->top), "tp-count");
+	ck_assert_int_eq(tp_loop_signal(loop, SIGTERM, stop_loop, loop), 0);
+	ck_assert_int_eq(tp_pipeline_start(v[0]), 0);
+	alarm(20);
+	ck_assert_int_eq(tp_loop_run(loop), 0);
+	alarm(0);
+	tp_pipeline_stop(v[0]);
+	/* ...and yet every packet went through both local-only instances */
+	for (int i = 1; i <= 3; i++) {
+		ck_assert_uint_eq(total(v[0], i, "down_packets"), 100);
+		ck_assert_uint_eq(total(v[0], i, "up_packets"), 100);
+	}
+	tp_pipeline_free(v[0]);
+	free(v);
+	tp_conf_free(&c);
+	tp_loop_free(loop);
+	tp_loader_free(ld);
+	unlink(file);
+}
+END_TEST
+
 /* ---- the call sequence: a stage's callbacks never nest ---- */
 
 struct run {
@@ -487,6 +530,7 @@ static Suite *suite(void)
 	tcase_add_test(t, mismatched_neighbours_are_refused_with_both_names_and_lines);
 	tcase_add_test(t, stages_in_the_wrong_place_and_missing_plugins_are_all_reported);
 	tcase_add_test(t, a_pipeline_runs_both_ways_through_the_loop);
+	tcase_add_test(t, local_only_stages_are_left_out_of_the_stack);
 	suite_add_tcase(s, t);
 	t = tcase_create("call sequence");
 	tcase_set_timeout(t, 30);

@@ -245,6 +245,23 @@ START_TEST(descriptor_checks)
 }
 END_TEST
 
+/* TP_PLUGIN_LOCAL_ONLY belongs to transforms that leave the wire alone. */
+START_TEST(local_only_flag_checks)
+{
+	struct tp_plugin p = good_desc();
+	char err[256];
+
+	p.flags = TP_PLUGIN_LOCAL_ONLY;
+	ck_assert_int_eq(tp_plugin_check(&p, "/x/fake.so", err, sizeof(err)), 0);
+	p.kind = TP_KIND_SINK;
+	p.bottom = 0;
+	expect_bad(&p, "plugin 'fake' is an endpoint but declares TP_PLUGIN_LOCAL_ONLY");
+	p = good_desc();
+	p.flags = 0x10;
+	expect_bad(&p, "plugin 'fake' sets unknown flags 0x10");
+}
+END_TEST
+
 /* ---- inspect ---- */
 
 static char *capture_inspect(int (*fn)(struct tp_loader *, const char *, FILE *),
@@ -678,6 +695,7 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, default_paths_use_environment);
 	tcase_add_test(tc, each_finds_every_module);
 	tcase_add_test(tc, descriptor_checks);
+	tcase_add_test(tc, local_only_flag_checks);
 	tcase_add_test(tc, inspect_one_shows_every_option);
 	tcase_add_test(tc, inspect_list);
 	tcase_add_test(tc, data_names);

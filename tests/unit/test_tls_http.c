@@ -288,6 +288,72 @@ START_TEST(verification_fails)
 }
 END_TEST
 
+static void copy_file(const char *from, const char *to)
+{
+	char buf[8192];
+	FILE *in = fopen(from, "r"), *out = fopen(to, "w");
+	ck_assert_ptr_nonnull(in);
+	ck_assert_ptr_nonnull(out);
+	size_t n = fread(buf, 1, sizeof(buf), in);
+	ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+}
+
+/* A client trusting only `ca` gets a session from s (sessions counter +1). */
+static int connects_trusting(struct tp_harness *s, const char *ca)
+{
+	char extra[256];
+	uint64_t before = tp_harness_counter(s, "sessions");
+	snprintf(extra, sizeof(extra), "password = \"wonderland\"; ca = \"%s\";", ca);
+	struct tp_harness *c = client("localhost", extra);
+	int up = pump(s, c, 500, both_up);
+	tp_harness_free(c);
+	pump(s, NULL, 50, NULL); /* let the server see the close */
+	return up && tp_harness_counter(s, "sessions") == before + 1;
+}
+
+/* SIGHUP (TP_EV_RELOAD): a new pair serves new handshakes while a session
+ * from before keeps passing data; a broken pair changes nothing. */
+START_TEST(certificate_reload)
+{
+	char extra[256], old_cert[128], old_key[128];
+	struct tp_event ev = { .type = TP_EV_RELOAD };
+	uint8_t got[16];
+
+	snprintf(old_cert, sizeof(old_cert), "%s/old-cert.pem", dir);
+	snprintf(old_key, sizeof(old_key), "%s/old-key.pem", dir);
+	copy_file(cert, old_cert);
+	copy_file(key, old_key);
+	snprintf(extra, sizeof(extra), "password = \"wonderland\"; ca = \"%s\";", old_cert);
+	struct tp_harness *s = server(NULL), *c = client("localhost", extra);
+	ck_assert(pump(s, c, 5000, both_up));
+
+	make_cert(); /* a new key and certificate in place of the old */
+	tp_harness_event(s, &ev);
+	tp_harness_push_down(c, (const uint8_t *)"still here", 10);
+	pump(s, c, 50, NULL);
+	ck_assert_uint_eq(drain_up(s, got, sizeof(got)), 10);
+	ck_assert_int_eq(memcmp(got, "still here", 10), 0);
+	ck_assert(!connects_trusting(s, old_cert));
+	ck_assert(connects_trusting(s, cert));
+
+	copy_file(old_key, key); /* a key that does not match: refused */
+	tp_harness_event(s, &ev);
+	ck_assert(connects_trusting(s, cert));
+	copy_file(users, key); /* not PEM: refused */
+	tp_harness_event(s, &ev);
+	ck_assert(connects_trusting(s, cert));
+	ck_assert(!connects_trusting(s, old_cert));
+	ck_assert_ptr_nonnull(tp_harness_session_info(c)); /* the first session never left */
+
+	tp_harness_free(c);
+	tp_harness_free(s);
+	unlink(old_cert);
+	unlink(old_key);
+}
+END_TEST
+
 START_TEST(config_errors)
 {
 	char opts[1024];
@@ -611,6 +677,7 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, stack_mismatch);
 	tcase_add_test(tc, verification_fails);
 	tcase_add_test(tc, config_errors);
+	tcase_add_test(tc, certificate_reload);
 	tcase_add_test(tc, queue_charges_whole_buffers);
 	tcase_add_test(tc, accept_pauses_when_out_of_fds);
 	tcase_add_test(tc, max_sessions_warning_rate_limited);
