@@ -8,6 +8,10 @@
  *     log_level   = "info";                 # optional: error|warn|info|debug
  *     log_file    = "/var/log/tunpipe.log"; # optional; default stderr
  *     plugin_path = [ "/opt/tp/plugins" ];  # optional, searched first
+ *     control = "/run/tunpipe/vpn.sock";  # optional control socket (off by default)
+ *     control_mode = "0660"; control_group = "tunpipe";  # its mode (default 0600), group
+ *     metrics = "127.0.0.1:9810";          # optional Prometheus endpoint (off by default)
+ *     metrics_per_user = true;             # series labelled by user (default true)
  *     pipelines = (
  *       { name = "vpn";                     # optional, default "pipeline<N>"
  *         max_buffers = 8192;               # optional bound on the buffer pool
@@ -19,6 +23,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <libconfig.h>
+#include <sys/socket.h>
 #include <tunpipe/plugin.h>
 
 /* Error collector. */
@@ -53,6 +58,11 @@ struct tp_conf {
 	int log_level;             /* -1 when not set */
 	const char *log_file;      /* NULL when not set */
 	const char **plugin_path;  /* NULL-terminated, may be empty */
+	char control[108];         /* control socket path ("" = none), relative ones resolved */
+	int control_mode;          /* permission bits, default 0600 */
+	long control_gid;          /* -1: leave the group as created */
+	const char *metrics;       /* "IP:PORT" or NULL */
+	int metrics_per_user;      /* default 1 */
 	struct tp_pipeline_conf *pipes;
 	int npipes;
 };
@@ -64,6 +74,10 @@ struct tp_conf {
  * Always call tp_conf_free(). */
 int tp_conf_load(struct tp_conf *c, const char *file, struct tp_diag *d);
 void tp_conf_free(struct tp_conf *c);
+
+/* "IP:PORT" or "[IPv6]:PORT" (numeric only) to a socket address; -1 with
+ * err filled. */
+int tp_conf_listen_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen);
 
 /* A stage's validated option values: the plugin's config struct. */
 struct tp_optset;

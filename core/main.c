@@ -9,16 +9,20 @@
 #include <unistd.h>
 #include "config.h"
 #include "conf.h"
+#include "control.h"
 #include "inspect.h"
 #include "loader.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "pipeline.h"
 
 struct app {
 	struct tp_loop *loop;
 	struct tp_pipeline **pipes;
 	int npipes;
+	struct tp_control *control;
+	struct tp_metrics *metrics;
 };
 
 static void usage(FILE *out)
@@ -26,6 +30,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: tunpipe -c FILE [-t] [-v|-q]\n"
 		"       tunpipe inspect [PLUGIN]\n"
+		"       tunpipe status [-c FILE | -s SOCKET] [--json]\n"
+		"       tunpipe disconnect [-c FILE | -s SOCKET] USER|ADDRESS\n"
 		"\n"
 		"Run the pipelines described in a libconfig file: a VPN made of plugins\n"
 		"(tun, tls-http, framer-ip, framer-len, compress-lz4, or your own).\n"
@@ -39,11 +45,17 @@ static void usage(FILE *out)
 		"\n"
 		"  inspect             list the plugins found on the search path\n"
 		"  inspect PLUGIN      a plugin's kind, link types and options\n"
+		"  status              sessions (user, addresses, peer, since, traffic) and the\n"
+		"                      counters of every stage, from the daemon's control socket\n"
+		"                      (the config's `control`, or -s SOCKET); --json for programs\n"
+		"  disconnect WHO      close the sessions of user WHO, or the session whose tunnel\n"
+		"                      or real peer address is WHO\n"
 		"\n"
 		"Plugins are searched in the config's plugin_path, the build tree (when run\n"
 		"from it), $TUNPIPE_PLUGIN_PATH (colon-separated), then %s.\n"
 		"Signals: SIGINT/SIGTERM stop, SIGHUP reopens the log and reloads files\n"
-		"(e.g. the users file), SIGUSR1 logs every counter.\n",
+		"(e.g. the users file), SIGUSR1 logs every counter.  With `metrics` set, the\n"
+		"counters are also served to Prometheus at http://ADDRESS/metrics.\n",
 		PKGLIBDIR);
 }
 
@@ -143,6 +155,12 @@ static int run(const char *file, int check_only, int verbosity)
 		tp_log(TP_LOG_ERROR, NULL, "cannot set up signal handling");
 		goto out;
 	}
+	/* Before the pipelines start, so a socket in use fails the start. */
+	if (conf.control[0] && !(a.control = tp_control_open(a.loop, &conf, a.pipes, a.npipes)))
+		goto out;
+	if (conf.metrics && !(a.metrics = tp_metrics_open(a.loop, conf.metrics, conf.metrics_per_user,
+							  a.pipes, a.npipes)))
+		goto out;
 	for (; started < a.npipes; started++)
 		if (tp_pipeline_start(a.pipes[started]) < 0)
 			goto stop;
@@ -155,6 +173,8 @@ stop:
 	if (started < a.npipes)
 		rc = 1;
 out:
+	tp_control_close(a.control);
+	tp_metrics_close(a.metrics);
 	if (d.errors)
 		fprintf(stderr, "%s: %d error%s\n", file, d.errors, d.errors == 1 ? "" : "s");
 	else if (check_only)
@@ -186,6 +206,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "inspect"))
 		return inspect(argc - 1, argv + 1);
+	if (argc > 1 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "disconnect")))
+		return tp_control_command(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:tvqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': file = optarg; break;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include "addrpool.h"
 #include "conf.h"
 #include "log.h"
@@ -65,8 +66,43 @@ static const char *pfx(const struct tp_prefix *p, char *buf, size_t len, int wit
 	return buf;
 }
 
+struct tp_user_total *tp_user_total(struct tp_pipeline *pl, const char *user)
+{
+	for (int i = 0; i < pl->nusers; i++)
+		if (!strcmp(pl->users[i].user, user))
+			return &pl->users[i];
+	if (pl->nusers == pl->cusers) {
+		int n = pl->cusers ? pl->cusers * 2 : 8;
+		struct tp_user_total *u = realloc(pl->users, (size_t)n * sizeof(*u));
+		if (!u)
+			return NULL;
+		pl->users = u;
+		pl->cusers = n;
+	}
+	struct tp_user_total *u = &pl->users[pl->nusers++];
+	memset(u, 0, sizeof(*u));
+	snprintf(u->user, sizeof(u->user), "%s", user);
+	return u;
+}
+
+static void traffic_add(struct tp_traffic *sum, const struct tp_traffic *t)
+{
+	sum->rx_packets += t->rx_packets;
+	sum->rx_bytes += t->rx_bytes;
+	sum->tx_packets += t->tx_packets;
+	sum->tx_bytes += t->tx_bytes;
+}
+
+/* A session's traffic joins the totals of ended sessions when it is
+ * freed, as its stages' counters do: until then status and metrics find
+ * it on the live or the dead list, so no total ever goes down. */
 static void destroy_session(struct tp_session *s)
 {
+	struct tp_user_total *u = s->is_up ? tp_user_total(s->pl, s->info.user) : NULL;
+
+	traffic_add(&s->pl->ended, &s->traffic);
+	if (u)
+		traffic_add(&u->traffic, &s->traffic);
 	tp_stage_forget_session(s->pl, s);
 	for (int i = s->nmid - 1; i >= 0; i--)
 		tp_stage_free(s->mid[i]);
@@ -228,6 +264,13 @@ int tp_session_up(struct tp_pipeline *pl, struct tp_session *s, const struct tp_
 			tp_log(TP_LOG_ERROR, pl->router_stage.name, "session %u: cannot add its addresses to the router", s->id);
 			return -1;
 		}
+	}
+	if (!s->is_up) {
+		struct tp_user_total *u = tp_user_total(pl, s->info.user);
+		pl->sessions_up++;
+		if (u)
+			u->sessions++;
+		s->up_since = (int64_t)time(NULL);
 	}
 	s->is_up = 1;
 	tp_log(TP_LOG_INFO, pl->router_stage.name, "session %u up: %s%s%saddress %s gateway %s%s%s",

@@ -333,6 +333,7 @@ static void route_down(struct tp_pipeline *pl, struct tp_batch *q)
 			*pl->c_no_session += q->count;
 			tp_pool_free_batch(pl->pool, q);
 		} else {
+			tp_traffic_count(&s->traffic.tx_packets, &s->traffic.tx_bytes, q);
 			deliver(tp_stage_at(pl, s, 1), PD_DOWN, s, q);
 		}
 		return;
@@ -351,6 +352,8 @@ static void route_down(struct tp_pipeline *pl, struct tp_batch *q)
 			tp_pool_free(pl->pool, b);
 			continue;
 		}
+		s->traffic.tx_packets++;
+		s->traffic.tx_bytes += b->len;
 		int k;
 		for (k = 0; k < nout && out[k].s != s; k++)
 			;
@@ -378,6 +381,7 @@ static void route_up(struct tp_pipeline *pl, struct tp_session *s, struct tp_bat
 		tp_pool_free_batch(pl->pool, q);
 		return;
 	}
+	tp_traffic_count(&s->traffic.rx_packets, &s->traffic.rx_bytes, q);
 	if (!(s->info.flags & TP_SI_LOCAL)) {
 		/* Anti-spoofing: a client may only send from its own addresses. */
 		struct tp_batch ok = TP_BATCH_INIT;
