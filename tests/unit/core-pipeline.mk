@@ -11,3 +11,10 @@ TESTS += tests/unit/test_deframe
 tests_unit_test_deframe_SOURCES = tests/unit/test_deframe.c tests/unit/check-main.c
 tests_unit_test_deframe_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_deframe_LDADD = core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)
+
+# Status, control protocol and metrics formats on a hand-made pipeline.
+check_PROGRAMS += tests/unit/test_status
+TESTS += tests/unit/test_status
+tests_unit_test_status_SOURCES = tests/unit/test_status.c tests/unit/check-main.c
+tests_unit_test_status_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
+tests_unit_test_status_LDADD = core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)
