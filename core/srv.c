@@ -266,7 +266,10 @@ static void accept_cb(void *arg, int fd, uint32_t ev)
 			continue;
 		}
 		struct cli *c = calloc(1, sizeof(*c));
-		if (!c || !(c->req = malloc(s->lim.max_request + 1))) {
+		if (!c || !(c->req = malloc(s->lim.max_request + 1)) ||
+		    tp_loop_fd_add(s->loop, cfd, TP_FD_READ, cli_cb, c) < 0) {
+			if (c)
+				free(c->req);
 			free(c);
 			close(cfd);
 			continue;
@@ -279,20 +282,6 @@ static void accept_cb(void *arg, int fd, uint32_t ev)
 			c->next->prev = c;
 		s->clients = c;
 		s->nclients++;
-		if (tp_loop_fd_add(s->loop, cfd, TP_FD_READ, cli_cb, c) < 0) {
-			close(cfd);
-			c->fd = -1;
-			if (c->prev)
-				c->prev->next = c->next;
-			else
-				s->clients = c->next;
-			if (c->next)
-				c->next->prev = c->prev;
-			s->nclients--;
-			free(c->req);
-			free(c);
-			continue;
-		}
 		c->timer = tp_loop_timer_add(s->loop, (uint64_t)s->lim.timeout_ms, cli_timeout, c);
 		if (!c->timer)
 			cli_free(c);

@@ -9,7 +9,11 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stdio.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include "check-main.h"
 #include "buf.h"
 #include "conf.h"
@@ -310,6 +314,97 @@ START_TEST(listen_addresses)
 }
 END_TEST
 
+static uint64_t fake_clock(void *arg)
+{
+	return *(uint64_t *)arg;
+}
+
+static int connect_to(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (const struct sockaddr *)sa, sizeof(*sa)), 0);
+	return fd;
+}
+
+/* Read what is there without waiting: bytes read, 0 at EOF, -1 if none yet. */
+static int poke(int fd, char *buf, size_t len)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, 0) != 1)
+		return -1;
+	ssize_t n = recv(fd, buf, len - 1, 0);
+	ck_assert_int_ge(n, 0);
+	buf[n] = 0;
+	return (int)n;
+}
+
+static void rounds(struct tp_loop *l)
+{
+	for (int i = 0; i < 5; i++)
+		tp_loop_run_once(l, 10);
+}
+
+/* The server's bounds on a real loop: clients beyond max_clients are
+ * closed at once, a silent client is closed at the timeout, and a request
+ * is answered while silent clients hold their slots. */
+START_TEST(server_bounds_clients_and_time)
+{
+	static const struct tp_srv_limits lim = { .max_request = 64, .max_answer = 4096, .max_clients = 3,
+						  .timeout_ms = 1000 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint64_t now = 1000;
+	char buf[256];
+	struct tp_loop *l = tp_loop_new();
+	struct tp_view v = { NULL, 0, 0 };
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/tp-test-status-%d.sock", (int)getpid());
+	unlink(sa.sun_path);
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	tp_loop_set_clock(l, fake_clock, &now);
+	struct tp_srv *srv = tp_srv_new(l, lfd, "test", &lim, tp_control_handle, &v);
+	ck_assert_ptr_nonnull(srv);
+
+	int s1 = connect_to(&sa), s2 = connect_to(&sa);
+	rounds(l);
+	int s3 = connect_to(&sa);
+	ck_assert_int_eq(send(s3, "status", 6, 0), 6); /* no newline yet: waits */
+	int s4 = connect_to(&sa);
+	rounds(l);
+	ck_assert_int_eq(poke(s4, buf, sizeof(buf)), 0); /* the fourth: closed at once */
+	ck_assert_int_eq(poke(s1, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(poke(s3, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(send(s3, "\n", 1, 0), 1);
+	rounds(l);
+	ck_assert_int_eq(poke(s3, buf, sizeof(buf)), 3);
+	ck_assert_str_eq(buf, "OK\n");
+	ck_assert_int_eq(poke(s3, buf, sizeof(buf)), 0); /* then our FIN */
+	close(s3);
+	now += 999;
+	rounds(l);
+	ck_assert_int_eq(poke(s1, buf, sizeof(buf)), -1);
+	now += 2;
+	rounds(l);
+	ck_assert_int_eq(poke(s1, buf, sizeof(buf)), 0); /* silent too long */
+	ck_assert_int_eq(poke(s2, buf, sizeof(buf)), 0);
+	int s5 = connect_to(&sa);
+	ck_assert_int_eq(send(s5, "status json\n", 12, 0), 12);
+	rounds(l);
+	ck_assert_int_gt(poke(s5, buf, sizeof(buf)), 0);
+	ck_assert(!strncmp(buf, "OK\n{\"version\":", 14));
+	ck_assert_ptr_nonnull(strstr(buf, "\"pipelines\":[]}\n"));
+	close(s1);
+	close(s2);
+	close(s4);
+	close(s5);
+	tp_srv_free(srv);
+	tp_loop_free(l);
+	unlink(sa.sun_path);
+}
+END_TEST
+
 Suite *tp_test_suite(void)
 {
 	Suite *s = suite_create("status");
@@ -322,6 +417,7 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, control_protocol);
 	tcase_add_test(tc, metrics_http);
 	tcase_add_test(tc, listen_addresses);
+	tcase_add_test(tc, server_bounds_clients_and_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
