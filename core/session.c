@@ -66,7 +66,7 @@ static const char *pfx(const struct tp_prefix *p, char *buf, size_t len, int wit
 	return buf;
 }
 
-struct tp_user_total *tp_user_total(struct tp_pipeline *pl, const char *user)
+struct tp_user_total *tp_session_user_total(struct tp_pipeline *pl, const char *user)
 {
 	for (int i = 0; i < pl->nusers; i++)
 		if (!strcmp(pl->users[i].user, user))
@@ -85,24 +85,16 @@ struct tp_user_total *tp_user_total(struct tp_pipeline *pl, const char *user)
 	return u;
 }
 
-static void traffic_add(struct tp_traffic *sum, const struct tp_traffic *t)
-{
-	sum->rx_packets += t->rx_packets;
-	sum->rx_bytes += t->rx_bytes;
-	sum->tx_packets += t->tx_packets;
-	sum->tx_bytes += t->tx_bytes;
-}
-
 /* A session's traffic joins the totals of ended sessions when it is
  * freed, as its stages' counters do: until then status and metrics find
  * it on the live or the dead list, so no total ever goes down. */
 static void destroy_session(struct tp_session *s)
 {
-	struct tp_user_total *u = s->is_up ? tp_user_total(s->pl, s->info.user) : NULL;
+	struct tp_user_total *u = s->is_up ? tp_session_user_total(s->pl, s->info.user) : NULL;
 
-	traffic_add(&s->pl->ended, &s->traffic);
+	tp_traffic_add(&s->pl->ended, &s->traffic);
 	if (u)
-		traffic_add(&u->traffic, &s->traffic);
+		tp_traffic_add(&u->traffic, &s->traffic);
 	tp_stage_forget_session(s->pl, s);
 	for (int i = s->nmid - 1; i >= 0; i--)
 		tp_stage_free(s->mid[i]);
@@ -266,7 +258,7 @@ int tp_session_up(struct tp_pipeline *pl, struct tp_session *s, const struct tp_
 		}
 	}
 	if (!s->is_up) {
-		struct tp_user_total *u = tp_user_total(pl, s->info.user);
+		struct tp_user_total *u = tp_session_user_total(pl, s->info.user);
 		pl->sessions_up++;
 		if (u)
 			u->sessions++;

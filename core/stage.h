@@ -46,6 +46,14 @@ static inline void tp_traffic_count(uint64_t *packets, uint64_t *bytes, const st
 		*bytes += b->len;
 }
 
+static inline void tp_traffic_add(struct tp_traffic *sum, const struct tp_traffic *t)
+{
+	sum->rx_packets += t->rx_packets;
+	sum->rx_bytes += t->rx_bytes;
+	sum->tx_packets += t->tx_packets;
+	sum->tx_bytes += t->tx_bytes;
+}
+
 /* What ended sessions of one user carried (kept for monotonic metrics). */
 struct tp_user_total {
 	char user[64];

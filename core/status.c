@@ -14,14 +14,6 @@
 #include "loop.h"
 #include "status.h"
 
-static void traffic_add(struct tp_traffic *sum, const struct tp_traffic *t)
-{
-	sum->rx_packets += t->rx_packets;
-	sum->rx_bytes += t->rx_bytes;
-	sum->tx_packets += t->tx_packets;
-	sum->tx_bytes += t->tx_bytes;
-}
-
 void tp_status_stage_counters(struct tp_pipeline *pl, int index, struct tp_counter *out, int *n)
 {
 	struct tp_tmpl *t = &pl->t[index];
@@ -46,7 +38,7 @@ void tp_status_traffic(struct tp_pipeline *pl, struct tp_traffic *t)
 	struct tp_session *lists[2] = { pl->sessions, pl->dead };
 	for (int l = 0; l < 2; l++)
 		for (struct tp_session *s = lists[l]; s; s = s->next)
-			traffic_add(t, &s->traffic);
+			tp_traffic_add(t, &s->traffic);
 }
 
 int tp_status_user(struct tp_pipeline *pl, const char *user, struct tp_traffic *t)
@@ -62,7 +54,7 @@ int tp_status_user(struct tp_pipeline *pl, const char *user, struct tp_traffic *
 		for (struct tp_session *s = lists[l]; s; s = s->next) {
 			if (!s->is_up || strcmp(s->info.user, user))
 				continue;
-			traffic_add(t, &s->traffic);
+			tp_traffic_add(t, &s->traffic);
 			live += l == 0;
 		}
 	return live;

@@ -92,7 +92,7 @@ static void setup(struct fix *f)
 	*tp_stage_counter(pl->top, "down_packets") = 7;
 	/* An ended session of alice: folded into the totals. */
 	*tp_counter_get(pl->t[1].totals, &pl->t[1].ntotals, TP_MAX_COUNTERS, "x", "up_packets") = 100;
-	struct tp_user_total *u = tp_user_total(pl, "alice");
+	struct tp_user_total *u = tp_session_user_total(pl, "alice");
 	u->traffic.rx_bytes = 1000;
 	u->sessions = 1;
 	pl->ended.rx_bytes = 1000;
@@ -288,7 +288,7 @@ START_TEST(metrics_http)
 	struct tp_sbuf o;
 	tp_sbuf_init(&o, 0);
 	snprintf(f.s[0]->info.user, sizeof(f.s[0]->info.user), "a\"b\\c\nd");
-	tp_user_total(f.pl, f.s[0]->info.user); /* as session_up does */
+	tp_session_user_total(f.pl, f.s[0]->info.user); /* as session_up does */
 	tp_metrics_format((struct tp_pipeline *const *)&f.pl, 1, 1, &o);
 	ck_assert_ptr_nonnull(strstr(o.p, "tunpipe_user_sessions{pipeline=\"vpn\",user=\"a\\\"b\\\\c\\nd\"} 1\n"));
 	tp_sbuf_free(&o);
