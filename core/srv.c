@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +103,47 @@ struct cli {
 	size_t woff;
 	int answering;
 	int draining;
+	char who[64];
 };
+
+/* The loop is single-threaded: one request is handled at a time. */
+static const char *requester = "";
+
+const char *tp_srv_requester(void)
+{
+	return requester;
+}
+
+/* Name the client: its credentials on a unix socket, else its address. */
+static void describe(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	buf[0] = 0;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return;
+	if (ss.ss_family == AF_UNIX) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0)
+			snprintf(buf, len, "uid %u pid %d", (unsigned)cr.uid, (int)cr.pid);
+		return;
+	}
+	sl = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(a->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(a->sin6_port));
+	}
+}
 
 struct tp_srv {
 	struct tp_loop *loop;
@@ -181,7 +222,10 @@ static void cli_read(struct cli *c)
 		c->rlen += (size_t)n;
 		c->req[c->rlen] = 0;
 		int full = c->rlen == s->lim.max_request;
-		if (s->h(s->arg, c->req, c->rlen, full, &c->out) || full)
+		requester = c->who;
+		int done = s->h(s->arg, c->req, c->rlen, full, &c->out);
+		requester = "";
+		if (done || full)
 			break;
 	}
 	/* The answer is complete: nothing more is read from this client. */
@@ -276,6 +320,7 @@ static void accept_cb(void *arg, int fd, uint32_t ev)
 		}
 		c->srv = s;
 		c->fd = cfd;
+		describe(cfd, c->who, sizeof(c->who));
 		tp_sbuf_init(&c->out, s->lim.max_answer);
 		c->next = s->clients;
 		if (c->next)

@@ -38,6 +38,10 @@ void tp_sbuf_free(struct tp_sbuf *b);
  */
 typedef int (*tp_srv_handler)(void *arg, const char *req, size_t len, int full, struct tp_sbuf *out);
 
+/* Who sent the request a handler is answering ("uid 0 pid 42" on a unix
+ * socket, "127.0.0.1:5000" on TCP), for its log lines; "" elsewhere. */
+const char *tp_srv_requester(void);
+
 struct tp_srv_limits {
 	size_t max_request;   /* bytes */
 	size_t max_answer;    /* bytes */
