@@ -155,6 +155,7 @@ struct tp_srv {
 	struct cli *clients;
 	int nclients;
 	unsigned refused;
+	struct tp_timer *paused; /* accept failed (out of fds): retry later */
 };
 
 static void cli_free(struct cli *c)
@@ -289,6 +290,17 @@ static void cli_cb(void *arg, int fd, uint32_t ev)
 	}
 }
 
+static void accept_cb(void *arg, int fd, uint32_t ev);
+
+static void resume(void *arg)
+{
+	struct tp_srv *s = arg;
+
+	s->paused = NULL; /* fired: the loop frees it */
+	if (tp_loop_fd_add(s->loop, s->lfd, TP_FD_READ, accept_cb, s) < 0)
+		tp_log(TP_LOG_ERROR, s->name, "cannot watch the listening socket again: no more connections");
+}
+
 static void accept_cb(void *arg, int fd, uint32_t ev)
 {
 	struct tp_srv *s = arg;
@@ -298,8 +310,14 @@ static void accept_cb(void *arg, int fd, uint32_t ev)
 	for (int i = 0; i < 16; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				tp_log(TP_LOG_WARN, s->name, "accept: %s", strerror(errno));
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
+				return;
+			/* Out of fds, say: the listener stays readable, so
+			 * retrying at once would spin.  Pause it a second. */
+			tp_log(TP_LOG_WARN, s->name, "accept: %s; not accepting for 1 s", strerror(errno));
+			tp_loop_fd_del(s->loop, fd);
+			if (!(s->paused = tp_loop_timer_add(s->loop, 1000, resume, s)))
+				tp_log(TP_LOG_ERROR, s->name, "cannot schedule the resume: no more connections");
 			return;
 		}
 		if (s->nclients >= s->lim.max_clients) {
@@ -363,7 +381,10 @@ void tp_srv_free(struct tp_srv *s)
 		return;
 	while (s->clients)
 		cli_free(s->clients);
-	tp_loop_fd_del(s->loop, s->lfd);
+	if (s->paused)
+		tp_loop_timer_cancel(s->loop, s->paused);
+	else
+		tp_loop_fd_del(s->loop, s->lfd);
 	close(s->lfd);
 	free(s);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <poll.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -405,6 +406,51 @@ START_TEST(server_bounds_clients_and_time)
 }
 END_TEST
 
+/* Out of fds, accept() fails and the listener stays readable: the server
+ * pauses it instead of spinning, and accepts again a second later. */
+START_TEST(server_pauses_when_out_of_fds)
+{
+	static const struct tp_srv_limits lim = { .max_request = 64, .max_answer = 4096, .max_clients = 3,
+						  .timeout_ms = 5000 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint64_t now = 1000;
+	char buf[64];
+	struct tp_loop *l = tp_loop_new();
+	struct tp_view v = { NULL, 0, 0 };
+	struct rlimit old, low;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/tp-test-status-fd-%d.sock", (int)getpid());
+	unlink(sa.sun_path);
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 8), 0);
+	tp_loop_set_clock(l, fake_clock, &now);
+	struct tp_srv *srv = tp_srv_new(l, lfd, "test", &lim, tp_control_handle, &v);
+	ck_assert_ptr_nonnull(srv);
+	int c = connect_to(&sa);
+	/* No fd above c may be opened now: accept() gets EMFILE. */
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)c + 1;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ck_assert_int_eq(tp_loop_run_once(l, 10), 1); /* the failed accept */
+	ck_assert_int_eq(tp_loop_run_once(l, 0), 0);  /* paused: nothing spins */
+	ck_assert_int_eq(tp_loop_run_once(l, 0), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_int_eq(send(c, "status\n", 7, 0), 7);
+	rounds(l);
+	ck_assert_int_eq(poke(c, buf, sizeof(buf)), -1);
+	now += 1000;
+	rounds(l);
+	ck_assert_int_eq(poke(c, buf, sizeof(buf)), 3);
+	ck_assert_str_eq(buf, "OK\n");
+	close(c);
+	tp_srv_free(srv);
+	tp_loop_free(l);
+	unlink(sa.sun_path);
+}
+END_TEST
+
 Suite *tp_test_suite(void)
 {
 	Suite *s = suite_create("status");
@@ -418,6 +464,7 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, metrics_http);
 	tcase_add_test(tc, listen_addresses);
 	tcase_add_test(tc, server_bounds_clients_and_time);
+	tcase_add_test(tc, server_pauses_when_out_of_fds);
 	suite_add_tcase(s, tc);
 	return s;
 }
