@@ -211,7 +211,8 @@ struct tp_control *tp_control_open(struct tp_loop *loop, const struct tp_conf *c
 	tp_log(TP_LOG_INFO, WHO, "control socket %s (mode %04o)", ctl->path, (unsigned)c->control_mode);
 	return ctl;
 syserr:
-	tp_log(TP_LOG_ERROR, WHO, "cannot open the control socket %s: %s", c->control, strerror(errno));
+	tp_log(TP_LOG_ERROR, WHO, "cannot open the control socket %s: %s%s", c->control, strerror(errno),
+	       errno == ENOENT ? " (its directory must exist, e.g. systemd's RuntimeDirectory=tunpipe)" : "");
 fail:
 	if (fd >= 0)
 		close(fd);
