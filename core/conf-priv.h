@@ -18,6 +18,12 @@ const char *tp_conf_setting_file(const config_setting_t *s, const char *fallback
  * 2, for "did you mean" hints; NULL if none is that close. */
 const char *tp_conf_suggest(const char *key, const char *const *names);
 
+/* A top-level control* or metrics* setting (conf-status.c); `dir` is the
+ * config file's directory, for a relative socket path. */
+struct tp_conf;
+struct tp_diag;
+void tp_conf_status_key(struct tp_conf *c, const config_setting_t *s, const char *dir, struct tp_diag *d);
+
 /* ---- option sets (optset.c), for options.c ---- */
 /* Every string and list an optset hands out is one of these blocks. */
 struct tp_optblk {

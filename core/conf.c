@@ -141,7 +141,8 @@ const char *tp_conf_suggest(const char *key, const char *const *names)
 #define NAME_SLOT 24 /* "pipeline<N>" */
 
 static const char *const top_keys[] = { "log_level", "log_file", "plugin_path", "pipelines",
-					"log_target", "user", "group", NULL };
+					"log_target", "user", "group", "control", "control_mode",
+					"control_group", "metrics", "metrics_per_user", NULL };
 static const char *const pipe_keys[] = { "name", "max_buffers", "stages", NULL };
 static const char *const log_levels[] = { "error", "warn", "info", "debug", NULL };
 
@@ -386,6 +387,9 @@ int tp_conf_load(struct tp_conf *c, const char *file, struct tp_diag *d)
 	memset(c, 0, sizeof(*c));
 	config_init(&c->cfg);
 	c->log_level = -1;
+	c->control_mode = 0600;
+	c->control_gid = -1;
+	c->metrics_per_user = 1;
 	if (!(c->file = strdup(file)) || !(dir = strdup(file)))
 		goto nomem;
 	/* @include "x" is relative to the including file, not to the cwd. */
@@ -434,6 +438,8 @@ int tp_conf_load(struct tp_conf *c, const char *file, struct tp_diag *d)
 					      str);
 				c->log_level = -1;
 			}
+		} else if (in_list(top_keys, key) && (!strncmp(key, "control", 7) || !strncmp(key, "metrics", 7))) {
+			tp_conf_status_key(c, s, dir, d);
 		} else {
 			report_key(d, file, s, NULL, "top-level key", top_keys);
 		}

@@ -10,6 +10,10 @@
  *     plugin_path = [ "/opt/tp/plugins" ];  # optional, searched first
  *     log_target  = "stderr";               # optional: stderr|syslog
  *     user = "nobody"; group = "nogroup";   # optional: drop root after start
+ *     control = "/run/tunpipe/vpn.sock";  # optional control socket (off by default)
+ *     control_mode = "0660"; control_group = "tunpipe";  # its mode (default 0600), group
+ *     metrics = "127.0.0.1:9810";          # optional Prometheus endpoint (off by default)
+ *     metrics_per_user = true;             # series labelled by user (default true)
  *     pipelines = (
  *       { name = "vpn";                     # optional, default "pipeline<N>"
  *         max_buffers = 8192;               # optional bound on the buffer pool
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <libconfig.h>
+#include <sys/socket.h>
 #include <tunpipe/plugin.h>
 
 /* Error collector. */
@@ -59,6 +64,11 @@ struct tp_conf {
 	int log_syslog;            /* log_target = "syslog" */
 	const char *user;          /* NULL: stay who we were started as */
 	const char *group;         /* NULL: the user's primary group */
+	char control[108];         /* control socket path ("" = none), relative ones resolved */
+	int control_mode;          /* permission bits, default 0600 */
+	long control_gid;          /* -1: leave the group as created */
+	const char *metrics;       /* "IP:PORT" or NULL */
+	int metrics_per_user;      /* default 1 */
 	struct tp_pipeline_conf *pipes;
 	int npipes;
 };
@@ -70,6 +80,10 @@ struct tp_conf {
  * Always call tp_conf_free(). */
 int tp_conf_load(struct tp_conf *c, const char *file, struct tp_diag *d);
 void tp_conf_free(struct tp_conf *c);
+
+/* "IP:PORT" or "[IPv6]:PORT" (numeric only) to a socket address; -1 with
+ * err filled. */
+int tp_conf_listen_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen);
 
 /* A stage's validated option values: the plugin's config struct. */
 struct tp_optset;

@@ -5,7 +5,7 @@ core_libtpcore_la_SOURCES = \
 	core/log.c core/log.h \
 	core/loop.c core/loop.h core/timers.c core/timers.h \
 	core/buf.c core/buf.h \
-	core/conf.c core/conf.h core/options.c core/optset.c \
+	core/conf.c core/conf.h core/conf-status.c core/options.c core/optset.c \
 	core/loader.c core/loader.h core/descriptor.c core/descriptor.h \
 	core/inspect.c core/inspect.h \
 	core/addrpool.c core/addrpool.h \
@@ -17,7 +17,9 @@ core_libtpcore_la_SOURCES = \
 	core/pipeline.c core/pipeline.h \
 	core/reconf.c core/reconf.h \
 	core/deframe.c core/deframe.h \
-	core/framer.c core/framer.h
+	core/framer.c core/framer.h \
+	core/srv.c core/srv.h core/status.c core/status.h \
+	core/control.c core/control.h core/metrics.c core/metrics.h
 core_libtpcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_libtpcore_la_LIBADD = $(LIBCONFIG_LIBS) $(LIBS)
 # Running as a service: sd_notify readiness, the privilege drop (libcap-ng).

@@ -10,11 +10,13 @@
 #include <unistd.h>
 #include "config.h"
 #include "conf.h"
+#include "control.h"
 #include "inspect.h"
 #include "loader.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "metrics.h"
 #include "pipeline.h"
 #include "privdrop.h"
 #include "reconf.h"
@@ -24,6 +26,8 @@ struct app {
 	struct tp_pipeline **pipes;
 	int npipes;
 	const struct tp_conf *conf; /* what runs, for SIGHUP's comparison */
+	struct tp_control *control;
+	struct tp_metrics *metrics;
 };
 
 static void usage(FILE *out)
@@ -32,6 +36,8 @@ static void usage(FILE *out)
 		"Usage: tunpipe -c FILE [-t] [-v|-q]\n"
 		"       tunpipe inspect [PLUGIN]\n"
 		"       tunpipe inspect --man [PLUGIN...]\n"
+		"       tunpipe status [-c FILE | -s SOCKET] [--json]\n"
+		"       tunpipe disconnect [-c FILE | -s SOCKET] USER|ADDRESS\n"
 		"\n"
 		"Run the pipelines described in a libconfig file: a VPN made of plugins\n"
 		"(tun, tls-http, framer-ip, framer-len, compress-lz4, or your own).\n"
@@ -46,13 +52,20 @@ static void usage(FILE *out)
 		"  inspect             list the plugins found on the search path\n"
 		"  inspect PLUGIN      a plugin's kind, link types and options\n"
 		"  inspect --man       the plugins' options as roff (tunpipe.conf(5) is made of it)\n"
+		"  status              sessions (user, addresses, peer, since, traffic) and the\n"
+		"                      counters of every stage, from the daemon's control socket\n"
+		"                      (the config's `control`, or -s SOCKET); --json for programs\n"
+		"  disconnect WHO      close the sessions of user WHO, or the session whose tunnel\n"
+		"                      or real peer address is WHO\n"
 		"\n"
 		"Plugins are searched in the config's plugin_path, the build tree (when run\n"
 		"from it), $TUNPIPE_PLUGIN_PATH (colon-separated), then %s.\n"
 		"Under systemd (Type=notify) it reports READY=1 once every stage has started.\n"
 		"Signals: SIGINT/SIGTERM stop, SIGHUP reopens the log, reloads files (the\n"
 		"users file, the server's certificate and key) and logs each other option\n"
-		"changed in FILE as needing a restart, SIGUSR1 logs every counter.\n",
+		"changed in FILE as needing a restart, SIGUSR1 logs every counter.  With\n"
+		"`metrics` set, the counters are also served to Prometheus at\n"
+		"http://ADDRESS/metrics.\n",
 		PKGLIBDIR);
 }
 
@@ -196,6 +209,12 @@ static int run(const char *file, int check_only, int verbosity)
 		tp_log(TP_LOG_ERROR, NULL, "cannot set up signal handling");
 		goto out;
 	}
+	/* Before the pipelines start, so a socket in use fails the start. */
+	if (conf.control[0] && !(a.control = tp_control_open(a.loop, &conf, a.pipes, a.npipes)))
+		goto out;
+	if (conf.metrics && !(a.metrics = tp_metrics_open(a.loop, conf.metrics, conf.metrics_per_user,
+							  a.pipes, a.npipes)))
+		goto out;
 	for (; started < a.npipes; started++)
 		if (tp_pipeline_start(a.pipes[started]) < 0)
 			goto stop;
@@ -210,6 +229,8 @@ stop:
 	if (started < a.npipes)
 		rc = 1;
 out:
+	tp_control_close(a.control);
+	tp_metrics_close(a.metrics);
 	if (d.errors)
 		fprintf(stderr, "%s%s: %d error%s\n", tp_log_journal() ? "<3>" : "", file, d.errors,
 			d.errors == 1 ? "" : "s");
@@ -242,6 +263,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "inspect"))
 		return inspect(argc - 1, argv + 1);
+	if (argc > 1 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "disconnect")))
+		return tp_control_command(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:tvqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': file = optarg; break;

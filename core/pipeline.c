@@ -284,6 +284,7 @@ void tp_pipeline_free(struct tp_pipeline *pl)
 		tp_optset_free(pl->t[i].opts);
 	tp_addrpool_free(pl->apool);
 	tp_router_free(pl->router);
+	free(pl->users);
 	free(pl->t);
 	free(pl);
 }

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include "addrpool.h"
 #include "conf.h"
 #include "log.h"
@@ -86,8 +87,35 @@ static const char *who(const struct tp_session *s, char *buf, size_t len)
 	return buf;
 }
 
+struct tp_user_total *tp_session_user_total(struct tp_pipeline *pl, const char *user)
+{
+	for (int i = 0; i < pl->nusers; i++)
+		if (!strcmp(pl->users[i].user, user))
+			return &pl->users[i];
+	if (pl->nusers == pl->cusers) {
+		int n = pl->cusers ? pl->cusers * 2 : 8;
+		struct tp_user_total *u = realloc(pl->users, (size_t)n * sizeof(*u));
+		if (!u)
+			return NULL;
+		pl->users = u;
+		pl->cusers = n;
+	}
+	struct tp_user_total *u = &pl->users[pl->nusers++];
+	memset(u, 0, sizeof(*u));
+	snprintf(u->user, sizeof(u->user), "%s", user);
+	return u;
+}
+
+/* A session's traffic joins the totals of ended sessions when it is
+ * freed, as its stages' counters do: until then status and metrics find
+ * it on the live or the dead list, so no total ever goes down. */
 static void destroy_session(struct tp_session *s)
 {
+	struct tp_user_total *u = s->is_up ? tp_session_user_total(s->pl, s->info.user) : NULL;
+
+	tp_traffic_add(&s->pl->ended, &s->traffic);
+	if (u)
+		tp_traffic_add(&u->traffic, &s->traffic);
 	tp_stage_forget_session(s->pl, s);
 	for (int i = s->nmid - 1; i >= 0; i--)
 		tp_stage_free(s->mid[i]);
@@ -250,6 +278,13 @@ int tp_session_up(struct tp_pipeline *pl, struct tp_session *s, const struct tp_
 			return -1;
 		}
 	}
+	if (!s->is_up) {
+		struct tp_user_total *u = tp_session_user_total(pl, s->info.user);
+		pl->sessions_up++;
+		if (u)
+			u->sessions++;
+		s->up_since = (int64_t)time(NULL);
+	}
 	s->is_up = 1;
 	tp_log(TP_LOG_INFO, pl->router_stage.name, "session %u up: %s%s%saddress %s gateway %s%s%s",
 	       s->id, s->info.user[0] ? "user " : "", s->info.user, s->info.user[0] ? ", " : "",
@@ -280,8 +315,8 @@ void tp_session_close(struct tp_pipeline *pl, struct tp_session *s, const char *
 	       "session %u closed after %llu ms: %s; %s%sreceived %llu bytes (%llu packets), sent %llu bytes (%llu packets)",
 	       s->id, (unsigned long long)(tp_loop_now_ms(pl->loop) - s->opened_ms),
 	       reason ? reason : "closed", w, w[0] ? ", " : "",
-	       (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_packets,
-	       (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_packets);
+	       (unsigned long long)s->traffic.rx_bytes, (unsigned long long)s->traffic.rx_packets,
+	       (unsigned long long)s->traffic.tx_bytes, (unsigned long long)s->traffic.tx_packets);
 	struct tp_event ev = { .type = TP_EV_SESSION_DOWN, .reason = reason ? reason : "closed" };
 	broadcast(pl, s, &ev);
 	s->next = pl->dead;

@@ -16,6 +16,9 @@ int tp_session_lease(struct tp_pipeline *pl, struct tp_session *s, const char *u
 /* Close every session now (shutdown). */
 void tp_sessions_close_all(struct tp_pipeline *pl);
 /* The top endpoint's network: (re)build the address pool from it. */
+/* The totals of `user` ("" for none), added when first seen; NULL only
+ * when out of memory. */
+struct tp_user_total *tp_session_user_total(struct tp_pipeline *pl, const char *user);
 int tp_net_announce(struct tp_pipeline *pl, const char *who, const struct tp_net_info *net);
 
 #endif

@@ -324,8 +324,7 @@ void tp_stage_event(struct tp_stage *st, struct tp_session *s, const struct tp_e
 /* The router hands a session its batch: the session's tx figures. */
 static void to_session(struct tp_pipeline *pl, struct tp_session *s, struct tp_batch *q)
 {
-	s->tx_packets += q->count;
-	s->tx_bytes += q->bytes;
+	tp_traffic_count(&s->traffic.tx_packets, &s->traffic.tx_bytes, q);
 	deliver(tp_stage_at(pl, s, 1), PD_DOWN, s, q);
 }
 
@@ -406,8 +405,8 @@ static void route_up(struct tp_pipeline *pl, struct tp_session *s, struct tp_bat
 		if (!q->count)
 			return;
 	}
-	s->rx_packets += q->count; /* the session's rx figures: what passed */
-	s->rx_bytes += q->bytes;
+	/* the session's rx figures: what passed */
+	tp_traffic_count(&s->traffic.rx_packets, &s->traffic.rx_bytes, q);
 	deliver(pl->top, PD_UP, s, q);
 }
 

@@ -32,6 +32,35 @@ struct tp_tmpl {
 	char wire[64];      /* wire id of a transform, for the stack string */
 };
 
+/* Packets and bytes each way: rx from the peer (up), tx to it (down). */
+struct tp_traffic {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+};
+
+/* Count a batch: every buffer's own length (a batch's `bytes` may lag a
+ * stage that pulled a header in place). */
+static inline void tp_traffic_count(uint64_t *packets, uint64_t *bytes, const struct tp_batch *q)
+{
+	*packets += q->count;
+	for (const struct tp_buf *b = q->head; b; b = b->next)
+		*bytes += b->len;
+}
+
+static inline void tp_traffic_add(struct tp_traffic *sum, const struct tp_traffic *t)
+{
+	sum->rx_packets += t->rx_packets;
+	sum->rx_bytes += t->rx_bytes;
+	sum->tx_packets += t->tx_packets;
+	sum->tx_bytes += t->tx_bytes;
+}
+
+/* What ended sessions of one user carried (kept for monotonic metrics). */
+struct tp_user_total {
+	char user[64];
+	struct tp_traffic traffic;
+	uint64_t sessions;       /* sessions that came up, ever */
+};
+
 struct tp_pending; /* a delivery held back until the instance is free */
 
 /* struct tp_stage: one instance (the handle plugins see). */
@@ -67,9 +96,11 @@ struct tp_session {
 	char reason[128];        /* why it is being aborted */
 	int lease;               /* address pool lease, -1 none */
 	uint64_t opened_ms;
-	/* Tunnel traffic at the router hop: IP packets the peer sent us (rx,
-	 * after anti-spoofing) and that we routed to it (tx). */
-	uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets;
+	/* Tunnel traffic at the router hop, counted by the core for status
+	 * and metrics: rx = IP packets from the peer that passed anti-spoofing, tx = routed to
+	 * the peer; also in the session-close log line. */
+	struct tp_traffic traffic;
+	int64_t up_since;        /* wall clock (s) of session_up, 0 before */
 };
 
 struct tp_pipeline {
@@ -90,6 +121,12 @@ struct tp_pipeline {
 	struct tp_addrpool *apool;
 	char stack[256];
 	struct tp_stage *queued;      /* instances holding deliveries */
+	/* Accounting of ended sessions (session.c): the whole pipeline's and
+	 * each user's, so totals never go down when a session ends. */
+	struct tp_traffic ended;
+	uint64_t sessions_up;         /* sessions that came up, ever */
+	struct tp_user_total *users;
+	int nusers, cusers;
 	int flush_scheduled;
 	/* the router's own counters */
 	struct tp_stage router_stage; /* holds counters + name for logging */

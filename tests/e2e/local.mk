@@ -15,7 +15,8 @@ E2E_TESTS = \
 	tests/e2e/test-slowclient.sh \
 	tests/e2e/test-localonly.sh \
 	tests/e2e/test-reload-cert.sh \
-	tests/e2e/test-sessionlog.sh
+	tests/e2e/test-sessionlog.sh \
+	tests/e2e/test-status.sh
 TESTS += $(E2E_TESTS)
 dist_noinst_SCRIPTS += $(E2E_TESTS) tests/e2e/lib.sh tests/e2e/memcheck.sh \
 	conf/make-demo-creds.sh demo.sh run.sh bench/netns-bench.sh .ci/run

@@ -19,3 +19,10 @@ TESTS += tests/unit/test_reconf
 tests_unit_test_reconf_SOURCES = tests/unit/test_reconf.c tests/unit/check-main.c
 tests_unit_test_reconf_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_test_reconf_LDADD = core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)
+
+# Status, control protocol and metrics formats on a hand-made pipeline.
+check_PROGRAMS += tests/unit/test_status
+TESTS += tests/unit/test_status
+tests_unit_test_status_SOURCES = tests/unit/test_status.c tests/unit/check-main.c
+tests_unit_test_status_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
+tests_unit_test_status_LDADD = core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)
