@@ -6,6 +6,7 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/link.c plugins/tls-http/util.c \
 	plugins/tls-http/server.c plugins/tls-http/client.c \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
+	plugins/tls-http/svpn-check.c \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \
 	plugins/tls-http/http.c plugins/tls-http/http.h \
 	plugins/tls-http/auth.c plugins/tls-http/auth.h \

@@ -70,6 +70,10 @@ static const struct tp_option th_options[] = {
 		      "longest reconnect delay in ms", CLIENT),
 	TP_OPTION_INT(struct th_conf, auth_retry, "60000", 1, 86400000,
 		      "ms to wait after an authentication or stack refusal", CLIENT),
+	TP_OPTION_INT(struct th_conf, min_prefix, "16", 1, 32,
+		      "shortest IPv4 prefix the server may assign (its on-link network)", CLIENT),
+	TP_OPTION_INT(struct th_conf, min_prefix6, "64", 1, 128,
+		      "shortest IPv6 prefix the server may assign", CLIENT),
 	/* both */
 	TP_OPTION_INT(struct th_conf, queue_limit, "1048576", 16384, 1073741824,
 		      "bytes waiting for a slow peer per connection; more is dropped and counted"),

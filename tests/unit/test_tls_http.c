@@ -555,10 +555,19 @@ END_TEST
 START_TEST(failed_logins_throttled)
 {
 	struct tp_harness *s = server(NULL), *c = client_as("alice", "nope", 50);
+	uint64_t seen = 0;
 	for (int t = 0; t < 4000; t += 50) {
 		pump(s, c, 50, NULL);
 		if (tp_harness_counter(s, "auth_throttled") >= 2)
 			break;
+		/* Our client honours the 429's Retry-After and would not come
+		 * back within the window: a fresh one (another program at the
+		 * same address) keeps knocking. */
+		if (tp_harness_counter(s, "auth_throttled") > seen) {
+			seen = tp_harness_counter(s, "auth_throttled");
+			tp_harness_free(c);
+			c = client_as("alice", "nope", 50);
+		}
 	}
 	ck_assert_uint_eq(tp_harness_counter(s, "auth_failures"), 5);
 	ck_assert_uint_ge(tp_harness_counter(s, "auth_throttled"), 2);
