@@ -39,6 +39,14 @@
 
 #define TH_RECORD 16384     /* one full TLS record of plaintext */
 #define TH_READ_BUDGET 256  /* SSL_reads per wakeup before yielding */
+/* Bytes read per stream per wakeup before yielding to the others, adapted
+ * per stream between TH_READ_MIN and TH_READ_BYTES so that a turn costs
+ * about TH_TURN_US of work (the stages above run inside it): 64 KiB of
+ * 1400-byte packets is ~50 packets of work, 64 KiB of 20-byte packets
+ * 3,300, which held the loop (and every other session) for tens of ms. */
+#define TH_READ_BYTES 65536
+#define TH_READ_MIN 2048
+#define TH_TURN_US 500
 
 enum th_conn_state {
 	CS_CONNECTING, /* TCP connect in progress */
@@ -54,6 +62,14 @@ struct th_conn_env {
 	const struct tp_host *host;
 	SSL_CTX *ssl;
 	size_t queue_limit;  /* pool memory queued per stream (th_conn_queue) */
+	/* Pool buffers all streams together may hold queued, and how many
+	 * are: a stream may queue one more only while it holds fewer than
+	 * remain free (a dynamic threshold), so N stalled streams share the
+	 * budget, N/(N+1) of it at most, and a new one always gets room. */
+	size_t queue_buffers;
+	size_t *queued_total; /* NULL: no shared budget (queue_limit only) */
+	uint64_t stall_ms;   /* close a stream whose queue has not moved this long; 0 = never */
+	uint64_t *c_stalled;  /* may be NULL */
 	int keepalive;       /* seconds before TCP keepalive probes; 0 = off */
 	uint64_t *c_bytes_in, *c_bytes_out, *c_queue_drops;
 };
@@ -102,6 +118,10 @@ struct th_conn {
 	 * retried with the same bytes); `wq` the bounded queue behind it. */
 	struct tp_batch wq;
 	size_t wq_bytes;          /* pool memory the queued buffers pin */
+	size_t wq_bufs;           /* and how many buffers (env->queued_total) */
+	uint64_t stalled_since;   /* now_ms() when data started waiting; 0 = moving */
+	size_t read_budget;       /* bytes per wakeup now (0: TH_READ_BYTES) */
+	struct tp_timer *stall_timer; /* checks stalled_since while data waits */
 	uint8_t rec[TH_RECORD];
 	size_t rec_len;
 };

@@ -79,3 +79,11 @@ tests_unit_test_tls_stream_SOURCES = tests/unit/test_tls_stream.c tests/unit/che
 tests_unit_test_tls_stream_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_tls_stream_LDADD = tests/libtpharness.la $(CHECK_LIBS) $(OPENSSL_LIBS)
 EXTRA_tests_unit_test_tls_stream_DEPENDENCIES = tests/plugins/tls-stream-probe.la
+
+# Fair sharing among sessions: ten frozen sessions flooded leave the pool
+# and another user's ping alone; one session flooding 20-byte packets
+# (tests/e2e/tinyflood.c, a raw socket) does not slow another's ping.
+check_PROGRAMS += tests/e2e/tinyflood
+tests_e2e_tinyflood_SOURCES = tests/e2e/tinyflood.c
+TESTS += tests/e2e/test-fairshare.sh
+EXTRA_DIST += tests/e2e/test-fairshare.sh

@@ -42,6 +42,7 @@ struct th_conf {
 	int tls_min;
 	int64_t keepalive;
 	int64_t min_prefix, min_prefix6;
+	int64_t queue_buffers, stall_timeout;
 };
 
 struct th_ctx;
@@ -125,7 +126,9 @@ struct th_ctx {
 	void *hs_priv;            /* the handshake's own state */
 
 	uint64_t *c_sessions, *c_auth_failures, *c_refused, *c_bytes_in, *c_bytes_out,
-		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled;
+		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled,
+		*c_stalled;
+	size_t queued_total;   /* pool buffers queued by all streams (env.queued_total) */
 
 	struct th_link *links; /* every live link */
 	unsigned n_links;
