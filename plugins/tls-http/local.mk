@@ -87,3 +87,13 @@ check_PROGRAMS += tests/e2e/tinyflood
 tests_e2e_tinyflood_SOURCES = tests/e2e/tinyflood.c
 TESTS += tests/e2e/test-fairshare.sh
 EXTRA_DIST += tests/e2e/test-fairshare.sh
+
+# What the client accepts from a 101 (svpn-check.c), from raw answers.
+check_PROGRAMS += tests/unit/test_svpn_check
+TESTS += tests/unit/test_svpn_check
+tests_unit_test_svpn_check_SOURCES = tests/unit/test_svpn_check.c tests/unit/check-main.c \
+	plugins/tls-http/svpn-check.c plugins/tls-http/http.c plugins/tls-http/handshake.c \
+	plugins/tls-http/auth.c
+tests_unit_test_svpn_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_unit_test_svpn_check_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_svpn_check_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
