@@ -222,7 +222,7 @@ const char *th_conn_read_batch(struct th_conn *k, long *again_ms)
 	struct tp_buf *b = NULL;
 	const char *err = NULL;
 	int budget = TH_READ_BUDGET;
-	size_t got = 0, limit = k->read_budget ? k->read_budget : TH_READ_BYTES;
+	size_t got = 0, limit = k->read_budget ? k->read_budget : TH_READ_START;
 	uint64_t t0 = mono_us();
 	long again = -1; /* ms until we read again by timer; -1: epoll will tell */
 	*again_ms = -1;

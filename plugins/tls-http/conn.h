@@ -46,6 +46,9 @@
  * 3,300, which held the loop (and every other session) for tens of ms. */
 #define TH_READ_BYTES 65536
 #define TH_READ_MIN 2048
+/* A new stream starts at one record: 16 KiB of 20-byte packets already
+ * takes ~800 pool buffers once the framer splits them. */
+#define TH_READ_START 16384
 #define TH_TURN_US 500
 
 enum th_conn_state {
@@ -120,7 +123,7 @@ struct th_conn {
 	size_t wq_bytes;          /* pool memory the queued buffers pin */
 	size_t wq_bufs;           /* and how many buffers (env->queued_total) */
 	uint64_t stalled_since;   /* now_ms() when data started waiting; 0 = moving */
-	size_t read_budget;       /* bytes per wakeup now (0: TH_READ_BYTES) */
+	size_t read_budget;       /* bytes per wakeup now (0: TH_READ_START) */
 	struct tp_timer *stall_timer; /* checks stalled_since while data waits */
 	uint8_t rec[TH_RECORD];
 	size_t rec_len;
