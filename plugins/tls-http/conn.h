@@ -27,8 +27,16 @@
  * callback).  If the core comes to defer such calls, the guard could
  * shrink; nothing here relies on that.
  *
+ * Fair sharing (issue 10): every stream of an instance queues from one
+ * budget of pool buffers (env->queue_buffers, a dynamic threshold: one
+ * more only while it holds fewer than are free), a stream whose peer
+ * reads nothing for env->stall_ms while data waits is closed, and reads
+ * yield after a per-stream byte budget that adapts to the work a turn
+ * costs (TH_READ_*), so a flood of tiny packets costs its own stream.
+ *
  * Time comes only from host->now_ms and host->timer_add, so a test clock
- * drives every timeout.
+ * drives every timeout (the read budget alone measures CPU time with the
+ * real clock: a test clock does not model it).
  */
 #ifndef TLS_HTTP_CONN_H
 #define TLS_HTTP_CONN_H
