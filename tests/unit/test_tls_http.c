@@ -360,6 +360,41 @@ START_TEST(queue_charges_whole_buffers)
 }
 END_TEST
 
+/* queue_buffers is shared by every connection and each may take one more
+ * buffer only while it holds fewer than are still free: alone, a
+ * connection gets half of it (8 of 16), whatever queue_limit allows. */
+START_TEST(queue_shares_the_pool_budget)
+{
+	char extra[256];
+	snprintf(extra, sizeof(extra), "password = \"wonderland\"; ca = \"%s\";", cert);
+	struct tp_harness *s = server("queue_buffers = 16;"), *c = client("localhost", extra);
+	ck_assert_msg(pump(s, c, 5000, both_up), "no session within 5 s");
+	enum { N = 100, SZ = 64 };
+	static uint8_t pkts[N * SZ], got[N * SZ];
+	for (size_t i = 0; i < sizeof(pkts); i++)
+		pkts[i] = (uint8_t)(i / SZ);
+	struct tp_batch q = TP_BATCH_INIT;
+	for (int i = 0; i < N; i++)
+		tp_batch_add(&q, tp_harness_buf(s, pkts + i * SZ, SZ));
+	tp_harness_push_down_batch(s, &q);
+	ck_assert_uint_eq(tp_harness_counter(s, "queue_drops"), N - 8);
+	size_t want = 8 * SZ, n = 0;
+	for (int i = 0; i < 500 && n < want; i++) {
+		pump(s, c, 4, NULL);
+		n += drain_up(c, got + n, sizeof(got) - n);
+	}
+	ck_assert_uint_eq(n, want);
+	ck_assert_int_eq(memcmp(got, pkts, want), 0);
+	/* Written out, the budget is whole again: the next batch gets 8. */
+	for (int i = 0; i < N; i++)
+		tp_batch_add(&q, tp_harness_buf(s, pkts + i * SZ, SZ));
+	tp_harness_push_down_batch(s, &q);
+	ck_assert_uint_eq(tp_harness_counter(s, "queue_drops"), 2 * (N - 8));
+	tp_harness_free(c);
+	tp_harness_free(s);
+}
+END_TEST
+
 static uint64_t cpu_ms(void)
 {
 	struct rusage ru;
@@ -621,6 +656,7 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, verification_fails);
 	tcase_add_test(tc, config_errors);
 	tcase_add_test(tc, queue_charges_whole_buffers);
+	tcase_add_test(tc, queue_shares_the_pool_budget);
 	tcase_add_test(tc, accept_pauses_when_out_of_fds);
 	tcase_add_test(tc, max_sessions_warning_rate_limited);
 	tcase_add_test(tc, error_answer_bodies);
