@@ -5,7 +5,9 @@
  * http_parse() as a response, hs_parse_101(), the bounds of svpn-check.c
  * (th_check_101), Retry-After and the escaping of the server's text.
  *
- * Input: byte 0 = min_prefix (mod 33), byte 1 = min_prefix6 (mod 129),
+ * Input: byte 0 = min_prefix (mod 33), byte 1 = min_prefix6 (low 7 bits,
+ * mod 129; the high bit puts a valid 101 status line with Connection and
+ * Upgrade in front, so the fuzzer reaches the address checks at once),
  * bytes 2-5 = the server's IPv4 address as the socket would see it, the
  * rest = the server's bytes (copied into a heap block of its exact size so
  * ASan sees any read past them).  Beyond "no crash", abort() when:
@@ -24,6 +26,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_HEADERS 64
+#define FZ_PREFIX "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: Simple-VPN\r\n"
 
 static void fz_fail(const char *what, size_t size)
 {
@@ -60,16 +63,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 6)
 		return 0;
 	min4 = data[0] % 33;
-	min6 = data[1] % 129;
+	min6 = (data[1] & 0x7f) % 129u;
+	const char *pre = (data[1] & 0x80) ? FZ_PREFIX : "";
 	memcpy(srv.addr, data + 2, 4);
 	size -= 6;
 	data += 6;
 	/* http_parse may write terminators into the head, as the client's
 	 * head buffer allows: parse a private copy. */
-	char *buf = malloc(size ? size : 1);
+	size_t pl = strlen(pre);
+	char *buf = malloc(pl + size ? pl + size : 1);
 	if (!buf)
 		return 0;
-	memcpy(buf, data, size);
+	memcpy(buf, pre, pl);
+	memcpy(buf + pl, data, size);
+	size += pl;
 	if (http_parse(buf, size, 1, size, hdrs, FZ_HEADERS, &m) != HTTP_DONE)
 		goto out;
 	if (m.reason)
