@@ -93,7 +93,7 @@ sanitize)
 	units=$(make -s print-tests | tr ' ' '\n' | grep '^tests/unit/' | tr '\n' ' ')
 	e2e="tests/e2e/test-tunnel.sh tests/e2e/test-auth.sh tests/e2e/test-spoof.sh
 		tests/e2e/test-smallflood.sh tests/e2e/test-slowclient.sh tests/e2e/test-authload.sh
-		tests/e2e/test-interop.sh tests/e2e/test-evilserver.sh"
+		tests/e2e/test-interop.sh tests/e2e/test-evilserver.sh tests/e2e/test-fairshare.sh"
 	tests=${SANITIZE_TESTS:-$units $e2e}
 	# shellcheck disable=SC2086 # word lists
 	if make -j"$(nproc)" check TESTS="$(echo $tests)"; then
