@@ -90,7 +90,13 @@ static void cli_closed(struct th_link *l)
 		if (cl->backoff > (uint64_t)c->cf->reconnect_max)
 			cl->backoff = (uint64_t)c->cf->reconnect_max;
 	}
-	/* The server said when it can take us again (Retry-After). */
+	/* The server said when it can take us again (Retry-After), within
+	 * the longest wait we are configured for: a server cannot park us
+	 * for a day by saying so. */
+	uint64_t cap = (uint64_t)(c->cf->auth_retry > c->cf->reconnect_max ? c->cf->auth_retry
+									  : c->cf->reconnect_max);
+	if (retry_after > cap)
+		retry_after = cap;
 	if (retry_after > delay)
 		delay = retry_after;
 	(*c->c_reconnects)++;
