@@ -94,9 +94,10 @@ sanitize)
 	e2e="tests/e2e/test-tunnel.sh tests/e2e/test-auth.sh tests/e2e/test-spoof.sh
 		tests/e2e/test-smallflood.sh tests/e2e/test-slowclient.sh tests/e2e/test-authload.sh
 		tests/e2e/test-interop.sh tests/e2e/test-evilserver.sh tests/e2e/test-fairshare.sh"
-	tests=${SANITIZE_TESTS:-$units $e2e}
+	# One line: make takes TESTS as a blank-separated list.
 	# shellcheck disable=SC2086 # word lists
-	if make -j"$(nproc)" check TESTS="$(echo $tests)"; then
+	tests=$(printf '%s ' ${SANITIZE_TESTS:-$units $e2e})
+	if make -j"$(nproc)" check TESTS="$tests"; then
 		echo "run.sh: sanitizer tests passed (logs in $BUILD_DIR)"
 	else
 		status=$?

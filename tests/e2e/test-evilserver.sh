@@ -96,8 +96,9 @@ conf=$TP_CONF/client-evil.conf
 sed -e 's|# accept_routes = true;.*|accept_routes = false;|' \
 	-e 's|# auth_retry = 60000;.*|auth_retry = 100;|' \
 	-e 's|# reconnect_min = 500;.*|reconnect_min = 100;|' "$TP_CONF/client.conf" >"$conf"
-grep -q 'accept_routes = false' "$conf" && grep -q 'auth_retry = 100' "$conf" ||
+if ! grep -q 'accept_routes = false' "$conf" || ! grep -q 'auth_retry = 100' "$conf"; then
 	tp_fail "cannot edit $conf"
+fi
 
 routes() { { ip -n "$C" route; ip -n "$C" -6 route; } | grep -v '^fe80::/64 dev tun0 ' || true; }
 routes >"$TP_TMP/routes.before"
@@ -118,6 +119,7 @@ while [ $i -lt ${#cases[@]} ]; do
 	if [ "${want#=}" != "$want" ]; then
 		re=${want#=} want=${re##*: }
 	else
+		# shellcheck disable=SC2016 # sed's own $ and \, not the shell's
 		re="refusing the answer of .*$(printf '%s' "$want" | sed 's/[][\.*^$()/|?+{}]/\\&/g')"
 	fi
 	tp_wait_log "$log" "$re" 10 || tp_fail "$name: no log line matching '$re'"
