@@ -165,6 +165,6 @@ if diff <(sort "$TP_TMP/routes.before") <(sort "$TP_TMP/routes.after") | grep -q
 	tp_fail "a route of the host disappeared"
 fi
 tp_ok "new routes: $(tr '\n' ';' <"$TP_TMP/routes.new")"
-tp_stop client
+tp_stop client || tp_fail "the client exited with status $?"
 tp_stop evil || true
 tp_ok "client stopped; $(grep -c 'refusing the answer' "$log") answers refused"
