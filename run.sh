@@ -6,6 +6,9 @@
 #   ./run.sh bench   install what is missing, build, run `make bench`
 #   ./run.sh fuzz    also install clang, build instrumented in ./build-fuzz,
 #                    run every libFuzzer target for FUZZ_SECONDS (default 60)
+#   ./run.sh sanitize  build with ASan+UBSan in ./build-sanitize, run the unit
+#                    tests and the end-to-end tunnel, auth and hostile tests
+#                    (SANITIZE_TESTS overrides the list)
 # The build is out of tree in ./build (override with BUILD_DIR=DIR).
 # Packages are installed only when dpkg says they are absent.
 set -eu
@@ -13,9 +16,9 @@ cd "$(dirname "$0")"
 src=$PWD
 mode=${1:-}
 case $mode in
-demo | test | bench | fuzz) ;;
+demo | test | bench | fuzz | sanitize) ;;
 *)
-	echo "usage: $0 demo|test|bench|fuzz" >&2
+	echo "usage: $0 demo|test|bench|fuzz|sanitize" >&2
 	exit 2
 	;;
 esac
@@ -63,6 +66,14 @@ if [ "$mode" = fuzz ]; then
 	export CC=clang CFLAGS='-g -O1 -fsanitize=fuzzer-no-link,address'
 	configure_flags+=(--enable-fuzz)
 fi
+if [ "$mode" = sanitize ]; then
+	# Any ASan or UBSan report fails the test that triggered it: UBSan
+	# would only print and go on without halt_on_error.
+	BUILD_DIR=${BUILD_DIR:-$src/build-sanitize}
+	configure_flags+=(--enable-sanitize)
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+fi
 BUILD_DIR=${BUILD_DIR:-$src/build}
 export BUILD_DIR
 install_missing
@@ -77,6 +88,24 @@ bench)
 	;;
 fuzz)
 	exec make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+	;;
+sanitize)
+	# Every unit test, and the end-to-end tests where a peer's bytes
+	# meet our parsers and budgets.
+	units=$(make -s print-tests | tr ' ' '\n' | grep '^tests/unit/' | tr '\n' ' ')
+	e2e="tests/e2e/test-tunnel.sh tests/e2e/test-auth.sh tests/e2e/test-spoof.sh
+		tests/e2e/test-smallflood.sh tests/e2e/test-slowclient.sh tests/e2e/test-authload.sh
+		tests/e2e/test-interop.sh tests/e2e/test-evilserver.sh tests/e2e/test-fairshare.sh"
+	# One line: make takes TESTS as a blank-separated list.
+	# shellcheck disable=SC2086 # word lists
+	tests=$(printf '%s ' ${SANITIZE_TESTS:-$units $e2e})
+	if make -j"$(nproc)" check TESTS="$tests"; then
+		echo "run.sh: sanitizer tests passed (logs in $BUILD_DIR)"
+	else
+		status=$?
+		grep -l '^:test-result: \(FAIL\|ERROR\)' -r --include='*.trs' . >&2 || true
+		exit "$status"
+	fi
 	;;
 test)
 	# make check prints the summary; on failure show which logs to read.

@@ -67,6 +67,7 @@ static void cli_closed(struct th_link *l)
 	struct th_ctx *c = l->ctx;
 	struct cli *cl = c->role_priv;
 	int was_up = l->io->state == CS_OPEN, refused = l->refused;
+	uint64_t retry_after = l->retry_after;
 	uint64_t lasted = was_up ? c->host->now_ms(c->st) - l->io->open_since : 0;
 
 	if (was_up)
@@ -89,6 +90,15 @@ static void cli_closed(struct th_link *l)
 		if (cl->backoff > (uint64_t)c->cf->reconnect_max)
 			cl->backoff = (uint64_t)c->cf->reconnect_max;
 	}
+	/* The server said when it can take us again (Retry-After), within
+	 * the longest wait we are configured for: a server cannot park us
+	 * for a day by saying so. */
+	uint64_t cap = (uint64_t)(c->cf->auth_retry > c->cf->reconnect_max ? c->cf->auth_retry
+									  : c->cf->reconnect_max);
+	if (retry_after > cap)
+		retry_after = cap;
+	if (retry_after > delay)
+		delay = retry_after;
 	(*c->c_reconnects)++;
 	TH_LOG(c, TP_LOG_DEBUG, "reconnecting in %llu ms", (unsigned long long)delay);
 	schedule(c, delay);

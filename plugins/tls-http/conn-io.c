@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <openssl/err.h>
 
 /*
@@ -106,6 +107,9 @@ static void fill_record(struct th_conn *k)
 		 * back to the pool, however much of it is copied. */
 		if (!b->len) {
 			k->wq_bytes -= buf_cost(b);
+			k->wq_bufs--;
+			if (env->queued_total)
+				(*env->queued_total)--;
 			env->host->buf_free(env->st, tp_batch_pop(&k->wq));
 		}
 		if (k->rec_len == TH_RECORD)
@@ -128,6 +132,7 @@ int th_conn_write(struct th_conn *k, const char **err)
 		int n = SSL_write(k->ssl, k->rec, (int)k->rec_len);
 		if (n > 0) {
 			*env->c_bytes_out += (uint64_t)n;
+			k->stalled_since = 0; /* the peer reads */
 			if (k->wipe) { /* it held a secret (a password) */
 				explicit_bzero(k->rec, k->rec_len);
 				k->wipe = 0;
@@ -159,13 +164,19 @@ void th_conn_admit(struct th_conn *k, struct tp_batch *q)
 		 * takes any one buffer: a 64 KiB-class one (jumbo MTU) costs
 		 * more than the smallest queue_limit. */
 		size_t cost = buf_cost(b);
+		size_t left = !env->queued_total ? SIZE_MAX
+			      : env->queue_buffers > *env->queued_total
+				      ? env->queue_buffers - *env->queued_total : 0;
 		if (k->dead || k->state != CS_OPEN || (k->frames && b->len > TH_RECORD) ||
-		    (k->wq.head && k->wq_bytes + cost > env->queue_limit)) {
+		    (k->wq.head && k->wq_bytes + cost > env->queue_limit) || k->wq_bufs >= left) {
 			(*env->c_queue_drops)++;
 			env->host->buf_free(env->st, b);
 			continue;
 		}
 		k->wq_bytes += cost;
+		k->wq_bufs++;
+		if (env->queued_total)
+			(*env->queued_total)++;
 		tp_batch_add(&k->wq, b);
 	}
 }
@@ -183,6 +194,27 @@ void th_conn_admit(struct th_conn *k, struct tp_batch *q)
 
 #define TH_EMIT_EVERY 8
 
+/* CPU time is what the read budget shares, so it is measured with the
+ * real clock, not host->now_ms (a test clock does not model CPU cost). */
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* A stream that spent its whole byte budget adapts it: halved when the
+ * turn (reads and the work above them) took longer than TH_TURN_US,
+ * doubled when it took less than half. */
+static void adapt_budget(struct th_conn *k, size_t limit, uint64_t took_us)
+{
+	if (took_us > TH_TURN_US && limit / 2 >= TH_READ_MIN)
+		limit /= 2;
+	else if (took_us < TH_TURN_US / 2 && limit * 2 <= TH_READ_BYTES)
+		limit *= 2;
+	k->read_budget = limit;
+}
+
 const char *th_conn_read_batch(struct th_conn *k, long *again_ms)
 {
 	const struct th_conn_env *env = k->env;
@@ -190,6 +222,8 @@ const char *th_conn_read_batch(struct th_conn *k, long *again_ms)
 	struct tp_buf *b = NULL;
 	const char *err = NULL;
 	int budget = TH_READ_BUDGET;
+	size_t got = 0, limit = k->read_budget ? k->read_budget : TH_READ_START;
+	uint64_t t0 = mono_us();
 	long again = -1; /* ms until we read again by timer; -1: epoll will tell */
 	*again_ms = -1;
 
@@ -205,14 +239,15 @@ const char *th_conn_read_batch(struct th_conn *k, long *again_ms)
 			break;
 		}
 		size_t room = tp_buf_tailroom(b);
-		if (room > 65536)
-			room = 65536;
+		if (room > limit - got)
+			room = limit - got; /* SSL_read keeps the rest of a record */
 		ERR_clear_error();
 		errno = 0;
 		int n = SSL_read(k->ssl, b->data + b->len, (int)room);
 		if (n > 0) {
 			tp_buf_put(b, (size_t)n);
 			*env->c_bytes_in += (uint64_t)n;
+			got += (size_t)n;
 			if (tp_buf_tailroom(b) < TH_FILL_MIN) {
 				tp_batch_add(&q, b);
 				b = NULL;
@@ -221,6 +256,10 @@ const char *th_conn_read_batch(struct th_conn *k, long *again_ms)
 				 * hundreds of 64 KiB buffers before one emit. */
 				if (q.count == TH_EMIT_EVERY)
 					k->ops->data(k, &q);
+			}
+			if (got >= limit) {
+				budget = -1; /* the others' turn; back at once */
+				break;
 			}
 			continue;
 		}
@@ -237,10 +276,18 @@ const char *th_conn_read_batch(struct th_conn *k, long *again_ms)
 		tp_batch_add(&q, b);
 	else if (b)
 		env->host->buf_free(env->st, b);
-	if (budget < 0)
-		again = 0; /* OpenSSL may hold decrypted data epoll cannot see */
+	if (budget < 0) {
+		/* Back on the next turn, after every other ready stream:
+		 * OpenSSL may hold decrypted data epoll cannot see, and
+		 * level-triggered epoll would give a readable socket a
+		 * second turn in this one, so reading waits for the timer. */
+		again = 0;
+		k->paused = 1;
+	}
 	if (q.count)
 		k->ops->data(k, &q);
+	if (got >= limit)
+		adapt_budget(k, limit, mono_us() - t0);
 	*again_ms = again;
 	return err;
 }

@@ -127,6 +127,11 @@ void th_conn_free(struct th_conn *k)
 		env->host->fd_del(env->st, k->fd);
 		close(k->fd);
 	}
+	if (k->stall_timer)
+		env->host->timer_cancel(env->st, k->stall_timer);
+	if (env->queued_total)
+		*env->queued_total -= k->wq_bufs;
+	k->wq_bufs = 0;
 	env->host->batch_free(env->st, &k->wq);
 	if (k->wipe)
 		explicit_bzero(k->rec, sizeof(k->rec));
@@ -198,11 +203,49 @@ int th_conn_flush(struct th_conn *k)
 	return -1;
 }
 
+static void stall_check(struct th_conn *k);
+
+static void stall_fired(void *arg)
+{
+	struct th_conn *k = arg;
+	k->stall_timer = NULL;
+	stall_check(k);
+}
+
+/* Data is waiting: a peer that reads (th_conn_write resets the clock) may
+ * be slow; one that has read nothing for stall_ms holds its share of the
+ * pool and its tunnel address for nothing, so it goes.  Checked when more
+ * data comes and by a timer, for a peer that stops while we fall silent. */
+static void stall_check(struct th_conn *k)
+{
+	const struct th_conn_env *env = k->env;
+	if (!env->stall_ms || k->dead || k->state != CS_OPEN)
+		return;
+	if (!k->rec_len && !k->wq.head) {
+		k->stalled_since = 0;
+		return;
+	}
+	uint64_t now = env->host->now_ms(env->st);
+	if (!k->stalled_since)
+		k->stalled_since = now;
+	uint64_t waited = now - k->stalled_since;
+	if (waited >= env->stall_ms) {
+		char why[80];
+		if (env->c_stalled)
+			(*env->c_stalled)++;
+		snprintf(why, sizeof(why), "peer read nothing for %llu ms (stall_timeout)",
+			 (unsigned long long)waited);
+		th_conn_close(k, why);
+	} else if (!k->stall_timer) {
+		k->stall_timer = env->host->timer_add(env->st, env->stall_ms - waited, stall_fired, k);
+	}
+}
+
 void th_conn_queue(struct th_conn *k, struct tp_batch *q)
 {
 	th_conn_admit(k, q);
-	if (k->state == CS_OPEN && !k->dead)
-		th_conn_flush(k);
+	if (k->state == CS_OPEN && !k->dead && th_conn_flush(k) == 0)
+		stall_check(k);
 }
 
 /* Stream data: read what there is, hand it on; come back by timer when

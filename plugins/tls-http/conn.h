@@ -27,8 +27,16 @@
  * callback).  If the core comes to defer such calls, the guard could
  * shrink; nothing here relies on that.
  *
+ * Fair sharing (issue 10): every stream of an instance queues from one
+ * budget of pool buffers (env->queue_buffers, a dynamic threshold: one
+ * more only while it holds fewer than are free), a stream whose peer
+ * reads nothing for env->stall_ms while data waits is closed, and reads
+ * yield after a per-stream byte budget that adapts to the work a turn
+ * costs (TH_READ_*), so a flood of tiny packets costs its own stream.
+ *
  * Time comes only from host->now_ms and host->timer_add, so a test clock
- * drives every timeout.
+ * drives every timeout (the read budget alone measures CPU time with the
+ * real clock: a test clock does not model it).
  */
 #ifndef TLS_HTTP_CONN_H
 #define TLS_HTTP_CONN_H
@@ -39,6 +47,17 @@
 
 #define TH_RECORD 16384     /* one full TLS record of plaintext */
 #define TH_READ_BUDGET 256  /* SSL_reads per wakeup before yielding */
+/* Bytes read per stream per wakeup before yielding to the others, adapted
+ * per stream between TH_READ_MIN and TH_READ_BYTES so that a turn costs
+ * about TH_TURN_US of work (the stages above run inside it): 64 KiB of
+ * 1400-byte packets is ~50 packets of work, 64 KiB of 20-byte packets
+ * 3,300, which held the loop (and every other session) for tens of ms. */
+#define TH_READ_BYTES 65536
+#define TH_READ_MIN 2048
+/* A new stream starts at one record: 16 KiB of 20-byte packets already
+ * takes ~800 pool buffers once the framer splits them. */
+#define TH_READ_START 16384
+#define TH_TURN_US 500
 
 enum th_conn_state {
 	CS_CONNECTING, /* TCP connect in progress */
@@ -54,6 +73,14 @@ struct th_conn_env {
 	const struct tp_host *host;
 	SSL_CTX *ssl;
 	size_t queue_limit;  /* pool memory queued per stream (th_conn_queue) */
+	/* Pool buffers all streams together may hold queued, and how many
+	 * are: a stream may queue one more only while it holds fewer than
+	 * remain free (a dynamic threshold), so N stalled streams share the
+	 * budget, N/(N+1) of it at most, and a new one always gets room. */
+	size_t queue_buffers;
+	size_t *queued_total; /* NULL: no shared budget (queue_limit only) */
+	uint64_t stall_ms;   /* close a stream whose queue has not moved this long; 0 = never */
+	uint64_t *c_stalled;  /* may be NULL */
 	int keepalive;       /* seconds before TCP keepalive probes; 0 = off */
 	uint64_t *c_bytes_in, *c_bytes_out, *c_queue_drops;
 };
@@ -102,6 +129,10 @@ struct th_conn {
 	 * retried with the same bytes); `wq` the bounded queue behind it. */
 	struct tp_batch wq;
 	size_t wq_bytes;          /* pool memory the queued buffers pin */
+	size_t wq_bufs;           /* and how many buffers (env->queued_total) */
+	uint64_t stalled_since;   /* now_ms() when data started waiting; 0 = moving */
+	size_t read_budget;       /* bytes per wakeup now (0: TH_READ_START) */
+	struct tp_timer *stall_timer; /* checks stalled_since while data waits */
 	uint8_t rec[TH_RECORD];
 	size_t rec_len;
 };

@@ -6,6 +6,7 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/link.c plugins/tls-http/util.c \
 	plugins/tls-http/server.c plugins/tls-http/client.c \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
+	plugins/tls-http/svpn-check.c \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \
 	plugins/tls-http/http.c plugins/tls-http/http.h \
 	plugins/tls-http/auth.c plugins/tls-http/auth.h \
@@ -78,3 +79,21 @@ tests_unit_test_tls_stream_SOURCES = tests/unit/test_tls_stream.c tests/unit/che
 tests_unit_test_tls_stream_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_tls_stream_LDADD = tests/libtpharness.la $(CHECK_LIBS) $(OPENSSL_LIBS)
 EXTRA_tests_unit_test_tls_stream_DEPENDENCIES = tests/plugins/tls-stream-probe.la
+
+# Fair sharing among sessions: ten frozen sessions flooded leave the pool
+# and another user's ping alone; one session flooding 20-byte packets
+# (tests/e2e/tinyflood.c, a raw socket) does not slow another's ping.
+check_PROGRAMS += tests/e2e/tinyflood
+tests_e2e_tinyflood_SOURCES = tests/e2e/tinyflood.c
+TESTS += tests/e2e/test-fairshare.sh
+EXTRA_DIST += tests/e2e/test-fairshare.sh
+
+# What the client accepts from a 101 (svpn-check.c), from raw answers.
+check_PROGRAMS += tests/unit/test_svpn_check
+TESTS += tests/unit/test_svpn_check
+tests_unit_test_svpn_check_SOURCES = tests/unit/test_svpn_check.c tests/unit/check-main.c \
+	plugins/tls-http/svpn-check.c plugins/tls-http/http.c plugins/tls-http/handshake.c \
+	plugins/tls-http/auth.c
+tests_unit_test_svpn_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_unit_test_svpn_check_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_svpn_check_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)

@@ -3,7 +3,8 @@
  * (th_hs_svpn_client): send the upgrade request with Basic credentials,
  * read the answer, and either go up with the addresses of the 101 or
  * report the refusal (a 401 or 409 marks the link refused, so the client
- * role waits auth_retry before the next attempt).
+ * role waits auth_retry before the next attempt).  A 101 is applied only
+ * within bounds (svpn-check.c); one that is not is refused like a 401.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 
 #define MAX_RESPONSE_HEADERS 64
 
@@ -39,8 +42,9 @@ static void log_refusal(struct th_link *l, const struct http_msg *m)
 {
 	struct th_ctx *c = l->ctx;
 	struct svc *sv = c->hs_priv;
-	char body[256], why[40];
+	char body[256], reason[128], why[40];
 	size_t bl = l->head_len - m->head_len, o = 0;
+	long ra = th_retry_after(m);
 	/* The server's text body, printable characters only. */
 	for (size_t i = 0; i < bl && o + 1 < sizeof(body); i++) {
 		char ch = l->head[m->head_len + i];
@@ -49,6 +53,13 @@ static void log_refusal(struct th_link *l, const struct http_msg *m)
 		body[o++] = (ch >= 0x20 && ch < 0x7f) ? ch : '?';
 	}
 	body[o] = '\0';
+	th_escape(reason, sizeof(reason), m->reason, strlen(m->reason));
+	/* RFC 9110 10.2.3: a busy (503) or rate-limiting (429) server says
+	 * when to come back; cli_closed() waits at least that long. */
+	if (ra >= 0) {
+		l->retry_after = (uint64_t)ra * 1000;
+		TH_LOG(c, TP_LOG_INFO, "%s asks us to retry after %ld s", c->cf->url, ra);
+	}
 	if (m->status == 401) {
 		(*c->c_auth_failures)++;
 		TH_LOG(c, sv->auth_failed_logged ? TP_LOG_DEBUG : TP_LOG_ERROR,
@@ -61,10 +72,35 @@ static void log_refusal(struct th_link *l, const struct http_msg *m)
 		l->refused = 1;
 	} else {
 		(*c->c_refused)++;
-		TH_LOG(c, TP_LOG_WARN, "%s answered %d %s: %s", c->cf->url, m->status, m->reason, body);
+		TH_LOG(c, TP_LOG_WARN, "%s answered %d %s: %s", c->cf->url, m->status, reason, body);
 	}
 	snprintf(why, sizeof(why), "server answered %d", m->status);
 	th_conn_close(l->io, why);
+}
+
+/* The server's address as the socket knows it (never as it says). */
+static int check_101(struct th_link *l, const struct http_msg *m, const struct tp_session_info *info,
+		     char *err, size_t errlen)
+{
+	const struct th_conf *cf = l->ctx->cf;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct th_server_addr srv = { 0 };
+
+	if (getpeername(l->io->fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			srv.family = AF_INET;
+			memcpy(srv.addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+		} else if (ss.ss_family == AF_INET6) {
+			const uint8_t *a = ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
+			static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+			int v4 = memcmp(a, mapped, 12) == 0;
+			srv.family = v4 ? AF_INET : AF_INET6;
+			memcpy(srv.addr, a + (v4 ? 12 : 0), v4 ? 4 : 16);
+		}
+	}
+	return th_check_101(m, info, srv.family ? &srv : NULL, (unsigned)cf->min_prefix,
+			    (unsigned)cf->min_prefix6, err, errlen);
 }
 
 static void svc_step(struct th_link *l)
@@ -99,8 +135,14 @@ static void svc_step(struct th_link *l)
 	}
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
-	if (hs_parse_101(&m, &info, peer_stack, sizeof(peer_stack), err, sizeof(err)) < 0) {
-		th_conn_close(l->io, err);
+	if (hs_parse_101(&m, &info, peer_stack, sizeof(peer_stack), err, sizeof(err)) < 0 ||
+	    check_101(l, &m, &info, err, sizeof(err)) < 0) {
+		char clean[200];
+		/* The reason quotes the server's bytes: escaped for the log. */
+		th_escape(clean, sizeof(clean), err, strlen(err));
+		TH_LOG(c, TP_LOG_ERROR, "refusing the answer of %s: %s", c->cf->url, clean);
+		l->refused = 1;
+		th_conn_close(l->io, clean);
 		return;
 	}
 	const char *ours = c->host->stack(c->st);

@@ -72,9 +72,18 @@ static const struct tp_option th_options[] = {
 		      "longest reconnect delay in ms", CLIENT),
 	TP_OPTION_INT(struct th_conf, auth_retry, "60000", 1, 86400000,
 		      "ms to wait after an authentication or stack refusal", CLIENT),
+	TP_OPTION_INT(struct th_conf, min_prefix, "16", 1, 32,
+		      "shortest IPv4 prefix the server may assign (its on-link network)", CLIENT),
+	TP_OPTION_INT(struct th_conf, min_prefix6, "64", 1, 128,
+		      "shortest IPv6 prefix the server may assign", CLIENT),
 	/* both */
 	TP_OPTION_INT(struct th_conf, queue_limit, "1048576", 16384, 1073741824,
 		      "bytes waiting for a slow peer per connection; more is dropped and counted"),
+	TP_OPTION_INT(struct th_conf, queue_buffers, "2048", 16, 1000000,
+		      "pool buffers all connections together may hold queued (keep it below the "
+		      "pipeline's max_buffers); each gets at most what is still free"),
+	TP_OPTION_INT(struct th_conf, stall_timeout, "15000", 0, 3600000,
+		      "ms a peer may leave queued data unread before it is closed; 0 = never"),
 	TP_OPTION_ENUM(struct th_conf, tls_min, "1.2", "1.2|1.3", "lowest TLS version"),
 	TP_OPTION_INT(struct th_conf, keepalive, "30", 0, 3600,
 		      "seconds of silence before TCP keepalive probes; a peer that vanished is "
@@ -118,9 +127,10 @@ static int th_counters(struct th_ctx *c)
 	c->c_accept_errors = host->counter(st, "accept_errors");
 	c->c_auth_busy = host->counter(st, "auth_busy");
 	c->c_auth_throttled = host->counter(st, "auth_throttled");
+	c->c_stalled = host->counter(st, "stalled");
 	if (!c->c_sessions || !c->c_auth_failures || !c->c_refused || !c->c_bytes_in ||
 	    !c->c_bytes_out || !c->c_queue_drops || !c->c_reconnects || !c->c_accept_errors ||
-	    !c->c_auth_busy || !c->c_auth_throttled)
+	    !c->c_auth_busy || !c->c_auth_throttled || !c->c_stalled)
 		return -1;
 	return 0;
 }
@@ -225,6 +235,10 @@ static void *th_create(struct tp_stage *st, const struct tp_host *host, const vo
 	c->env.host = host;
 	c->env.ssl = c->ssl;
 	c->env.queue_limit = (size_t)cf->queue_limit;
+	c->env.queue_buffers = (size_t)cf->queue_buffers;
+	c->env.queued_total = &c->queued_total;
+	c->env.stall_ms = (uint64_t)cf->stall_timeout;
+	c->env.c_stalled = c->c_stalled;
 	c->env.keepalive = (int)cf->keepalive;
 	c->env.c_bytes_in = c->c_bytes_in;
 	c->env.c_bytes_out = c->c_bytes_out;

@@ -41,6 +41,8 @@ struct th_conf {
 	int64_t reconnect_min, reconnect_max, auth_retry;
 	int tls_min;
 	int64_t keepalive;
+	int64_t min_prefix, min_prefix6;
+	int64_t queue_buffers, stall_timeout;
 };
 
 struct th_ctx;
@@ -97,6 +99,7 @@ struct th_link {
 	struct th_conn *io;
 	struct tp_session *s;     /* set by th_link_attach */
 	int refused;              /* the peer said no to us for good (client) */
+	uint64_t retry_after;     /* ms the server asked us to wait (client), 0 = none */
 	uint8_t peer_key[16];     /* source address, per-address limits (auth.h) */
 
 	char *head;               /* handshake bytes read so far */
@@ -126,7 +129,9 @@ struct th_ctx {
 	void *hs_priv;            /* the handshake's own state */
 
 	uint64_t *c_sessions, *c_auth_failures, *c_refused, *c_bytes_in, *c_bytes_out,
-		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled;
+		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled,
+		*c_stalled;
+	size_t queued_total;   /* pool buffers queued by all streams (env.queued_total) */
 
 	struct th_link *links; /* every live link */
 	unsigned n_links;
@@ -165,5 +170,23 @@ struct th_url {
 int th_parse_url(const char *url, struct th_url *u, char *err, size_t errlen);
 /* 0 if path can be read, else -1 with "what path: reason" in err. */
 int th_readable(const char *what, const char *path, char *err, size_t errlen);
+
+/* svpn-check.c: what the client accepts from a server (pure functions). */
+struct th_server_addr {
+	uint8_t family;           /* AF_INET, AF_INET6; 0 = unknown */
+	uint8_t addr[16];
+};
+/* 0 if the 101 `m` (parsed into info) may be applied: Upgrade and
+ * Connection say Simple-VPN, the addresses are unicast with a prefix of
+ * at least min4/min6 that neither is nor covers srv (NULL: not checked),
+ * the routes are not loopback/multicast/link-local.  Else -1 and why. */
+int th_check_101(const struct http_msg *m, const struct tp_session_info *info,
+		 const struct th_server_addr *srv, unsigned min4, unsigned min6, char *why, size_t len);
+/* Copy n bytes of a peer's text (up to a NUL) with control and non-ASCII
+ * bytes and '\\' as \xNN, always terminated. */
+void th_escape(char *dst, size_t cap, const char *src, size_t n);
+/* Retry-After as seconds (at most a day), or -1 if absent or not
+ * delta-seconds. */
+long th_retry_after(const struct http_msg *m);
 
 #endif

@@ -9,3 +9,13 @@ tests_e2e_article_peer_LDADD = $(OPENSSL_LIBS)
 
 TESTS += tests/e2e/test-interop.sh
 EXTRA_DIST += tests/e2e/test-interop.sh
+
+# A malicious server (tests/e2e/evil-server.c, no tunpipe code) against the
+# real client: every bad address, prefix and route is refused and the
+# client's routing table stays as it was (root; else 77).
+check_PROGRAMS += tests/e2e/evil-server
+tests_e2e_evil_server_SOURCES = tests/e2e/evil-server.c
+tests_e2e_evil_server_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+tests_e2e_evil_server_LDADD = $(OPENSSL_LIBS)
+TESTS += tests/e2e/test-evilserver.sh
+EXTRA_DIST += tests/e2e/test-evilserver.sh
