@@ -22,7 +22,8 @@ esac
 
 pkgs=(build-essential autoconf automake libtool libtool-bin pkg-config
 	libssl-dev libconfig-dev liblz4-dev check libmnl-dev libcrypt-dev
-	iproute2 iperf3 iputils-ping curl openssl apache2-utils procps ca-certificates)
+	iproute2 iperf3 iputils-ping curl openssl apache2-utils procps ca-certificates
+	python3)
 
 install_missing() {
 	local p missing=()

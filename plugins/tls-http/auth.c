@@ -373,6 +373,12 @@ unsigned auth_lim_check(struct auth_limiter *l, const uint8_t addr[16], uint64_t
 	return (unsigned)((left + 999) / 1000);
 }
 
+int auth_lim_throttled(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms)
+{
+	struct auth_lim_slot *e = lim_find(l, addr, now_ms);
+	return e && e->fails >= l->max_fails;
+}
+
 void auth_lim_begin(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms)
 {
 	struct auth_lim_slot *e = lim_get(l, addr, now_ms);

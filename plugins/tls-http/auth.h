@@ -108,6 +108,9 @@ void auth_lim_reset(struct auth_limiter *l);
  * (Retry-After): failures + checks in flight reached max_fails, or
  * max_inflight checks of it are running (then 1). */
 unsigned auth_lim_check(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms);
+/* 1 if addr has max_fails failures in its window (not merely checks in
+ * flight). */
+int auth_lim_throttled(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms);
 /* A check of addr was submitted. */
 void auth_lim_begin(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms);
 /* That check ended (ok: the password matched; 0 also for a check given

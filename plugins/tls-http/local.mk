@@ -78,3 +78,9 @@ tests_unit_test_tls_stream_SOURCES = tests/unit/test_tls_stream.c tests/unit/che
 tests_unit_test_tls_stream_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_tls_stream_LDADD = tests/libtpharness.la $(CHECK_LIBS) $(OPENSSL_LIBS)
 EXTRA_tests_unit_test_tls_stream_DEPENDENCIES = tests/plugins/tls-stream-probe.la
+
+# Hostile logins and users-file changes (issue 10): attackers and victims
+# in their own namespaces; hostile.py plays both.  Needs root and python3.
+TESTS += tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh
+EXTRA_DIST += tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh \
+	tests/e2e/hostile.py

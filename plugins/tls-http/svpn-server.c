@@ -291,7 +291,16 @@ static void auth_start(struct th_link *l, const struct hs_params *p, struct hs_r
 	struct svs *sv = c->hs_priv;
 	char hash[AUTH_HASH_MAX];
 	uint64_t id;
-	unsigned wait = auth_lim_check(&sv->lim, l->peer_key, c->host->now_ms(c->st));
+	uint64_t now = c->host->now_ms(c->st);
+	unsigned wait = auth_lim_check(&sv->lim, l->peer_key, now);
+	if (wait == 1 && !auth_lim_throttled(&sv->lim, l->peer_key, now)) {
+		/* Refused only because this address's checks are running: a
+		 * client logs in once at a time, so a guess sent alongside
+		 * others counts as a failed login (no crypt spent on it). */
+		auth_lim_begin(&sv->lim, l->peer_key, now);
+		check_ended(c, l->peer_key, 0);
+		wait = auth_lim_check(&sv->lim, l->peer_key, now);
+	}
 	if (wait) {
 		(*c->c_auth_throttled)++;
 		r->need_auth = 0;

@@ -51,10 +51,10 @@ static const struct tp_option th_options[] = {
 	TP_OPTION_INT(struct th_conf, max_headers, "64", 1, 256, "header fields, more gets 431",
 		      SERVER),
 	/* server budgets (budget.c) */
-	TP_OPTION_INT(struct th_conf, max_handshakes, "64", 1, 1000000,
+	TP_OPTION_INT(struct th_conf, max_handshakes, "128", 1, 1000000,
 		      "concurrent connections not yet authenticated; when full the oldest gives way",
 		      SERVER),
-	TP_OPTION_INT(struct th_conf, max_handshakes_per_address, "8", 1, 1000000,
+	TP_OPTION_INT(struct th_conf, max_handshakes_per_address, "32", 1, 1000000,
 		      "of those, from one IPv4 address or IPv6 /64; more are refused", SERVER),
 	TP_OPTION_INT(struct th_conf, max_sessions_per_user, "4", 0, 1000000,
 		      "sessions one user may hold (0 = unlimited); more get 503", SERVER),
