@@ -238,12 +238,14 @@ int aw_submit_from(struct aw *w, const uint8_t key[16], const char *hash, int kn
 	j->known = known;
 	j->cancelled = 0;
 	memcpy(j->key, key, 16);
-	/* The round after the last one this key holds in the queue, and no
-	 * earlier than the round being served. */
+	/* The round after the last one this key holds, queued or running
+	 * (a key whose check is running has had its turn in that round),
+	 * and no earlier than the round being served. */
 	j->round = w->round_now;
-	for (unsigned p = 0; p < w->qlen; p++) {
-		const struct aw_job *o = &w->jobs[w->queue[(w->qhead + p) % w->cap]];
-		if (memcmp(o->key, key, 16) == 0 && o->round >= j->round)
+	for (unsigned k = 0; k < w->cap; k++) {
+		const struct aw_job *o = &w->jobs[k];
+		if ((o->state == J_QUEUED || o->state == J_RUNNING) && !o->cancelled &&
+		    memcmp(o->key, key, 16) == 0 && o->round >= j->round)
 			j->round = o->round + 1;
 	}
 	j->id = *id = ++w->next_id;

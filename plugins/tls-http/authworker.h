@@ -19,8 +19,9 @@
  *
  * Fairness: each job carries its source's key (auth.h's address key) and
  * the queue is served round robin across keys, not first come first
- * served: a job is given the next round its key has not used yet, and the
- * worker runs the lowest round first.  An address that queued twenty
+ * served: a job is given the next round its key has not used yet (its
+ * running check counts as used), and the worker runs the lowest round
+ * first, the oldest among equals.  An address that queued twenty
  * checks gets one per round like an address that queued one, so it can
  * only slow itself.
  */

@@ -47,7 +47,7 @@ struct svs {
 	struct th_ratelog rl_refused, rl_timeout, rl_user;
 };
 
-static void gone(struct th_ctx *c, struct th_link *l);
+static void gone(struct th_ctx *c, struct th_link *l, int peer_left);
 
 static void params_of(struct th_ctx *c, struct hs_params *p)
 {
@@ -218,9 +218,11 @@ static void lim_tick(void *arg)
 	sv->lim_timer = c->host->timer_add(c->st, LIM_TICK_MS, lim_tick, c);
 }
 
-/* l's check is given up (its peer left or timed out): spare the crypt if
- * it is still queued; it counts as a failure, as it may have run. */
-static void gone(struct th_ctx *c, struct th_link *l)
+/* l's check is given up: spare the crypt if it is still queued.  A peer
+ * that hangs up on its own check counts a failure (it may have cost a
+ * crypt, and hanging up must not buy a free guess); our own deadline
+ * passing (peer_left 0) is not the peer's doing and counts nothing. */
+static void gone(struct th_ctx *c, struct th_link *l, int peer_left)
 {
 	struct svs *sv = c->hs_priv;
 	if (!l->hs.svpn.auth_id)
@@ -228,7 +230,7 @@ static void gone(struct th_ctx *c, struct th_link *l)
 	if (sv->aw)
 		aw_cancel(sv->aw, l->hs.svpn.auth_id);
 	l->hs.svpn.auth_id = 0;
-	check_ended(c, l->peer_key, 0);
+	check_ended(c, l->peer_key, !peer_left);
 }
 
 /* The worker finished checks: resume each link that still waits; results
@@ -343,7 +345,7 @@ static void auth_wait_io(struct th_link *l)
 		why = "too much data before the answer"; /* nowhere to read it to */
 	if (!why)
 		return;
-	gone(l->ctx, l);
+	gone(l->ctx, l, 1);
 	th_conn_close(l->io, why);
 }
 
@@ -381,7 +383,7 @@ static void svs_step(struct th_link *l)
 /* A link that goes away while its check waits: spare the crypt. */
 static void svs_drop(struct th_link *l)
 {
-	gone(l->ctx, l);
+	gone(l->ctx, l, 1);
 }
 
 /* The handshake deadline: a peer whose request did not arrive in time
@@ -395,7 +397,7 @@ static void svs_timeout(struct th_link *l)
 	if (l->io->state == CS_CLOSING)
 		return; /* an answer is on its way; the stream's deadline ends it */
 	if (l->io->state != CS_SECURE || l->hs.svpn.auth_id || th_conn_pending(l->io)) {
-		gone(c, l);
+		gone(c, l, 0);
 		th_conn_close(l->io, "handshake timed out");
 		return;
 	}
