@@ -87,49 +87,14 @@ static void refuse(struct th_link *l, const struct hs_params *p, const struct hs
 	th_conn_linger(l->io, why);
 }
 
-/*
- * May r->user open one more session?  Not past max_sessions (tunnels
- * only); at max_sessions_per_user the user's oldest session is closed
- * (replace_oldest_session) or the new one gets 503.  0 with r set to
- * the refusal.
- */
-static int session_budget(struct th_link *l, struct hs_request *r)
-{
-	struct th_ctx *c = l->ctx;
-	struct svs *sv = c->hs_priv;
-	const struct th_conf *cf = c->cf;
-	struct th_link *oldest;
-	unsigned mine, all = th_budget_sessions(c, r->user, &mine, &oldest);
-	int at_user = cf->max_sessions_per_user && mine >= (unsigned)cf->max_sessions_per_user;
-	if (at_user && cf->replace_oldest_session && oldest) {
-		TH_LOG(c, TP_LOG_INFO, "user %s: session from %s replaced by a new one from %s "
-		       "(max_sessions_per_user %u)", r->user, oldest->io->peer, l->io->peer,
-		       (unsigned)cf->max_sessions_per_user);
-		th_conn_close(oldest->io, "replaced by a newer session of the same user");
-		return 1;
-	}
-	if (at_user) {
-		th_warn_limited(c, &sv->rl_user, "user %s already has %u sessions "
-				"(max_sessions_per_user); refusing %s", r->user, mine, l->io->peer);
-		r->status = 503;
-		r->why = "too many sessions for this user";
-		return 0;
-	}
-	if (all >= (unsigned)cf->max_sessions) {
-		r->status = 503;
-		r->why = "max_sessions reached";
-		return 0;
-	}
-	return 1;
-}
-
 /* The request is decided (r final): refuse it, or open the session,
  * answer 101 and go up. */
 static void answer(struct th_link *l, const struct hs_params *p, struct hs_request *r)
 {
 	struct th_ctx *c = l->ctx;
+	struct svs *sv = c->hs_priv;
 	struct tp_session_info info;
-	if (r->status != 101 || !session_budget(l, r)) {
+	if (r->status != 101 || !th_budget_session_ok(l, r, &sv->rl_user)) {
 		refuse(l, p, r);
 		return;
 	}
@@ -487,30 +452,6 @@ static void svs_stop(struct th_ctx *c)
 	}
 }
 
-/* Close the sessions of users the new file no longer has, or whose
- * entry changed (a new password, a lock): one line per session. */
-static unsigned close_revoked(struct th_ctx *c, const struct auth_db *old,
-			      const struct auth_db *db)
-{
-	unsigned n = 0;
-	struct th_link *next;
-	for (struct th_link *l = c->links; l; l = next) {
-		next = l->next; /* closing frees l */
-		if (!l->s || l->io->dead)
-			continue;
-		const char *was = auth_entry_of(old, l->user), *now = auth_entry_of(db, l->user);
-		if (now && was && strcmp(was, now) == 0)
-			continue;
-		const char *why = !now ? "user removed from the users file"
-				       : "user's entry changed in the users file";
-		TH_LOG(c, TP_LOG_INFO, "closing the session of user %s from %s: %s", l->user,
-		       l->io->peer, why);
-		th_conn_close(l->io, why);
-		n++;
-	}
-	return n;
-}
-
 static void svs_reload(struct th_ctx *c)
 {
 	struct svs *sv = c->hs_priv;
@@ -521,7 +462,7 @@ static void svs_reload(struct th_ctx *c)
 		return;
 	}
 	users_private(c);
-	unsigned closed = close_revoked(c, sv->users, db);
+	unsigned closed = th_budget_close_revoked(c, sv->users, db);
 	/* Checks in flight hold copies of their hashes: freeing is safe.
 	 * The limiter is left alone: log rotation sends SIGHUP too, and it
 	 * must not give an attacker a fresh allowance. */

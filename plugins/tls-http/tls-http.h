@@ -170,6 +170,16 @@ struct th_link *th_budget_oldest_handshake(struct th_ctx *c);
 /* Sessions up, and those of `user` (the oldest of them in *oldest). */
 unsigned th_budget_sessions(struct th_ctx *c, const char *user, unsigned *of_user,
 			    struct th_link **oldest);
+/* May r->user open one more session (max_sessions counts tunnels only;
+ * max_sessions_per_user, replacing the user's oldest if configured)?
+ * 0 with r->status/why set to the refusal; rl paces its warning. */
+struct th_ratelog;
+int th_budget_session_ok(struct th_link *l, struct hs_request *r, struct th_ratelog *rl);
+/* A users reload: close the sessions of users `db` no longer has or
+ * whose entry changed from `old`, one log line each; how many. */
+struct auth_db;
+unsigned th_budget_close_revoked(struct th_ctx *c, const struct auth_db *old,
+				 const struct auth_db *db);
 /* "10.1.2.3" or "2001:db8:1:2::/64": an address key as logs show it. */
 void th_key_str(const uint8_t key[16], char *out, size_t cap);
 /* 0 if `path` is not readable by group or others (mode & 044), else -1
