@@ -158,6 +158,7 @@ static int admit(struct th_ctx *c, const uint8_t key[16], const char *peer)
 		(*c->c_refused)++;
 		th_warn_limited(c, &sv->rl_evict, "max_handshakes (%u) reached: the oldest, from %s, "
 				"gives way to %s", (unsigned)c->cf->max_handshakes, o->io->peer, peer);
+		o->evicted = 1;
 		th_conn_close(o->io, "gave way to a newer connection (max_handshakes)");
 	}
 	return 1;

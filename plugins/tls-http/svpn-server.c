@@ -348,7 +348,7 @@ static void svs_step(struct th_link *l)
 /* A link that goes away while its check waits: spare the crypt. */
 static void svs_drop(struct th_link *l)
 {
-	gone(l->ctx, l, 1);
+	gone(l->ctx, l, !l->evicted);
 }
 
 /* The handshake deadline: a peer whose request did not arrive in time

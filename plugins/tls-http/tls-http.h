@@ -104,6 +104,7 @@ struct th_link {
 	uint64_t born_ms;         /* accepted at (the oldest handshake gives way) */
 	struct tp_timer *hs_timer; /* the handshake deadline (server) */
 	char user[64];            /* who the session is for, once up (server) */
+	int evicted;              /* closed by us to make room: not the peer's doing */
 
 	char *head;               /* handshake bytes read so far */
 	size_t head_len, head_cap;

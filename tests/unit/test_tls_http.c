@@ -453,6 +453,33 @@ START_TEST(max_sessions_warning_rate_limited)
 }
 END_TEST
 
+/* When max_handshakes connections are still handshaking, the oldest one
+ * gives way to the new one (issue 10): the first raw connection is
+ * closed, the later ones stay, and the eviction is counted. */
+START_TEST(oldest_handshake_gives_way)
+{
+	struct tp_harness *s = server("max_handshakes = 2;");
+	int fds[3];
+	for (int i = 0; i < 3; i++) {
+		fds[i] = raw_connect();
+		for (int t = 0; t < 50; t += 10)
+			tp_harness_advance(s, 10);
+	}
+	char ch;
+	int eof[3];
+	for (int t = 0; t < 100; t += 10)
+		tp_harness_advance(s, 10);
+	for (int i = 0; i < 3; i++)
+		eof[i] = recv(fds[i], &ch, 1, MSG_DONTWAIT) == 0;
+	ck_assert_msg(eof[0] && !eof[1] && !eof[2], "closed: %d %d %d (want only the first)", eof[0],
+		      eof[1], eof[2]);
+	ck_assert_uint_eq(tp_harness_counter(s, "refused"), 1);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	tp_harness_free(s);
+}
+END_TEST
+
 /* Each server-side failure answers with its own text; a 500 is never
  * dressed up as a client's "bad request". */
 START_TEST(error_answer_bodies)
@@ -618,6 +645,7 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, queue_charges_whole_buffers);
 	tcase_add_test(tc, accept_pauses_when_out_of_fds);
 	tcase_add_test(tc, max_sessions_warning_rate_limited);
+	tcase_add_test(tc, oldest_handshake_gives_way);
 	tcase_add_test(tc, error_answer_bodies);
 	tcase_add_test(tc, slow_check_does_not_block_loop);
 	tcase_add_test(tc, failed_logins_throttled);
