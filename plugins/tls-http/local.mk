@@ -84,3 +84,5 @@ EXTRA_tests_unit_test_tls_stream_DEPENDENCIES = tests/plugins/tls-stream-probe.l
 TESTS += tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh
 EXTRA_DIST += tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh \
 	tests/e2e/hostile.py
+# The e2e lock the hostile tests take exclusively (tests/e2e/lib.sh).
+CLEANFILES += .tunpipe-e2e.lock

@@ -25,7 +25,7 @@ own namespaces, never anything else) and prints figures on stdout:
       N wrong-password requests for each user, one at a time and
       alternating (both see the same load), each from the next SRC
       address in turn (so no address reaches the failure limit); prints
-      "USER median_ms=M statuses=..." per user.
+      "USER min_ms=.. q1_ms=.. median_ms=.. statuses=..." per user.
   raw HOST PORT CA SECONDS REQUEST_HEX [SRC]
       send REQUEST (hex) after TLS, print the first line of the answer
       and the ms it took, reading at most SECONDS.
@@ -212,7 +212,7 @@ def m_timing(host, port, ca, n, u1, u2, *srcs):
             sts[u][st] = sts[u].get(st, 0) + 1
     for u in (u1, u2):
         t = sorted(times[u])
-        print(f"{u} median_ms={t[len(t) // 2]:.1f} statuses=" +
+        print(f"{u} min_ms={t[0]:.1f} q1_ms={t[len(t) // 4]:.1f} median_ms={t[len(t) // 2]:.1f} statuses=" +
               ",".join(f"{a}x{b}" for a, b in sorted(sts[u].items())))
 
 

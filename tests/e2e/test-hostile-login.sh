@@ -21,6 +21,8 @@
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
+# It loads the machine on purpose: no timing test runs alongside (lib.sh).
+TP_EXCLUSIVE=1
 tp_init test-hostile-login hhl
 tp_need curl ss htpasswd python3
 tp_topology 3
@@ -117,14 +119,19 @@ for i in $(seq 101 112); do
 	ip -n "$OTHER" addr add "10.200.0.$i/24" dev eth0
 	srcs+=("10.200.0.$i")
 done
-hp "$OTHER" timing 10.200.0.1 8443 "$CA" 7 bob no-such-user "${srcs[@]}" >"$TP_TMP/timing.out" 2>&1 ||
+hp "$OTHER" timing 10.200.0.1 8443 "$CA" 9 bob no-such-user "${srcs[@]}" >"$TP_TMP/timing.out" 2>&1 ||
 	{ cat "$TP_TMP/timing.out"; tp_fail "the timing run failed"; }
-known=$(sed -n 's/^bob median_ms=\([0-9.]*\).*/\1/p' "$TP_TMP/timing.out")
-unknown=$(sed -n 's/^no-such-user median_ms=\([0-9.]*\).*/\1/p' "$TP_TMP/timing.out")
-grep -q 'statuses=401x7$' "$TP_TMP/timing.out" || { cat "$TP_TMP/timing.out"; tp_fail "not all 401"; }
+# The lower quartile of 9: what the server spends, without the scheduling
+# delays a shared machine adds to some samples (before the fix the unknown
+# name took ~1 % of the known user's time, far outside any noise).
+q1() { sed -n "s/^$1 .*q1_ms=\([0-9.]*\).*/\1/p" "$TP_TMP/timing.out"; }
+med() { sed -n "s/^$1 .*median_ms=\([0-9.]*\).*/\1/p" "$TP_TMP/timing.out"; }
+known=$(q1 bob)
+unknown=$(q1 no-such-user)
+[ "$(grep -c 'statuses=401x9$' "$TP_TMP/timing.out")" -eq 2 ] || { cat "$TP_TMP/timing.out"; tp_fail "not all 401"; }
 awk -v k="$known" -v u="$unknown" 'BEGIN { d = k - u; if (d < 0) d = -d; exit !(k > 0 && d <= 0.1 * k) }' ||
 	{ cat "$TP_TMP/timing.out"; tp_fail "known $known ms vs unknown $unknown ms: more than 10 % apart"; }
-tp_ok "median wrong-password answer: bob $known ms, unknown name $unknown ms"
+tp_ok "wrong-password answer, lower quartile (median) of 9: bob $known ms ($(med bob)), unknown name $unknown ms ($(med no-such-user))"
 
 tp_check "max_sessions_per_user = 2: the third session of alice gets 503"
 hp "$VICTIM" hold 10.200.0.1 8443 "$CA" alice "$(pw alice)" 20 >"$TP_TMP/hold1.out" 2>&1 &
