@@ -38,6 +38,13 @@ hp() {
 	shift
 	tp_in "$ns" python3 "$HP" "$@"
 }
+# hp_bg OUT NS ARGS — hostile.py in the background, output to OUT; $! is
+# python itself (ip netns exec execs it), so kill $! stops it.
+hp_bg() {
+	local out=$1 ns=$2
+	shift 2
+	ip netns exec "$ns" python3 "$HP" "$@" >"$out" 2>&1 &
+}
 pw() { head -n 1 "$TP_CONF/demo/$1.pass"; }
 srvlog=$(tp_logfile server)
 
@@ -121,22 +128,23 @@ for i in $(seq 101 112); do
 done
 hp "$OTHER" timing 10.200.0.1 8443 "$CA" 9 bob no-such-user "${srcs[@]}" >"$TP_TMP/timing.out" 2>&1 ||
 	{ cat "$TP_TMP/timing.out"; tp_fail "the timing run failed"; }
-# The lower quartile of 9: what the server spends, without the scheduling
-# delays a shared machine adds to some samples (before the fix the unknown
-# name took ~1 % of the known user's time, far outside any noise).
-q1() { sed -n "s/^$1 .*q1_ms=\([0-9.]*\).*/\1/p" "$TP_TMP/timing.out"; }
+# The fastest of 9: what the server spends, without the scheduling delays
+# a shared machine adds to the others (measured here: quartiles and
+# medians wander by 10-15 % under load, minimums by 1-2 %; before the fix
+# the unknown name took ~1 % of the known user's time, far outside that).
+fastest() { sed -n "s/^$1 .*min_ms=\([0-9.]*\).*/\1/p" "$TP_TMP/timing.out"; }
 med() { sed -n "s/^$1 .*median_ms=\([0-9.]*\).*/\1/p" "$TP_TMP/timing.out"; }
-known=$(q1 bob)
-unknown=$(q1 no-such-user)
+known=$(fastest bob)
+unknown=$(fastest no-such-user)
 [ "$(grep -c 'statuses=401x9$' "$TP_TMP/timing.out")" -eq 2 ] || { cat "$TP_TMP/timing.out"; tp_fail "not all 401"; }
 awk -v k="$known" -v u="$unknown" 'BEGIN { d = k - u; if (d < 0) d = -d; exit !(k > 0 && d <= 0.1 * k) }' ||
 	{ cat "$TP_TMP/timing.out"; tp_fail "known $known ms vs unknown $unknown ms: more than 10 % apart"; }
-tp_ok "wrong-password answer, lower quartile (median) of 9: bob $known ms ($(med bob)), unknown name $unknown ms ($(med no-such-user))"
+tp_ok "wrong-password answer, fastest (median) of 9: bob $known ms ($(med bob)), unknown name $unknown ms ($(med no-such-user))"
 
 tp_check "max_sessions_per_user = 2: the third session of alice gets 503"
-hp "$VICTIM" hold 10.200.0.1 8443 "$CA" alice "$(pw alice)" 20 >"$TP_TMP/hold1.out" 2>&1 &
+hp_bg "$TP_TMP/hold1.out" "$VICTIM" hold 10.200.0.1 8443 "$CA" alice "$(pw alice)" 20
 h1=$!
-hp "$VICTIM" hold 10.200.0.1 8443 "$CA" alice "$(pw alice)" 20 >"$TP_TMP/hold2.out" 2>&1 &
+hp_bg "$TP_TMP/hold2.out" "$VICTIM" hold 10.200.0.1 8443 "$CA" alice "$(pw alice)" 20
 h2=$!
 tp_wait_log "$TP_TMP/hold1.out" '^up' 10 && tp_wait_log "$TP_TMP/hold2.out" '^up' 10 ||
 	tp_fail "alice's first two sessions did not come up"
@@ -175,15 +183,16 @@ tp_check "replace_oldest_session: the third session replaces alice's oldest"
 tp_stop server || tp_fail "server exited with status $?"
 sed -i -e 's/max_sessions_per_user = 2;/max_sessions_per_user = 2; replace_oldest_session = true;/' "$conf"
 tp_server_start server "$conf"
-hp "$VICTIM" hold 10.200.0.1 8443 "$CA" alice "$(pw alice)" 20 >"$TP_TMP/hold1.out" 2>&1 &
+hp_bg "$TP_TMP/hold1.out" "$VICTIM" hold 10.200.0.1 8443 "$CA" alice "$(pw alice)" 20
 h1=$!
 tp_wait_log "$TP_TMP/hold1.out" '^up' 10 || tp_fail "alice's first session did not come up"
-hp "$VICTIM" hold 10.200.0.1 8443 "$CA" alice "$(pw alice)" 20 >"$TP_TMP/hold2.out" 2>&1 &
+hp_bg "$TP_TMP/hold2.out" "$VICTIM" hold 10.200.0.1 8443 "$CA" alice "$(pw alice)" 20
 h2=$!
 tp_wait_log "$TP_TMP/hold2.out" '^up' 10 || tp_fail "alice's second session did not come up"
 third=$(hp "$OTHER" login 10.200.0.1 8443 "$CA" alice "$(pw alice)" 1 | awk '{ print $1 }')
 [ "$third" = 101 ] || tp_fail "the third session got '$third', expected 101"
-tp_wait_log "$TP_TMP/hold1.out" '^closed' 5 || tp_fail "alice's oldest session was not closed"
+tp_wait_log "$TP_TMP/hold1.out" '^closed' 5 ||
+	{ tail "$TP_TMP"/hold?.out; tp_fail "alice's oldest session was not closed"; }
 grep -q '^open\|^closed' "$TP_TMP/hold2.out" && tp_fail "alice's second session was closed too"
 kill "$h1" "$h2" 2>/dev/null || true
 wait "$h1" "$h2" 2>/dev/null || true

@@ -27,6 +27,13 @@ hp() {
 	shift
 	tp_in "$ns" python3 "$HP" "$@"
 }
+# hp_bg OUT NS ARGS — hostile.py in the background, output to OUT; $! is
+# python itself (ip netns exec execs it), so kill $! stops it.
+hp_bg() {
+	local out=$1 ns=$2
+	shift 2
+	ip netns exec "$ns" python3 "$HP" "$@" >"$out" 2>&1 &
+}
 users="$TP_CONF/demo/users.htpasswd"
 srvlog=$(tp_logfile server)
 # entry USER PASSWORD — a user:hash line ($6$, as make-demo-creds makes)
@@ -71,7 +78,7 @@ tp_ok "bob (!hash) and carol (*) get 401; alice 101"
 
 tp_check "SIGHUP closes the sessions of users removed, locked or with a new password, within 1 s"
 for u in alice dave erin frank; do
-	hp "$USERS_NS" hold 10.200.0.1 8443 "$CA" "$u" "pw-$u" 30 >"$TP_TMP/hold-$u.out" 2>&1 &
+	hp_bg "$TP_TMP/hold-$u.out" "$USERS_NS" hold 10.200.0.1 8443 "$CA" "$u" "pw-$u" 30
 	echo $! >"$TP_TMP/hold-$u.pid"
 done
 for u in alice dave erin frank; do
