@@ -33,7 +33,7 @@
 #define AUTH_WINDOW_MS 10000  /* … before it gets 429 until the window ends */
 #define AUTH_COLLECT 32       /* results taken per aw_collect() */
 #define BUSY_WARN_MS 10000    /* at most one "queue full" warning per this */
-#define AUTH_INFLIGHT 2       /* password checks of one address at once */
+#define AUTH_INFLIGHT 4       /* password checks of one address at once */
 #define LIM_TICK_MS 1000      /* how often released addresses are noticed */
 
 /* The handshake's own part of the context (c->hs_priv). */
