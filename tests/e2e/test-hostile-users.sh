@@ -10,7 +10,9 @@
 #  - a locked entry added by SIGHUP refuses that user from then on;
 #  - a broken file on SIGHUP keeps the old list and says so at error
 #    level with the line; logins go on as before;
-#  - the failed-login limiter survives SIGHUP (log rotation sends it).
+#  - the failed-login limiter survives SIGHUP (log rotation sends it);
+#  - as root, TUNPIPE_PLUGIN_PATH is ignored with a warning unless
+#    TUNPIPE_ALLOW_ROOT_PLUGIN_PATH=1.
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -144,3 +146,13 @@ code=$(hp "$ATTACK" login 10.200.0.1 8443 "$CA" frank pw-frank 1 10.200.0.12 | a
 tp_ok "429 before and after SIGHUP; frank from 10.200.0.11: 101"
 
 tp_stop server || tp_fail "server exited with status $?"
+
+tp_check "running as root, TUNPIPE_PLUGIN_PATH is ignored with a warning unless allowed"
+out=$(env -u TUNPIPE_ALLOW_ROOT_PLUGIN_PATH TUNPIPE_PLUGIN_PATH=/nonexistent/tp-plugins \
+	"$TUNPIPE" inspect 2>&1 || true)
+printf '%s\n' "$out" | grep -q 'ignoring TUNPIPE_PLUGIN_PATH=/nonexistent/tp-plugins: running as root' ||
+	{ printf '%s\n' "$out"; tp_fail "no warning for TUNPIPE_PLUGIN_PATH as root"; }
+out=$(TUNPIPE_ALLOW_ROOT_PLUGIN_PATH=1 TUNPIPE_PLUGIN_PATH=/nonexistent/tp-plugins "$TUNPIPE" inspect 2>&1 || true)
+printf '%s\n' "$out" | grep -q 'ignoring TUNPIPE_PLUGIN_PATH' &&
+	tp_fail "TUNPIPE_ALLOW_ROOT_PLUGIN_PATH=1 did not allow it"
+tp_ok "warned and ignored; allowed with TUNPIPE_ALLOW_ROOT_PLUGIN_PATH=1"
