@@ -15,7 +15,8 @@ build=${BUILD_DIR:-$here/build}
 : "${TUNPIPE_PLUGIN_PATH:=$build/plugins}"
 top_srcdir=$here
 top_builddir=$build
-export TUNPIPE TUNPIPE_PLUGIN_PATH top_srcdir top_builddir
+: "${TUNPIPE_ALLOW_ROOT_PLUGIN_PATH:=1}" # the demo runs as root with the build's plugins
+export TUNPIPE TUNPIPE_PLUGIN_PATH TUNPIPE_ALLOW_ROOT_PLUGIN_PATH top_srcdir top_builddir
 
 # shellcheck source=SCRIPTDIR/tests/e2e/lib.sh
 . "$here/tests/e2e/lib.sh"

@@ -27,7 +27,7 @@ pkgs=(build-essential autoconf automake libtool libtool-bin pkg-config
 	libssl-dev libconfig-dev liblz4-dev check libmnl-dev libcrypt-dev
 	iproute2 iperf3 iputils-ping curl openssl apache2-utils procps ca-certificates
 	man-db groff-base bash-completion libcap-ng-dev socat systemd strace
-	prometheus)
+	prometheus python3)
 
 install_missing() {
 	local p missing=()

@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "descriptor.h"
 #include "loader.h"
+#include "log.h"
 
 #ifndef PKGLIBDIR
 #define PKGLIBDIR "/usr/local/lib/tunpipe"
@@ -96,13 +98,36 @@ void tp_loader_add_path(struct tp_loader *ld, const char *dirs)
 	}
 }
 
+/*
+ * $TUNPIPE_PLUGIN_PATH, unless we run as root: code loaded from a
+ * directory named by the environment would run with every privilege, so
+ * a root process honours it only when TUNPIPE_ALLOW_ROOT_PLUGIN_PATH=1
+ * says the caller means it (the test suite, a developer).
+ */
+static const char *env_plugin_path(void)
+{
+	const char *env = getenv("TUNPIPE_PLUGIN_PATH"), *ok;
+
+	if (!env || !*env || geteuid() != 0)
+		return env;
+	ok = getenv("TUNPIPE_ALLOW_ROOT_PLUGIN_PATH");
+	if (ok && strcmp(ok, "1") == 0)
+		return env;
+	tp_log(TP_LOG_WARN, "loader",
+	       "ignoring TUNPIPE_PLUGIN_PATH=%s: running as root (set "
+	       "TUNPIPE_ALLOW_ROOT_PLUGIN_PATH=1 to use it anyway, or plugin_path in the config)",
+	       env);
+	return NULL;
+}
+
 void tp_loader_add_default_paths(struct tp_loader *ld)
 {
-	const char *env = getenv("TUNPIPE_PLUGIN_PATH");
+	const char *env;
 
 	if (ld->defaults_added)
 		return;
 	ld->defaults_added = 1;
+	env = env_plugin_path();
 	if (env)
 		tp_loader_add_path(ld, env);
 	tp_loader_add_path(ld, PKGLIBDIR);

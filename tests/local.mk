@@ -2,6 +2,7 @@
 # scripts.  Each piece has its own fragment.
 TEST_PLUGIN_PATH = $(abs_top_builddir)/plugins:$(abs_top_builddir)/tests/plugins
 AM_TESTS_ENVIRONMENT = TUNPIPE_PLUGIN_PATH='$(TEST_PLUGIN_PATH)'; export TUNPIPE_PLUGIN_PATH; \
+	TUNPIPE_ALLOW_ROOT_PLUGIN_PATH=1; export TUNPIPE_ALLOW_ROOT_PLUGIN_PATH; \
 	TUNPIPE='$(abs_top_builddir)/core/tunpipe'; export TUNPIPE; \
 	top_srcdir='$(abs_top_srcdir)'; export top_srcdir; \
 	top_builddir='$(abs_top_builddir)'; export top_builddir; \

@@ -15,7 +15,8 @@
 
 struct auth_entry {
 	char *user;
-	char *hash;
+	char *hash;   /* as in the file: a locked one keeps its ! or * */
+	int locked;
 };
 
 struct auth_db {
@@ -24,6 +25,7 @@ struct auth_db {
 	/* libcrypt's scratch space is ~32 KiB: keep one per database rather
 	 * than on the stack or allocated per login.  Single-threaded use. */
 	struct crypt_data *cd;
+	const char *decoy; /* an entry's hash, or dummy_setting */
 };
 
 /* Used for unknown users when the file is empty: a valid SHA-512 setting. */
@@ -65,6 +67,7 @@ static int add_entry(struct auth_db *db, const char *user, const char *hash)
 	}
 	db->v[db->n].user = u;
 	db->v[db->n].hash = h;
+	db->v[db->n].locked = *h == '!' || *h == '*';
 	db->n++;
 	return 0;
 }
@@ -91,6 +94,13 @@ static const char *check_line(struct auth_db *db, char *line, char **user, char 
 		return "empty hash";
 	if (strlen(*hash) >= AUTH_HASH_MAX)
 		return "hash too long";
+	for (size_t i = 0; i < db->n; i++)
+		if (strcmp(db->v[i].user, *user) == 0)
+			return "duplicate user";
+	/* Locked (shadow's convention): whatever follows is kept, never
+	 * used to log in, so it need not be a hash libcrypt knows. */
+	if (**hash == '!' || **hash == '*')
+		return NULL;
 	if (strncmp(*hash, "$apr1$", 6) == 0)
 		return "Apache MD5 ($apr1$) is not supported by libcrypt; use htpasswd -B or openssl passwd -6";
 	switch (crypt_checksalt(*hash)) {
@@ -101,27 +111,62 @@ static const char *check_line(struct auth_db *db, char *line, char **user, char 
 	default:
 		return "hash not recognised by libcrypt";
 	}
-	for (size_t i = 0; i < db->n; i++)
-		if (strcmp(db->v[i].user, *user) == 0)
-			return "duplicate user";
 	return NULL;
 }
 
-struct auth_db *auth_load(const char *path, char *err, size_t errlen)
+/* The part of a hash that sets its cost: "$2b$12$", "$6$rounds=N$",
+ * "$y$j9T$" (method and parameters, not the salt).  Its length. */
+static size_t kind_len(const char *h)
+{
+	const char *f[5];
+	int n = 0;
+	for (const char *p = h; *p && n < 5; p++)
+		if (*p == '$')
+			f[n++] = p;
+	if (n < 2 || f[0] != h)
+		return 0;
+	/* bcrypt: $2b$NN$ then salt and hash in one field */
+	if (h[1] == '2' && n >= 3)
+		return (size_t)(f[2] - h) + 1;
+	/* $id$params$salt$hash, or $id$salt$hash without parameters */
+	if (n >= 4)
+		return (size_t)(f[2] - h) + 1;
+	return (size_t)(f[1] - h) + 1;
+}
+
+/* The decoy for unknown and locked users: the hash of an unlocked entry
+ * whose kind and cost most entries share, so a made-up name costs what a
+ * typical real one does.  O(n^2) once per load; files are small. */
+static void pick_decoy(struct auth_db *db)
+{
+	size_t best = 0, best_n = 0;
+	db->decoy = dummy_setting;
+	for (size_t i = 0; i < db->n; i++) {
+		if (db->v[i].locked)
+			continue;
+		size_t k = kind_len(db->v[i].hash), same_n = 0;
+		for (size_t j = 0; j < db->n; j++)
+			if (!db->v[j].locked && kind_len(db->v[j].hash) == k &&
+			    strncmp(db->v[i].hash, db->v[j].hash, k) == 0)
+				same_n++;
+		if (same_n > best_n) {
+			best_n = same_n;
+			best = i;
+		}
+	}
+	if (best_n)
+		db->decoy = db->v[best].hash;
+}
+
+struct auth_db *auth_parse(FILE *f, const char *path, char *err, size_t errlen)
 {
 	char *line = NULL;
 	size_t lcap = 0;
 	unsigned lineno = 0;
 	struct auth_db *db = calloc(1, sizeof(*db));
-	FILE *f = NULL;
 
 	if (!db || !(db->cd = calloc(1, sizeof(*db->cd)))) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, errlen, "users file %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	ssize_t r;
@@ -129,6 +174,10 @@ struct auth_db *auth_load(const char *path, char *err, size_t errlen)
 		lineno++;
 		while (r > 0 && (line[r - 1] == '\n' || line[r - 1] == '\r'))
 			line[--r] = '\0';
+		if (memchr(line, '\0', (size_t)r)) {
+			snprintf(err, errlen, "users file %s:%u: NUL byte in line", path, lineno);
+			goto fail;
+		}
 		char *p = line;
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -152,17 +201,37 @@ struct auth_db *auth_load(const char *path, char *err, size_t errlen)
 	if (line)
 		explicit_bzero(line, lcap);
 	free(line);
-	fclose(f);
+	pick_decoy(db);
 	return db;
 fail:
 	if (line)
 		explicit_bzero(line, lcap);
 	free(line);
-	if (f)
-		fclose(f);
 	auth_free(db);
 	return NULL;
 }
+
+struct auth_db *auth_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "users file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct auth_db *db = auth_parse(f, path, err, errlen);
+	fclose(f);
+	return db;
+}
+
+const char *auth_entry_of(const struct auth_db *db, const char *user)
+{
+	for (size_t i = 0; i < db->n; i++)
+		if (strcmp(db->v[i].user, user) == 0)
+			return db->v[i].hash;
+	return NULL;
+}
+
+const char *auth_decoy(const struct auth_db *db) { return db->decoy; }
 
 int auth_lookup(const struct auth_db *db, const char *user, char *out, size_t cap)
 {
@@ -171,11 +240,11 @@ int auth_lookup(const struct auth_db *db, const char *user, char *out, size_t ca
 	for (size_t i = 0; i < db->n; i++)
 		if (strcmp(db->v[i].user, user) == 0)
 			e = &db->v[i];
-	/* Unknown user: hash anyway, with a setting of the same kind as a real
-	 * entry, and fail afterwards. */
-	const char *setting = e ? e->hash : db->n ? db->v[0].hash : dummy_setting;
-	snprintf(out, cap, "%s", setting);
-	return e != NULL;
+	/* Unknown or locked user: hash anyway, against the decoy of the
+	 * file's typical kind and cost, and fail afterwards. */
+	int known = e && !e->locked;
+	snprintf(out, cap, "%s", known ? e->hash : db->decoy);
+	return known;
 }
 
 /* Our own constant-time compare: the worker thread calls no OpenSSL. */
@@ -213,6 +282,7 @@ void auth_lim_init(struct auth_limiter *l, unsigned max_fails, uint64_t window_m
 {
 	memset(l, 0, sizeof(*l));
 	l->max_fails = max_fails;
+	l->max_inflight = max_fails;
 	l->window_ms = window_ms;
 	l->seed = seed;
 }
@@ -233,51 +303,118 @@ static struct auth_lim_slot *lim_set(struct auth_limiter *l, const uint8_t addr[
 	return &l->slot[(h % (AUTH_LIM_SLOTS / AUTH_LIM_WAYS)) * AUTH_LIM_WAYS];
 }
 
+/* The window of e is over: its failures are forgotten (a throttled
+ * address is released, and said so); checks in flight still count. */
+static void lim_age(struct auth_limiter *l, struct auth_lim_slot *e, uint64_t now)
+{
+	if (!e->used || !e->fails || now - e->first_ms < l->window_ms)
+		return;
+	e->fails = 0;
+	if (e->throttled) {
+		e->throttled = 0;
+		if (l->released)
+			l->released(l->arg, e->addr);
+	}
+	if (!e->pending)
+		e->used = 0;
+}
+
 static struct auth_lim_slot *lim_find(struct auth_limiter *l, const uint8_t addr[16], uint64_t now)
 {
 	struct auth_lim_slot *set = lim_set(l, addr);
 	for (int i = 0; i < AUTH_LIM_WAYS; i++) {
 		struct auth_lim_slot *e = &set[i];
-		if (!e->fails || memcmp(e->addr, addr, 16) != 0)
+		if (!e->used || memcmp(e->addr, addr, 16) != 0)
 			continue;
-		if (now - e->first_ms >= l->window_ms) {
-			e->fails = 0; /* window over: a clean slate */
-			return NULL;
-		}
-		return e;
+		lim_age(l, e, now);
+		return e->used ? e : NULL;
 	}
 	return NULL;
+}
+
+/* addr's slot, made if needed: a free or expired slot, else the one
+ * without checks in flight whose window started first (the closest to
+ * being forgotten anyway), else the first. */
+static struct auth_lim_slot *lim_get(struct auth_limiter *l, const uint8_t addr[16], uint64_t now)
+{
+	struct auth_lim_slot *e = lim_find(l, addr, now);
+	if (e)
+		return e;
+	struct auth_lim_slot *set = lim_set(l, addr), *victim = NULL;
+	for (int i = 0; i < AUTH_LIM_WAYS; i++) {
+		struct auth_lim_slot *s = &set[i];
+		lim_age(l, s, now);
+		if (!s->used) {
+			victim = s;
+			break;
+		}
+		if (!s->pending && (!victim || s->first_ms < victim->first_ms))
+			victim = s;
+	}
+	if (!victim)
+		victim = &set[0];
+	memset(victim, 0, sizeof(*victim));
+	memcpy(victim->addr, addr, 16);
+	victim->first_ms = now;
+	victim->used = 1;
+	return victim;
 }
 
 unsigned auth_lim_check(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms)
 {
 	struct auth_lim_slot *e = lim_find(l, addr, now_ms);
-	if (!e || e->fails < l->max_fails)
+	if (!e)
 		return 0;
+	if (e->fails + e->pending < l->max_fails && e->pending < l->max_inflight)
+		return 0;
+	if (e->fails < l->max_fails)
+		return 1; /* only checks in flight hold it back: they end soon */
 	uint64_t left = e->first_ms + l->window_ms - now_ms;
 	return (unsigned)((left + 999) / 1000);
 }
 
-void auth_lim_fail(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms)
+int auth_lim_throttled(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms)
 {
 	struct auth_lim_slot *e = lim_find(l, addr, now_ms);
-	if (e) {
-		e->fails++;
-		return;
+	return e && e->fails >= l->max_fails;
+}
+
+void auth_lim_begin(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms)
+{
+	struct auth_lim_slot *e = lim_get(l, addr, now_ms);
+	if (e->pending < UINT16_MAX)
+		e->pending++;
+}
+
+int auth_lim_end(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms, int ok)
+{
+	struct auth_lim_slot *e = ok ? lim_find(l, addr, now_ms) : lim_get(l, addr, now_ms);
+	if (!e)
+		return 0;
+	if (e->pending)
+		e->pending--;
+	if (ok) {
+		if (!e->fails && !e->pending)
+			e->used = 0;
+		return 0;
 	}
-	/* A free or expired slot, else the one whose window started first
-	 * (it is the closest to being forgotten anyway). */
-	struct auth_lim_slot *set = lim_set(l, addr), *victim = &set[0];
-	for (int i = 0; i < AUTH_LIM_WAYS; i++) {
-		struct auth_lim_slot *s = &set[i];
-		if (!s->fails || now_ms - s->first_ms >= l->window_ms) {
-			victim = s;
-			break;
-		}
-		if (s->first_ms < victim->first_ms)
-			victim = s;
+	if (!e->fails++)
+		e->first_ms = now_ms;
+	if (e->fails >= l->max_fails && !e->throttled) {
+		e->throttled = 1;
+		return 1;
 	}
-	memcpy(victim->addr, addr, 16);
-	victim->first_ms = now_ms;
-	victim->fails = 1;
+	return 0;
+}
+
+void auth_lim_fail(struct auth_limiter *l, const uint8_t addr[16], uint64_t now_ms)
+{
+	auth_lim_begin(l, addr, now_ms);
+	auth_lim_end(l, addr, now_ms, 0);
+}
+
+void auth_lim_expire(struct auth_limiter *l, uint64_t now_ms)
+{
+	for (int i = 0; i < AUTH_LIM_SLOTS; i++)
+		lim_age(l, &l->slot[i], now_ms);
 }

@@ -5,7 +5,8 @@
  * Jobs live in a fixed array of `cap` slots allocated once, so a login
  * costs no allocation and a flood cannot grow memory.  Two rings of slot
  * numbers give the order: `queue` (waiting, FIFO) and `done` (finished,
- * in order of completion).  A slot is FREE → QUEUED → RUNNING → DONE →
+ * in order of completion; the worker takes the queued job of the lowest
+ * round, see authworker.h).  A slot is FREE → QUEUED → RUNNING → DONE →
  * FREE; only the mutex holder changes states, and while a slot is RUNNING
  * its data belongs to the worker alone, which is why crypt runs unlocked.
  */
@@ -34,6 +35,8 @@ struct aw_job {
 	int state;
 	int known, ok;
 	int cancelled; /* owner gone: no result for it */
+	uint64_t round; /* fair-queueing turn (authworker.h) */
+	uint8_t key[16];
 	char hash[AUTH_HASH_MAX];
 	char pass[AW_PASS_MAX];
 };
@@ -50,6 +53,7 @@ struct aw {
 	unsigned *queue, qhead, qlen;
 	unsigned *done, dhead, dlen;
 	uint64_t next_id;
+	uint64_t round_now; /* round of the job taken last */
 	struct crypt_data *cd; /* the worker's scratch (~32 KiB) */
 };
 
@@ -67,6 +71,30 @@ static void notify(struct aw *w)
 	(void)r;
 }
 
+/* Take queue position `pos` (0 = oldest) out of the ring.  Caller locks. */
+static void queue_remove(struct aw *w, unsigned pos)
+{
+	for (unsigned p = pos; p + 1 < w->qlen; p++)
+		w->queue[(w->qhead + p) % w->cap] = w->queue[(w->qhead + p + 1) % w->cap];
+	w->qlen--;
+}
+
+/* The queue position of the job to run next: the lowest round, the oldest
+ * among equals (the ring is in submission order).  Caller locks. */
+static unsigned pick(struct aw *w)
+{
+	unsigned best = 0;
+	uint64_t r = UINT64_MAX;
+	for (unsigned p = 0; p < w->qlen; p++) {
+		const struct aw_job *j = &w->jobs[w->queue[(w->qhead + p) % w->cap]];
+		if (j->round < r) {
+			r = j->round;
+			best = p;
+		}
+	}
+	return best;
+}
+
 static void *worker(void *arg)
 {
 	struct aw *w = arg;
@@ -76,9 +104,10 @@ static void *worker(void *arg)
 			pthread_cond_wait(&w->cv, &w->mu);
 		if (w->stop)
 			break;
-		struct aw_job *j = &w->jobs[w->queue[w->qhead]];
-		w->qhead = (w->qhead + 1) % w->cap;
-		w->qlen--;
+		unsigned pos = pick(w);
+		struct aw_job *j = &w->jobs[w->queue[(w->qhead + pos) % w->cap]];
+		queue_remove(w, pos);
+		w->round_now = j->round;
 		j->state = J_RUNNING;
 		pthread_mutex_unlock(&w->mu);
 
@@ -182,6 +211,13 @@ int aw_fd(const struct aw *w) { return w->efd; }
 
 int aw_submit(struct aw *w, const char *hash, int known, const char *pass, uint64_t *id)
 {
+	static const uint8_t nokey[16];
+	return aw_submit_from(w, nokey, hash, known, pass, id);
+}
+
+int aw_submit_from(struct aw *w, const uint8_t key[16], const char *hash, int known,
+		   const char *pass, uint64_t *id)
+{
 	size_t hl = strlen(hash), pl = strlen(pass);
 	if (hl >= AUTH_HASH_MAX || pl >= AW_PASS_MAX) {
 		errno = E2BIG;
@@ -201,6 +237,17 @@ int aw_submit(struct aw *w, const char *hash, int known, const char *pass, uint6
 	memcpy(j->pass, pass, pl + 1);
 	j->known = known;
 	j->cancelled = 0;
+	memcpy(j->key, key, 16);
+	/* The round after the last one this key holds, queued or running
+	 * (a key whose check is running has had its turn in that round),
+	 * and no earlier than the round being served. */
+	j->round = w->round_now;
+	for (unsigned k = 0; k < w->cap; k++) {
+		const struct aw_job *o = &w->jobs[k];
+		if ((o->state == J_QUEUED || o->state == J_RUNNING) && !o->cancelled &&
+		    memcmp(o->key, key, 16) == 0 && o->round >= j->round)
+			j->round = o->round + 1;
+	}
 	j->id = *id = ++w->next_id;
 	j->state = J_QUEUED;
 	w->queue[(w->qhead + w->qlen) % w->cap] = i;
@@ -209,14 +256,6 @@ int aw_submit(struct aw *w, const char *hash, int known, const char *pass, uint6
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
-}
-
-/* Take queue position `pos` (0 = oldest) out of the ring.  Caller locks. */
-static void queue_remove(struct aw *w, unsigned pos)
-{
-	for (unsigned p = pos; p + 1 < w->qlen; p++)
-		w->queue[(w->qhead + p) % w->cap] = w->queue[(w->qhead + p + 1) % w->cap];
-	w->qlen--;
 }
 
 /* Drop queued job at queue position pos, or mark a running/done one so

@@ -16,6 +16,14 @@
  * longer knows (the connection closed meanwhile) is simply not looked up:
  * cancellation needs no callback into the connection.  aw_cancel() spares
  * the crypt of a job still queued.
+ *
+ * Fairness: each job carries its source's key (auth.h's address key) and
+ * the queue is served round robin across keys, not first come first
+ * served: a job is given the next round its key has not used yet (its
+ * running check counts as used), and the worker runs the lowest round
+ * first, the oldest among equals.  An address that queued twenty
+ * checks gets one per round like an address that queued one, so it can
+ * only slow itself.
  */
 #ifndef TLS_HTTP_AUTHWORKER_H
 #define TLS_HTTP_AUTHWORKER_H
@@ -46,6 +54,9 @@ int aw_fd(const struct aw *w);
 /* Queue a check.  0 with *id set; -1 when the queue is full (the caller
  * answers "busy" instead) or hash/pass do not fit. */
 int aw_submit(struct aw *w, const char *hash, int known, const char *pass, uint64_t *id);
+/* The same for a source `key` (16 bytes); aw_submit uses an all-zero key. */
+int aw_submit_from(struct aw *w, const uint8_t key[16], const char *hash, int known,
+		   const char *pass, uint64_t *id);
 
 /* Forget a job: dropped if still queued, its result discarded if running
  * or done.  Unknown ids are ignored. */

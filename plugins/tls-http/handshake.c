@@ -94,6 +94,12 @@ void hs_decide_deferred(char *buf, size_t len, const struct hs_params *p, struct
 		refuse(r, 426, "no Upgrade: Simple-VPN / Connection: upgrade");
 		goto out;
 	}
+	/* RFC 9110 7.8: Upgrade in an HTTP/1.0 request is ignored, so such
+	 * a request asks for no upgrade at all. */
+	if (m.minor < 1) {
+		refuse(r, 426, "Upgrade needs HTTP/1.1");
+		goto out;
+	}
 	const char *stack = http_get(&m, "Simple-VPN-Stack");
 	copy_clean(r->peer_stack, sizeof(r->peer_stack), stack ? stack : HS_DEFAULT_STACK);
 	if (strcmp(r->peer_stack, p->stack) != 0) {

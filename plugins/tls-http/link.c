@@ -88,9 +88,19 @@ struct th_link *th_link_connect(struct th_ctx *c, int fd, const char *peer, size
 	return link_new(c, fd, peer, head_cap, 0);
 }
 
+/* The server's handshake deadline (server.c) ends with the handshake. */
+static void link_disarm(struct th_link *l)
+{
+	if (l->hs_timer) {
+		l->ctx->host->timer_cancel(l->ctx->st, l->hs_timer);
+		l->hs_timer = NULL;
+	}
+}
+
 void th_link_free(struct th_link *l)
 {
 	struct th_ctx *c = l->ctx;
+	link_disarm(l);
 	if (!l->s && c->hs->drop)
 		c->hs->drop(l);
 	if (l->s)
@@ -111,6 +121,7 @@ int th_link_attach(struct th_link *l, struct tp_session *s, const struct tp_sess
 {
 	struct th_ctx *c = l->ctx;
 	l->s = s;
+	link_disarm(l);
 	th_conn_open(l->io);
 	if (th_conn_flush(l->io) < 0)
 		return -1;

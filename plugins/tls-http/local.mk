@@ -3,7 +3,7 @@ pkglib_LTLIBRARIES += plugins/tls-http/tls-http.la
 plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/tls-http.c plugins/tls-http/tls-http.h \
 	plugins/tls-http/conn.c plugins/tls-http/conn-io.c plugins/tls-http/conn.h \
-	plugins/tls-http/link.c plugins/tls-http/util.c \
+	plugins/tls-http/link.c plugins/tls-http/util.c plugins/tls-http/budget.c \
 	plugins/tls-http/server.c plugins/tls-http/client.c \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
 	plugins/tls-http/svpn-check.c \
@@ -97,3 +97,11 @@ tests_unit_test_svpn_check_SOURCES = tests/unit/test_svpn_check.c tests/unit/che
 tests_unit_test_svpn_check_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_unit_test_svpn_check_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_svpn_check_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
+
+# Hostile logins and users-file changes (issue 10): attackers and victims
+# in their own namespaces; hostile.py plays both.  Needs root and python3.
+TESTS += tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh
+EXTRA_DIST += tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh \
+	tests/e2e/hostile.py
+# The e2e lock the hostile tests take exclusively (tests/e2e/lib.sh).
+CLEANFILES += .tunpipe-e2e.lock

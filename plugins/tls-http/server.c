@@ -1,7 +1,9 @@
 /*
  * server.c — the server role of tls-http (th_role_server): the listening
- * socket, accepting within max_sessions, the handshake deadline, and what
- * is logged when a link ends.  What is said on an accepted stream is the
+ * socket, accepting within the handshake budgets (admit(): per address,
+ * in total, the oldest handshake giving way), the handshake deadline,
+ * and what is logged when a link ends.  max_sessions counts tunnels only
+ * and is checked when a session opens (svpn-server.c).  What is said on an accepted stream is the
  * handshake table's business (svpn-server.c).
  */
 #ifdef HAVE_CONFIG_H
@@ -32,6 +34,8 @@ struct srv {
 	int full_warned;               /* "max_sessions reached" logged at full_warned_ms */
 	uint64_t full_warned_ms;
 	unsigned full_quiet;           /* refusals since then, not logged */
+	struct th_ratelog rl_addr;     /* "too many handshakes from ADDR" */
+	struct th_ratelog rl_evict;    /* "oldest handshake gave way" */
 };
 
 static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
@@ -122,6 +126,68 @@ static void refuse_full(struct th_ctx *c, const char *peer)
 	sv->full_quiet = 0;
 }
 
+/*
+ * May a connection from `key` start a handshake?  Not when that address
+ * already holds max_handshakes_per_address of them (it can only hurt
+ * itself); when all max_handshakes are taken, the oldest one gives way,
+ * so a flood from many addresses delays a real login by at most one
+ * reconnect instead of locking it out.  Every refusal is counted.
+ */
+static int admit(struct th_ctx *c, const uint8_t key[16], const char *peer)
+{
+	struct srv *sv = c->role_priv;
+	unsigned from_key, n = th_budget_handshakes(c, key, &from_key);
+	char a[64];
+	if (from_key >= (unsigned)c->cf->max_handshakes_per_address) {
+		(*c->c_refused)++;
+		th_key_str(key, a, sizeof(a));
+		th_warn_limited(c, &sv->rl_addr, "refused %s: %s already has %u connections not "
+				"logged in (max_handshakes_per_address)", peer, a, from_key);
+		return 0;
+	}
+	/* Everything together stays within max_handshakes + max_sessions
+	 * (the fds and memory the server is sized for). */
+	if (c->n_links >= (unsigned)(c->cf->max_sessions + c->cf->max_handshakes) &&
+	    n < (unsigned)c->cf->max_handshakes) {
+		refuse_full(c, peer);
+		return 0;
+	}
+	if (n >= (unsigned)c->cf->max_handshakes) {
+		struct th_link *o = th_budget_oldest_handshake(c);
+		if (!o)
+			return 0;
+		(*c->c_refused)++;
+		th_warn_limited(c, &sv->rl_evict, "max_handshakes (%u) reached: the oldest, from %s, "
+				"gives way to %s", (unsigned)c->cf->max_handshakes, o->io->peer, peer);
+		o->evicted = 1;
+		th_conn_close(o->io, "gave way to a newer connection (max_handshakes)");
+	}
+	return 1;
+}
+
+/* The handshake deadline: the handshake table answers (408) if it can,
+ * and the stream's own deadline, a second later, closes it for sure
+ * (a peer that reads nothing cannot hold the answer open). */
+static void deadline_cb(void *arg)
+{
+	struct th_link *l = arg;
+	l->hs_timer = NULL;
+	if (l->ctx->hs->timeout)
+		l->ctx->hs->timeout(l);
+	else
+		th_conn_close(l->io, "handshake timed out");
+}
+
+static int arm_deadline(struct th_link *l)
+{
+	struct th_ctx *c = l->ctx;
+	uint64_t ms = (uint64_t)c->cf->handshake_timeout;
+	l->hs_timer = c->host->timer_add(c->st, ms, deadline_cb, l);
+	if (!l->hs_timer)
+		return -1;
+	return th_conn_deadline(l->io, ms + 1000, "handshake timed out");
+}
+
 static void accept_cb(void *arg, int fd, uint32_t ev)
 {
 	struct th_ctx *c = arg;
@@ -142,11 +208,10 @@ static void accept_cb(void *arg, int fd, uint32_t ev)
 				TH_LOG(c, TP_LOG_WARN, "accept on %s: %s", c->cf->listen, strerror(e));
 			return;
 		}
+		uint8_t key[16];
 		peer_name(&ss, peer, sizeof(peer));
-		/* Handshaking connections count too: otherwise a flood of
-		 * idle TLS handshakes would hold unbounded memory. */
-		if (c->n_links >= (unsigned)c->cf->max_sessions) {
-			refuse_full(c, peer);
+		peer_key(&ss, key);
+		if (!admit(c, key, peer)) {
 			close(cfd);
 			continue;
 		}
@@ -158,8 +223,9 @@ static void accept_cb(void *arg, int fd, uint32_t ev)
 			TH_LOG(c, TP_LOG_ERROR, "cannot set up the connection from %s", peer);
 			continue;
 		}
-		peer_key(&ss, l->peer_key);
-		if (th_conn_deadline(l->io, (uint64_t)c->cf->handshake_timeout, "handshake timed out") < 0) {
+		memcpy(l->peer_key, key, 16);
+		l->born_ms = c->host->now_ms(c->st);
+		if (arm_deadline(l) < 0) {
 			TH_LOG(c, TP_LOG_ERROR, "cannot arm the handshake timer for %s", peer);
 			th_conn_close(l->io, "cannot arm the handshake timer");
 			continue;
@@ -245,6 +311,21 @@ static void srv_closed(struct th_link *l)
 	th_link_free(l);
 }
 
+/* A private key others can read is refused, as OpenSSH does, unless
+ * allow_insecure_key says the admin knows (then it is a warning). */
+static int key_private(struct th_ctx *c, char *err, size_t errlen)
+{
+	char msg[512];
+	if (th_file_private("key", c->cf->key, msg, sizeof(msg)) == 0)
+		return 0;
+	if (!c->cf->allow_insecure_key) {
+		snprintf(err, errlen, "%s, or set allow_insecure_key = true", msg);
+		return -1;
+	}
+	TH_LOG(c, TP_LOG_WARN, "%s (allowed by allow_insecure_key)", msg);
+	return 0;
+}
+
 /* The certificate chain and key into `ssl`: at create(), and on SIGHUP
  * into a fresh context that replaces the running one only if this works. */
 static int srv_load_keys(struct th_ctx *c, SSL_CTX *ssl, char *err, size_t errlen)
@@ -252,6 +333,8 @@ static int srv_load_keys(struct th_ctx *c, SSL_CTX *ssl, char *err, size_t errle
 	const struct th_conf *cf = c->cf;
 
 	if (th_readable("cert", cf->cert, err, errlen) < 0 || th_readable("key", cf->key, err, errlen) < 0)
+		return -1;
+	if (key_private(c, err, errlen) < 0)
 		return -1;
 	if (SSL_CTX_use_certificate_chain_file(ssl, cf->cert) != 1) {
 		snprintf(err, errlen, "cert %s: %s", cf->cert, th_ssl_errstr());

@@ -8,8 +8,12 @@
  * is decided up to the password (hs_decide_deferred), the link waits with
  * hs.svpn.auth_id set while the loop serves everybody else, and
  * auth_results() resumes it with the outcome.  Before a job is queued,
- * an address with too many recent failures gets 429 and a full queue gets
- * 503, neither costing a crypt.
+ * an address with too many recent failures (checks in flight included)
+ * gets 429 and a full queue gets 503, neither costing a crypt.
+ *
+ * Budgets per user live here too: max_sessions (tunnels only) and
+ * max_sessions_per_user are checked when a session would open; a users
+ * reload closes the sessions of users removed or whose hash changed.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -29,6 +33,8 @@
 #define AUTH_WINDOW_MS 10000  /* … before it gets 429 until the window ends */
 #define AUTH_COLLECT 32       /* results taken per aw_collect() */
 #define BUSY_WARN_MS 10000    /* at most one "queue full" warning per this */
+#define AUTH_INFLIGHT 4       /* password checks of one address at once */
+#define LIM_TICK_MS 1000      /* how often released addresses are noticed */
 
 /* The handshake's own part of the context (c->hs_priv). */
 struct svs {
@@ -37,7 +43,11 @@ struct svs {
 	struct auth_limiter lim;       /* failed logins per source address */
 	uint64_t busy_warned_ms;       /* last "auth queue full" warning */
 	int busy_warned;
+	struct tp_timer *lim_timer;    /* auth_lim_expire() every LIM_TICK_MS */
+	struct th_ratelog rl_refused, rl_timeout, rl_user;
 };
+
+static void gone(struct th_ctx *c, struct th_link *l, int peer_left);
 
 static void params_of(struct th_ctx *c, struct hs_params *p)
 {
@@ -59,13 +69,19 @@ static void refuse(struct th_link *l, const struct hs_params *p, const struct hs
 	(*c->c_refused)++;
 	if (r->status == 401)
 		(*c->c_auth_failures)++;
+	struct svs *sv = c->hs_priv;
+	/* Every refusal may come in a flood: counted always, warned about
+	 * at a bounded rate (429 and 503-busy have their own lines). */
 	if (r->status == 409)
-		TH_LOG(c, TP_LOG_WARN, "refused %s: 409 stack mismatch: client uses %s, server uses %s",
-		       l->io->peer, r->peer_stack, p->stack);
-	else /* 429 and 503-busy come in floods: counted, and warned about elsewhere */
-		TH_LOG(c, r->status == 429 || r->retry_after ? TP_LOG_DEBUG : TP_LOG_WARN,
-		       "refused %s: %d %s%s%s", l->io->peer, r->status, r->why,
+		th_warn_limited(c, &sv->rl_refused, "refused %s: 409 stack mismatch: client uses %s, "
+				"server uses %s", l->io->peer, r->peer_stack, p->stack);
+	else if (r->status == 429 || r->retry_after)
+		TH_LOG(c, TP_LOG_DEBUG, "refused %s: %d %s%s%s", l->io->peer, r->status, r->why,
 		       r->user[0] ? " for user " : "", r->user);
+	else
+		th_warn_limited(c, r->status == 408 ? &sv->rl_timeout : &sv->rl_refused,
+				"refused %s: %d %s%s%s", l->io->peer, r->status, r->why,
+				r->user[0] ? " for user " : "", r->user);
 	th_conn_send(l->io, hs_error_response((char *)th_conn_wbuf(l->io), TH_RECORD, p, r), 0);
 	snprintf(why, sizeof(why), "refused with %d", r->status);
 	th_conn_linger(l->io, why);
@@ -76,8 +92,9 @@ static void refuse(struct th_link *l, const struct hs_params *p, const struct hs
 static void answer(struct th_link *l, const struct hs_params *p, struct hs_request *r)
 {
 	struct th_ctx *c = l->ctx;
+	struct svs *sv = c->hs_priv;
 	struct tp_session_info info;
-	if (r->status != 101) {
+	if (r->status != 101 || !th_budget_session_ok(l, r, &sv->rl_user)) {
 		refuse(l, p, r);
 		return;
 	}
@@ -110,6 +127,7 @@ static void answer(struct th_link *l, const struct hs_params *p, struct hs_reque
 		return;
 	}
 	th_conn_send(l->io, n, 0);
+	snprintf(l->user, sizeof(l->user), "%s", r->user);
 	if (th_link_attach(l, s, &info) < 0)
 		return;
 	char a[64];
@@ -134,15 +152,50 @@ static int still_waiting(void *arg, uint64_t id)
 	return waiting_for(arg, id) != NULL;
 }
 
-static void auth_failed(struct th_ctx *c, struct th_link *l)
+/* A check of l's address ended: one line when this throttles it (and
+ * one when auth_lim_expire releases it), never one per failure. */
+static void check_ended(struct th_ctx *c, const uint8_t key[16], int ok)
 {
 	struct svs *sv = c->hs_priv;
 	uint64_t now = c->host->now_ms(c->st);
-	auth_lim_fail(&sv->lim, l->peer_key, now);
-	unsigned wait = auth_lim_check(&sv->lim, l->peer_key, now);
-	if (wait)
-		TH_LOG(c, TP_LOG_WARN, "%s: %u failed logins; its logins get 429 for %u s",
-		       l->io->peer, (unsigned)AUTH_MAX_FAILS, wait);
+	char a[64];
+	if (!auth_lim_end(&sv->lim, key, now, ok))
+		return;
+	th_key_str(key, a, sizeof(a));
+	TH_LOG(c, TP_LOG_WARN, "%s throttled: %u failed logins; its logins get 429 without a "
+	       "password check for %u s", a, (unsigned)AUTH_MAX_FAILS,
+	       auth_lim_check(&sv->lim, key, now));
+}
+
+static void lim_released(void *arg, const uint8_t key[16])
+{
+	struct th_ctx *c = arg;
+	char a[64];
+	th_key_str(key, a, sizeof(a));
+	TH_LOG(c, TP_LOG_INFO, "%s released: its logins are checked again", a);
+}
+
+static void lim_tick(void *arg)
+{
+	struct th_ctx *c = arg;
+	struct svs *sv = c->hs_priv;
+	auth_lim_expire(&sv->lim, c->host->now_ms(c->st));
+	sv->lim_timer = c->host->timer_add(c->st, LIM_TICK_MS, lim_tick, c);
+}
+
+/* l's check is given up: spare the crypt if it is still queued.  A peer
+ * that hangs up on its own check counts a failure (it may have cost a
+ * crypt, and hanging up must not buy a free guess); our own deadline
+ * passing (peer_left 0) is not the peer's doing and counts nothing. */
+static void gone(struct th_ctx *c, struct th_link *l, int peer_left)
+{
+	struct svs *sv = c->hs_priv;
+	if (!l->hs.svpn.auth_id)
+		return;
+	if (sv->aw)
+		aw_cancel(sv->aw, l->hs.svpn.auth_id);
+	l->hs.svpn.auth_id = 0;
+	check_ended(c, l->peer_key, !peer_left);
 }
 
 /* The worker finished checks: resume each link that still waits; results
@@ -165,8 +218,7 @@ static void auth_results(void *arg, int fd, uint32_t ev)
 			struct th_conn *k = l->io;
 			l->hs.svpn.auth_id = 0;
 			th_conn_enter(k);
-			if (!res[i].ok)
-				auth_failed(c, l);
+			check_ended(c, l->peer_key, res[i].ok);
 			hs_auth_result(&l->hs.svpn.pend, res[i].ok);
 			answer(l, &p, &l->hs.svpn.pend);
 			th_conn_leave(k); /* flushes a refusal via CS_CLOSING, or frees */
@@ -206,7 +258,16 @@ static void auth_start(struct th_link *l, const struct hs_params *p, struct hs_r
 	struct svs *sv = c->hs_priv;
 	char hash[AUTH_HASH_MAX];
 	uint64_t id;
-	unsigned wait = auth_lim_check(&sv->lim, l->peer_key, c->host->now_ms(c->st));
+	uint64_t now = c->host->now_ms(c->st);
+	unsigned wait = auth_lim_check(&sv->lim, l->peer_key, now);
+	if (wait == 1 && !auth_lim_throttled(&sv->lim, l->peer_key, now)) {
+		/* Refused only because this address's checks are running: a
+		 * client logs in once at a time, so a guess sent alongside
+		 * others counts as a failed login (no crypt spent on it). */
+		auth_lim_begin(&sv->lim, l->peer_key, now);
+		check_ended(c, l->peer_key, 0);
+		wait = auth_lim_check(&sv->lim, l->peer_key, now);
+	}
 	if (wait) {
 		(*c->c_auth_throttled)++;
 		r->need_auth = 0;
@@ -217,11 +278,18 @@ static void auth_start(struct th_link *l, const struct hs_params *p, struct hs_r
 		return;
 	}
 	int known = auth_lookup(sv->users, r->user, hash, sizeof(hash));
-	if (aw_submit(sv->aw, hash, known, pass, &id) < 0 &&
-	    (!aw_sweep(sv->aw, still_waiting, c) || aw_submit(sv->aw, hash, known, pass, &id) < 0)) {
+	if (aw_submit_from(sv->aw, l->peer_key, hash, known, pass, &id) < 0 &&
+	    (!aw_sweep(sv->aw, still_waiting, c) ||
+	     aw_submit_from(sv->aw, l->peer_key, hash, known, pass, &id) < 0)) {
+		explicit_bzero(hash, sizeof(hash));
 		auth_busy(l, p, r);
 		return;
 	}
+	explicit_bzero(hash, sizeof(hash));
+	/* Counted from now on: guesses sent together cannot all be
+	 * checked before the first failure is known. */
+	auth_lim_begin(&sv->lim, l->peer_key, c->host->now_ms(c->st));
+	(*c->c_auth_checks)++;
 	l->hs.svpn.auth_id = id;
 	l->hs.svpn.pend = *r;
 	/* The peer may send more (or hang up) while it waits: svs_step
@@ -233,7 +301,6 @@ static void auth_start(struct th_link *l, const struct hs_params *p, struct hs_r
  * spin, and give up the check if the peer goes away. */
 static void auth_wait_io(struct th_link *l)
 {
-	struct svs *sv = l->ctx->hs_priv;
 	const char *why = NULL;
 	int e = th_link_read_head(l);
 	if (e)
@@ -243,8 +310,7 @@ static void auth_wait_io(struct th_link *l)
 		why = "too much data before the answer"; /* nowhere to read it to */
 	if (!why)
 		return;
-	aw_cancel(sv->aw, l->hs.svpn.auth_id);
-	l->hs.svpn.auth_id = 0;
+	gone(l->ctx, l, 1);
 	th_conn_close(l->io, why);
 }
 
@@ -282,10 +348,41 @@ static void svs_step(struct th_link *l)
 /* A link that goes away while its check waits: spare the crypt. */
 static void svs_drop(struct th_link *l)
 {
-	struct svs *sv = l->ctx->hs_priv;
-	if (l->hs.svpn.auth_id && sv->aw)
-		aw_cancel(sv->aw, l->hs.svpn.auth_id);
-	l->hs.svpn.auth_id = 0;
+	gone(l->ctx, l, !l->evicted);
+}
+
+/* The handshake deadline: a peer whose request did not arrive in time
+ * gets 408 (RFC 9110 15.5.9); one still in TLS, or whose password is
+ * being checked, or with an answer pending, is just closed. */
+static void svs_timeout(struct th_link *l)
+{
+	struct th_ctx *c = l->ctx;
+	struct hs_params p;
+	struct hs_request r;
+	if (l->io->state == CS_CLOSING)
+		return; /* an answer is on its way; the stream's deadline ends it */
+	if (l->io->state != CS_SECURE || l->hs.svpn.auth_id || th_conn_pending(l->io)) {
+		gone(c, l, 0);
+		th_conn_close(l->io, "handshake timed out");
+		return;
+	}
+	params_of(c, &p);
+	memset(&r, 0, sizeof(r));
+	r.status = 408;
+	r.why = "request not complete in time";
+	th_conn_enter(l->io);
+	refuse(l, &p, &r);
+	th_conn_flush(l->io);
+	th_conn_leave(l->io);
+}
+
+/* Hashes are secrets too (offline guessing): say so if others can read
+ * them, without refusing (a group-readable file may be deliberate). */
+static void users_private(struct th_ctx *c)
+{
+	char msg[512];
+	if (th_file_private("users file", c->cf->users, msg, sizeof(msg)) < 0)
+		TH_LOG(c, TP_LOG_WARN, "%s", msg);
 }
 
 static int svs_setup(struct th_ctx *c, char *err, size_t errlen)
@@ -307,11 +404,15 @@ static int svs_setup(struct th_ctx *c, char *err, size_t errlen)
 	}
 	if (!(sv->users = auth_load(cf->users, err, errlen)))
 		return -1;
+	users_private(c);
 	/* The seed keeps clients from aiming addresses at one limiter set. */
 	uint32_t seed;
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = (uint32_t)getpid() ^ (uint32_t)(uintptr_t)c;
 	auth_lim_init(&sv->lim, AUTH_MAX_FAILS, AUTH_WINDOW_MS, seed);
+	sv->lim.max_inflight = AUTH_INFLIGHT;
+	sv->lim.released = lim_released;
+	sv->lim.arg = c;
 	return 0;
 }
 
@@ -329,6 +430,7 @@ static int svs_start(struct th_ctx *c)
 		sv->aw = NULL;
 		return -1;
 	}
+	sv->lim_timer = c->host->timer_add(c->st, LIM_TICK_MS, lim_tick, c);
 	TH_LOG(c, TP_LOG_INFO, "Simple-VPN upgrade on path %s, %zu users", c->cf->path,
 	       auth_count(sv->users));
 	return 0;
@@ -339,6 +441,10 @@ static int svs_start(struct th_ctx *c)
 static void svs_stop(struct th_ctx *c)
 {
 	struct svs *sv = c->hs_priv;
+	if (sv->lim_timer) {
+		c->host->timer_cancel(c->st, sv->lim_timer);
+		sv->lim_timer = NULL;
+	}
 	if (sv->aw) {
 		c->host->fd_del(c->st, aw_fd(sv->aw));
 		aw_free(sv->aw);
@@ -355,13 +461,15 @@ static void svs_reload(struct th_ctx *c)
 		TH_LOG(c, TP_LOG_ERROR, "reload: %s; keeping the previous users", err);
 		return;
 	}
-	/* Checks in flight hold copies of their hashes: freeing is safe. */
+	users_private(c);
+	unsigned closed = th_budget_close_revoked(c, sv->users, db);
+	/* Checks in flight hold copies of their hashes: freeing is safe.
+	 * The limiter is left alone: log rotation sends SIGHUP too, and it
+	 * must not give an attacker a fresh allowance. */
 	auth_free(sv->users);
 	sv->users = db;
-	/* The admin changed the users: failures against the old file (a
-	 * user not added yet) should not lock the new one out. */
-	auth_lim_reset(&sv->lim);
-	TH_LOG(c, TP_LOG_INFO, "reloaded %s: %zu users", c->cf->users, auth_count(db));
+	TH_LOG(c, TP_LOG_INFO, "reloaded %s: %zu users, %u sessions closed", c->cf->users,
+	       auth_count(db), closed);
 }
 
 static void svs_destroy(struct th_ctx *c)
@@ -385,4 +493,5 @@ const struct th_handshake th_hs_svpn_server = {
 	.begin = svs_begin,
 	.step = svs_step,
 	.drop = svs_drop,
+	.timeout = svs_timeout,
 };

@@ -45,13 +45,26 @@ static const struct tp_option th_options[] = {
 	TP_OPTION_STRING(struct th_conf, realm, "tunpipe", "Basic realm", SERVER),
 	TP_OPTION_STRING(struct th_conf, path, "/vpn", "request path", SERVER),
 	TP_OPTION_INT(struct th_conf, max_sessions, "256", 1, 1000000,
-		      "concurrent connections, handshaking ones included", SERVER),
+		      "concurrent sessions (tunnels up); handshakes have max_handshakes", SERVER),
 	TP_OPTION_INT(struct th_conf, handshake_timeout, "10000", 1, 3600000,
 		      "ms for TLS + upgrade request", SERVER),
 	TP_OPTION_INT(struct th_conf, max_request, "8192", 64, 1048576,
 		      "bytes of request line + headers, more gets 431", SERVER),
 	TP_OPTION_INT(struct th_conf, max_headers, "64", 1, 256, "header fields, more gets 431",
 		      SERVER),
+	/* server budgets (budget.c) */
+	TP_OPTION_INT(struct th_conf, max_handshakes, "128", 1, 1000000,
+		      "concurrent connections not yet authenticated; when full the oldest gives way",
+		      SERVER),
+	TP_OPTION_INT(struct th_conf, max_handshakes_per_address, "32", 1, 1000000,
+		      "of those, from one IPv4 address or IPv6 /64; more are refused", SERVER),
+	TP_OPTION_INT(struct th_conf, max_sessions_per_user, "4", 0, 1000000,
+		      "sessions one user may hold (0 = unlimited); more get 503", SERVER),
+	TP_OPTION_BOOL(struct th_conf, replace_oldest_session, "false",
+		       "at max_sessions_per_user, close the user's oldest session instead of "
+		       "refusing the new one", SERVER),
+	TP_OPTION_BOOL(struct th_conf, allow_insecure_key, "false",
+		       "start even if the key file is readable by group or others", SERVER),
 	/* client */
 	TP_OPTION_STRING(struct th_conf, url, NULL, "https://host[:port]/path", CLIENT, REQUIRED),
 	TP_OPTION_PATH(struct th_conf, ca, NULL,
@@ -128,9 +141,10 @@ static int th_counters(struct th_ctx *c)
 	c->c_auth_busy = host->counter(st, "auth_busy");
 	c->c_auth_throttled = host->counter(st, "auth_throttled");
 	c->c_stalled = host->counter(st, "stalled");
+	c->c_auth_checks = host->counter(st, "auth_checks");
 	if (!c->c_sessions || !c->c_auth_failures || !c->c_refused || !c->c_bytes_in ||
 	    !c->c_bytes_out || !c->c_queue_drops || !c->c_reconnects || !c->c_accept_errors ||
-	    !c->c_auth_busy || !c->c_auth_throttled || !c->c_stalled)
+	    !c->c_auth_busy || !c->c_auth_throttled || !c->c_stalled || !c->c_auth_checks)
 		return -1;
 	return 0;
 }

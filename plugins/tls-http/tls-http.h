@@ -43,6 +43,9 @@ struct th_conf {
 	int64_t keepalive;
 	int64_t min_prefix, min_prefix6;
 	int64_t queue_buffers, stall_timeout;
+	/* budgets (budget.c) */
+	int64_t max_handshakes, max_handshakes_per_address, max_sessions_per_user;
+	int replace_oldest_session, allow_insecure_key;
 };
 
 struct th_ctx;
@@ -91,6 +94,9 @@ struct th_handshake {
 	void (*step)(struct th_link *l);
 	/* The link goes away before the session is up: forget pending work. */
 	void (*drop)(struct th_link *l);
+	/* The handshake deadline passed: answer if the protocol can (408)
+	 * and close; NULL: the stream is closed. */
+	void (*timeout)(struct th_link *l);
 };
 
 struct th_link {
@@ -101,6 +107,10 @@ struct th_link {
 	int refused;              /* the peer said no to us for good (client) */
 	uint64_t retry_after;     /* ms the server asked us to wait (client), 0 = none */
 	uint8_t peer_key[16];     /* source address, per-address limits (auth.h) */
+	uint64_t born_ms;         /* accepted at (the oldest handshake gives way) */
+	struct tp_timer *hs_timer; /* the handshake deadline (server) */
+	char user[64];            /* who the session is for, once up (server) */
+	int evicted;              /* closed by us to make room: not the peer's doing */
 
 	char *head;               /* handshake bytes read so far */
 	size_t head_len, head_cap;
@@ -130,7 +140,7 @@ struct th_ctx {
 
 	uint64_t *c_sessions, *c_auth_failures, *c_refused, *c_bytes_in, *c_bytes_out,
 		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled,
-		*c_stalled;
+		*c_stalled, *c_auth_checks;
 	size_t queued_total;   /* pool buffers queued by all streams (env.queued_total) */
 
 	struct th_link *links; /* every live link */
@@ -159,6 +169,45 @@ int th_link_attach(struct th_link *l, struct tp_session *s, const struct tp_sess
 struct th_link *th_link_of(struct th_ctx *c, struct tp_session *s);
 /* Read handshake bytes into l->head; 0 or an SSL_get_error() code. */
 int th_link_read_head(struct th_link *l);
+
+/* budget.c: what one address or one user may hold (server) */
+/* Live links of the handshake phase, and those of them from `key`. */
+unsigned th_budget_handshakes(struct th_ctx *c, const uint8_t key[16], unsigned *from_key);
+/* The handshaking link accepted first (NULL: none). */
+struct th_link *th_budget_oldest_handshake(struct th_ctx *c);
+/* Sessions up, and those of `user` (the oldest of them in *oldest). */
+unsigned th_budget_sessions(struct th_ctx *c, const char *user, unsigned *of_user,
+			    struct th_link **oldest);
+/* May r->user open one more session (max_sessions counts tunnels only;
+ * max_sessions_per_user, replacing the user's oldest if configured)?
+ * 0 with r->status/why set to the refusal; rl paces its warning. */
+struct th_ratelog;
+int th_budget_session_ok(struct th_link *l, struct hs_request *r, struct th_ratelog *rl);
+/* A users reload: close the sessions of users `db` no longer has or
+ * whose entry changed from `old`, one log line each; how many. */
+struct auth_db;
+unsigned th_budget_close_revoked(struct th_ctx *c, const struct auth_db *old,
+				 const struct auth_db *db);
+/* "10.1.2.3" or "2001:db8:1:2::/64": an address key as logs show it. */
+void th_key_str(const uint8_t key[16], char *out, size_t cap);
+/* 0 if `path` is not readable by group or others (mode & 044), else -1
+ * with "WHAT PATH is readable by group/others (mode 0644)" in msg. */
+int th_file_private(const char *what, const char *path, char *msg, size_t cap);
+
+/*
+ * A warning that may come in floods: at most TH_RL_BURST lines per
+ * TH_RL_MS of one kind; the first line after a quiet spell says how many
+ * were suppressed.  One struct per kind of warning.
+ */
+#define TH_RL_BURST 1
+#define TH_RL_MS 10000
+struct th_ratelog {
+	uint64_t since;   /* start of the current period */
+	unsigned n;       /* lines logged in it */
+	unsigned quiet;   /* suppressed since the last line */
+};
+void th_warn_limited(struct th_ctx *c, struct th_ratelog *rl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* util.c */
 int th_split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap);

@@ -55,8 +55,24 @@ tp_init() {
 	[ -x "$TUNPIPE" ] || tp_fail "tunpipe binary not found at '$TUNPIPE' (build first, or set TUNPIPE)"
 	TP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/tunpipe-$TP_NAME.XXXXXX")
 	trap tp_cleanup EXIT
+	tp_lock
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+}
+
+# Tests that load the machine on purpose (TP_EXCLUSIVE=1 before tp_init:
+# floods, bcrypt at cost 12) take this build's e2e lock exclusively; every
+# other test takes it shared, so under `make -j check` no timing test runs
+# while a hostile one does.  Held until the test exits (fd 8; children
+# inherit it, so a wait is bounded at 10 min rather than trusting them).
+tp_lock() {
+	command -v flock >/dev/null 2>&1 || return 0
+	exec 8>>"${top_builddir:-${TMPDIR:-/tmp}}/.tunpipe-e2e.lock" || return 0
+	if [ "${TP_EXCLUSIVE:-0}" = 1 ]; then
+		flock -x -w 600 8 || true
+	else
+		flock -s -w 600 8 || true
+	fi
 }
 
 tp_need() {

@@ -1,15 +1,15 @@
 # libFuzzer targets.  Built only with ./configure --enable-fuzz and clang
 # (see tests/fuzz/README.md); `make fuzz FUZZ_SECONDS=60` runs each one.
 FUZZ_TARGETS = tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len \
-	tests/fuzz/fuzz_http tests/fuzz/fuzz_answer
+	tests/fuzz/fuzz_http tests/fuzz/fuzz_answer tests/fuzz/fuzz_users
 FUZZ_SECONDS = 60
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/fuzz_lz4.c tests/fuzz/fuzz_framer.c \
 	tests/fuzz/fuzz_framer.h tests/fuzz/fuzz_framer_ip.c tests/fuzz/fuzz_framer_len.c \
-	tests/fuzz/fuzz_http.c tests/fuzz/fuzz_answer.c
+	tests/fuzz/fuzz_http.c tests/fuzz/fuzz_answer.c tests/fuzz/fuzz_users.c
 
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len \
-	tests/fuzz/fuzz_http tests/fuzz/fuzz_answer
+	tests/fuzz/fuzz_http tests/fuzz/fuzz_answer tests/fuzz/fuzz_users
 # -fsanitize=fuzzer links libFuzzer's main(); the plugins and the core are
 # instrumented by the user's CFLAGS (-fsanitize=fuzzer-no-link,address).
 TP_FUZZ_CPP = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
@@ -49,6 +49,11 @@ tests_fuzz_fuzz_answer_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-htt
 tests_fuzz_fuzz_answer_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 tests_fuzz_fuzz_answer_LDFLAGS = $(TP_FUZZ_LINK)
 tests_fuzz_fuzz_answer_LDADD = $(OPENSSL_LIBS) $(CRYPT_LIBS)
+# The users-file parser (auth.c), from memory.
+tests_fuzz_fuzz_users_SOURCES = tests/fuzz/fuzz_users.c plugins/tls-http/auth.c
+tests_fuzz_fuzz_users_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_fuzz_fuzz_users_LDFLAGS = $(TP_FUZZ_LINK)
+tests_fuzz_fuzz_users_LDADD = $(CRYPT_LIBS)
 
 # Each target runs on its own corpus in the build tree (kept between runs:
 # it is what makes the next run smarter); a crash input lands next to it
@@ -58,7 +63,7 @@ fuzz: $(FUZZ_TARGETS) $(pkglib_LTLIBRARIES)
 	  name=`basename $$t`; corpus=tests/fuzz/corpus/$$name; \
 	  $(MKDIR_P) $$corpus || exit 1; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s on $$corpus"; \
-	  TUNPIPE_PLUGIN_PATH='$(abs_top_builddir)/plugins:$(abs_top_builddir)/tests/plugins' \
+	  TUNPIPE_PLUGIN_PATH='$(abs_top_builddir)/plugins:$(abs_top_builddir)/tests/plugins' TUNPIPE_ALLOW_ROOT_PLUGIN_PATH=1 \
 	  ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1}" \
 	    ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	      -artifact_prefix=tests/fuzz/$$name- $$corpus \

@@ -125,7 +125,7 @@ static const struct {
 	{ "user:\n", ":1: empty hash" },
 	{ "us er:$6$abc$def\n", ":1: white space in user name" },
 	{ "u:$apr1$abcdefgh$0123456789012345678901\n", ":1: Apache MD5" },
-	{ "u:!locked\n", ":1: hash not recognised" },
+	{ "u:$9$nosuchmethod\n", ":1: hash not recognised" },
 	{ "u:abJnggxhB/yWI\n", ":1: legacy weak hash refused" },
 	{ "u:$6$saltsalt$AAAA\nu:$6$saltsalt$BBBB\n", ":2: duplicate user" },
 	{ "u:$6$saltsalt$"
@@ -251,6 +251,151 @@ START_TEST(limiter_table_bounded)
 }
 END_TEST
 
+/* Locked accounts (shadow's convention) load, and never log in: not with
+ * the password the hash after `!` was made from, not with anything. */
+START_TEST(locked_entries)
+{
+	char l6[512], text[2048], hash[AUTH_HASH_MAX], err[256];
+	hash_line(l6, sizeof(l6), "bob", "$6$", 0, "pw-bob");
+	/* "bob:!$6$..." : the old hash kept behind the lock */
+	snprintf(text, sizeof(text), "%s\n%.4s!%scarol:*\ndave:!\nerin:!!\n", openssl_line, l6, l6 + 4);
+	write_file(text);
+	struct auth_db *db = auth_load(path, err, sizeof(err));
+	ck_assert_msg(db != NULL, "%s", err);
+	ck_assert_uint_eq(auth_count(db), 5);
+	ck_assert_int_eq(auth_check(db, "olduser", "correct horse"), 1);
+	ck_assert_int_eq(auth_check(db, "bob", "pw-bob"), 0);
+	ck_assert_int_eq(auth_check(db, "carol", ""), 0);
+	ck_assert_int_eq(auth_check(db, "carol", "*"), 0);
+	ck_assert_int_eq(auth_check(db, "dave", ""), 0);
+	ck_assert_int_eq(auth_check(db, "erin", "!"), 0);
+	/* a locked user is hashed against the decoy, like an unknown one */
+	ck_assert_int_eq(auth_lookup(db, "bob", hash, sizeof(hash)), 0);
+	ck_assert_str_eq(hash, auth_decoy(db));
+	ck_assert_int_eq(strncmp(auth_entry_of(db, "bob"), "!$6$", 4), 0);
+	ck_assert_str_eq(auth_entry_of(db, "carol"), "*");
+	ck_assert_ptr_null(auth_entry_of(db, "nobody"));
+	auth_free(db);
+}
+END_TEST
+
+/* The decoy has the kind and cost most entries have, not the first
+ * entry's: one cheap $6$ user ahead of bcrypt cost-5 users must not make
+ * unknown names cheap (the timing leak of issue 10). */
+START_TEST(decoy_of_typical_kind)
+{
+	char a[512], b[512], c[512], text[2048], hash[AUTH_HASH_MAX], err[256];
+	hash_line(a, sizeof(a), "first", "$6$", 0, "x");
+	hash_line(b, sizeof(b), "bob", "$2b$", 5, "y");
+	hash_line(c, sizeof(c), "carol", "$2b$", 5, "z");
+	snprintf(text, sizeof(text), "%s%slocked:!%s%s", a, b, c + 6, c);
+	write_file(text);
+	struct auth_db *db = auth_load(path, err, sizeof(err));
+	ck_assert_msg(db != NULL, "%s", err);
+	ck_assert_int_eq(auth_lookup(db, "mallory", hash, sizeof(hash)), 0);
+	ck_assert_msg(strncmp(hash, "$2b$05$", 7) == 0, "decoy %s is not bcrypt cost 5", hash);
+	auth_free(db);
+	unlink(path);
+	/* $6$ with rounds= is another cost than plain $6$ */
+	write_file("u1:$6$rounds=9000$aaaaaaaa$x\nu2:$6$rounds=9000$bbbbbbbb$y\nu3:$6$cccccccc$z\n");
+	ck_assert_ptr_nonnull(db = auth_load(path, err, sizeof(err)));
+	ck_assert_int_eq(strncmp(auth_decoy(db), "$6$rounds=9000$", 15), 0);
+	auth_free(db);
+	unlink(path);
+	/* only locked entries: the built-in setting */
+	write_file("a:!\nb:*\n");
+	ck_assert_ptr_nonnull(db = auth_load(path, err, sizeof(err)));
+	ck_assert_int_eq(strncmp(auth_decoy(db), "$6$", 3), 0);
+	auth_free(db);
+}
+END_TEST
+
+/* Checks count from submission: 100 guesses sent at once get at most
+ * max_inflight checks running and max_fails checks in all. */
+START_TEST(limiter_counts_checks_in_flight)
+{
+	static struct auth_limiter l;
+	auth_lim_init(&l, 5, 10000, 3);
+	l.max_inflight = 2;
+	uint64_t t = 50000;
+	unsigned submitted = 0, running = 0;
+	for (int round = 0; round < 50; round++) {
+		/* two guesses arrive each round; whatever is allowed is submitted */
+		for (int k = 0; k < 2; k++)
+			if (auth_lim_check(&l, ip_a, t) == 0) {
+				auth_lim_begin(&l, ip_a, t);
+				submitted++;
+				running++;
+				ck_assert_uint_le(running, 2);
+			}
+		/* then one running check ends, failed */
+		if (running) {
+			auth_lim_end(&l, ip_a, t, 0);
+			running--;
+		}
+		t += 10;
+	}
+	ck_assert_uint_eq(submitted, 5);
+	ck_assert_uint_ge(auth_lim_check(&l, ip_a, t), 9);
+	/* a success does not count as a failure */
+	auth_lim_begin(&l, ip_b, t);
+	ck_assert_int_eq(auth_lim_end(&l, ip_b, t, 1), 0);
+	ck_assert_uint_eq(auth_lim_check(&l, ip_b, t), 0);
+}
+END_TEST
+
+static unsigned released_n;
+static uint8_t released_addr[16];
+static void on_released(void *arg, const uint8_t addr[16])
+{
+	(void)arg;
+	released_n++;
+	memcpy(released_addr, addr, 16);
+}
+
+/* auth_lim_end says "throttled" once per window; expiry says "released"
+ * once. */
+START_TEST(limiter_throttle_and_release_once)
+{
+	static struct auth_limiter l;
+	auth_lim_init(&l, 3, 10000, 9);
+	l.released = on_released;
+	released_n = 0;
+	int said = 0;
+	for (int i = 0; i < 6; i++) {
+		auth_lim_begin(&l, ip_a, 1000 + i);
+		said += auth_lim_end(&l, ip_a, 1000 + i, 0);
+	}
+	ck_assert_int_eq(said, 1);
+	auth_lim_expire(&l, 5000);
+	ck_assert_uint_eq(released_n, 0);
+	auth_lim_expire(&l, 11000);
+	ck_assert_uint_eq(released_n, 1);
+	ck_assert_int_eq(memcmp(released_addr, ip_a, 16), 0);
+	auth_lim_expire(&l, 12000);
+	ck_assert_uint_eq(released_n, 1);
+	ck_assert_uint_eq(auth_lim_check(&l, ip_a, 12000), 0);
+}
+END_TEST
+
+/* The parser from memory, as the fuzz target drives it. */
+START_TEST(parse_from_stream)
+{
+	char err[256], text[] = "# users\n  a:!\n\nb:*\n";
+	FILE *f = fmemopen(text, strlen(text), "r");
+	struct auth_db *db = auth_parse(f, "mem", err, sizeof(err));
+	fclose(f);
+	ck_assert_msg(db != NULL, "%s", err);
+	ck_assert_uint_eq(auth_count(db), 2);
+	auth_free(db);
+	char bad[] = "a:!\nb\n";
+	f = fmemopen(bad, strlen(bad), "r");
+	ck_assert_ptr_null(auth_parse(f, "mem", err, sizeof(err)));
+	fclose(f);
+	ck_assert_str_eq(err, "users file mem:2: expected user:hash");
+}
+END_TEST
+
 /* Run by the shared main (tests/unit/check-main.c). */
 Suite *tp_test_suite(void);
 
@@ -269,6 +414,11 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, limiter_throttles_after_n);
 	tcase_add_test(tc, limiter_window_slides);
 	tcase_add_test(tc, limiter_table_bounded);
+	tcase_add_test(tc, locked_entries);
+	tcase_add_test(tc, decoy_of_typical_kind);
+	tcase_add_test(tc, limiter_counts_checks_in_flight);
+	tcase_add_test(tc, limiter_throttle_and_release_once);
+	tcase_add_test(tc, parse_from_stream);
 	suite_add_tcase(s, tc);
 	return s;
 }

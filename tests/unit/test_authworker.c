@@ -117,6 +117,37 @@ static int quiet_for(struct aw *w, int ms)
 	return poll(&pfd, 1, ms) == 0;
 }
 
+/* Fairness: an address with many checks queued gets one per round, like
+ * an address with one; the others do not wait behind its queue. */
+START_TEST(round_robin_across_keys)
+{
+	static const uint8_t ka[16] = { 1 }, kb[16] = { 2 }, kc[16] = { 3 };
+	struct aw *w = new_worker(16, fake_verify);
+	uint64_t id;
+	reset_fake();
+	ck_assert_int_eq(aw_submit_from(w, ka, "gate", 1, "g", &id), 0);
+	wait_in_gate(); /* the worker is busy: everything below queues */
+	const char *order[][2] = { { "a", "a1" }, { "a", "a2" }, { "a", "a3" }, { "a", "a4" },
+				   { "b", "b1" }, { "c", "c1" } };
+	for (int i = 0; i < 6; i++) {
+		const uint8_t *k = order[i][0][0] == 'a' ? ka : order[i][0][0] == 'b' ? kb : kc;
+		ck_assert_int_eq(aw_submit_from(w, k, "x", 1, order[i][1], &id), 0);
+	}
+	open_gate();
+	struct aw_result r[7];
+	ck_assert_uint_eq(await(w, r, 7), 7);
+	/* a's running check was its turn of round 0: b and c go first */
+	const char *want[] = { "g", "b1", "c1", "a1", "a2", "a3", "a4" };
+	pthread_mutex_lock(&mu);
+	ck_assert_int_eq(n_seen, 7);
+	for (int i = 0; i < 7; i++)
+		ck_assert_msg(strcmp(seen[i], want[i]) == 0, "check %d ran %s, want %s", i, seen[i],
+			      want[i]);
+	pthread_mutex_unlock(&mu);
+	aw_free(w);
+}
+END_TEST
+
 START_TEST(jobs_complete_in_order)
 {
 	struct aw *w = new_worker(8, fake_verify);
@@ -364,6 +395,7 @@ Suite *tp_test_suite(void)
 	tcase_add_checked_fixture(tc, reset_fake, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, jobs_complete_in_order);
+	tcase_add_test(tc, round_robin_across_keys);
 	tcase_add_test(tc, collect_in_parts);
 	tcase_add_test(tc, cancel_queued_never_runs);
 	tcase_add_test(tc, cancel_running_drops_result);

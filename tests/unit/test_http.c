@@ -328,6 +328,29 @@ START_TEST(answer_limits)
 }
 END_TEST
 
+/* RFC 9110 7.8: Upgrade in an HTTP/1.0 request is ignored, so the
+ * request asks for no upgrade: 426, never 101 (issue 10). */
+START_TEST(upgrade_needs_http11)
+{
+	struct hs_request r;
+	ck_assert_int_eq(decide("GET /vpn HTTP/1.0\r\n" AUTH_OK UPGRADE "\r\n", &r), 426);
+	ck_assert_str_eq(r.why, "Upgrade needs HTTP/1.1");
+	ck_assert_int_eq(decide("GET /vpn HTTP/1.1\r\n" AUTH_OK UPGRADE "\r\n", &r), 101);
+}
+END_TEST
+
+/* The answer to a request that did not arrive in time. */
+START_TEST(answer_408)
+{
+	struct hs_request r = { .status = 408, .why = "request not complete in time" };
+	size_t len = hs_error_response(answer, sizeof(answer), &P, &r);
+	ck_assert_uint_gt(len, 0);
+	answer[len] = '\0';
+	ck_assert_int_eq(strncmp(answer, "HTTP/1.1 408 Request Timeout\r\n", 30), 0);
+	ck_assert_ptr_nonnull(strstr(answer, "Connection: close\r\n"));
+}
+END_TEST
+
 START_TEST(answer_503)
 {
 	struct hs_request r = { .status = 503, .why = "pool" };

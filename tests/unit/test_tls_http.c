@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <openssl/evp.h>
@@ -65,6 +66,7 @@ static void make_cert(void)
 	f = fopen(key, "w");
 	PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
 	fclose(f);
+	chmod(key, 0600); /* a key others can read is refused */
 	X509_free(x);
 	EVP_PKEY_free(pk);
 }
@@ -511,13 +513,15 @@ START_TEST(accept_pauses_when_out_of_fds)
 }
 END_TEST
 
-/* Refusals at max_sessions are all counted, but logged at most once per
- * 10 s: stderr (the harness's log) is captured into a file and searched. */
+/* Refusals at the per-address handshake budget (max_sessions counts
+ * tunnels only since issue 10) are all counted, but logged at most once
+ * per 10 s: stderr (the harness's log) is captured into a file and
+ * searched. */
 START_TEST(max_sessions_warning_rate_limited)
 {
 	char logf[160], text[16384];
 	snprintf(logf, sizeof(logf), "%s/stderr.log", dir);
-	struct tp_harness *s = server("max_sessions = 1;");
+	struct tp_harness *s = server("max_handshakes_per_address = 1;");
 	int fds[6];
 	fflush(stderr);
 	int saved = dup(2), lf = open(logf, O_CREAT | O_TRUNC | O_WRONLY, 0600);
@@ -544,9 +548,36 @@ START_TEST(max_sessions_warning_rate_limited)
 	text[n] = '\0';
 	ck_assert_uint_eq(refused, 5);
 	int lines = 0;
-	for (const char *p = text; (p = strstr(p, "max_sessions (1) reached")); p++)
+	for (const char *p = text; (p = strstr(p, "(max_handshakes_per_address)")); p++)
 		lines++;
 	ck_assert_int_eq(lines, 1);
+}
+END_TEST
+
+/* When max_handshakes connections are still handshaking, the oldest one
+ * gives way to the new one (issue 10): the first raw connection is
+ * closed, the later ones stay, and the eviction is counted. */
+START_TEST(oldest_handshake_gives_way)
+{
+	struct tp_harness *s = server("max_handshakes = 2;");
+	int fds[3];
+	for (int i = 0; i < 3; i++) {
+		fds[i] = raw_connect();
+		for (int t = 0; t < 50; t += 10)
+			tp_harness_advance(s, 10);
+	}
+	char ch;
+	int eof[3];
+	for (int t = 0; t < 100; t += 10)
+		tp_harness_advance(s, 10);
+	for (int i = 0; i < 3; i++)
+		eof[i] = recv(fds[i], &ch, 1, MSG_DONTWAIT) == 0;
+	ck_assert_msg(eof[0] && !eof[1] && !eof[2], "closed: %d %d %d (want only the first)", eof[0],
+		      eof[1], eof[2]);
+	ck_assert_uint_eq(tp_harness_counter(s, "refused"), 1);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	tp_harness_free(s);
 }
 END_TEST
 
@@ -726,6 +757,7 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, queue_shares_the_pool_budget);
 	tcase_add_test(tc, accept_pauses_when_out_of_fds);
 	tcase_add_test(tc, max_sessions_warning_rate_limited);
+	tcase_add_test(tc, oldest_handshake_gives_way);
 	tcase_add_test(tc, error_answer_bodies);
 	tcase_add_test(tc, slow_check_does_not_block_loop);
 	tcase_add_test(tc, failed_logins_throttled);
