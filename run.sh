@@ -73,6 +73,9 @@ if [ "$mode" = sanitize ]; then
 	configure_flags+=(--enable-sanitize)
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+	# Instrumented code is slower: the e2e tests' latency limits (there to
+	# catch a stalled loop) are scaled by this factor (tests/e2e/lib.sh).
+	export TP_TIME_FACTOR=${TP_TIME_FACTOR:-4}
 fi
 BUILD_DIR=${BUILD_DIR:-$src/build}
 export BUILD_DIR
@@ -95,7 +98,8 @@ sanitize)
 	units=$(make -s print-tests | tr ' ' '\n' | grep '^tests/unit/' | tr '\n' ' ')
 	e2e="tests/e2e/test-tunnel.sh tests/e2e/test-auth.sh tests/e2e/test-spoof.sh
 		tests/e2e/test-smallflood.sh tests/e2e/test-slowclient.sh tests/e2e/test-authload.sh
-		tests/e2e/test-interop.sh tests/e2e/test-evilserver.sh tests/e2e/test-fairshare.sh"
+		tests/e2e/test-interop.sh tests/e2e/test-evilserver.sh tests/e2e/test-fairshare.sh
+		tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh"
 	# One line: make takes TESTS as a blank-separated list.
 	# shellcheck disable=SC2086 # word lists
 	tests=$(printf '%s ' ${SANITIZE_TESTS:-$units $e2e})

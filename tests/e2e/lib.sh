@@ -33,6 +33,14 @@ tp_say() { printf '%s\n' "$*"; }
 tp_check() { printf '== %s: checking %s\n' "$TP_NAME" "$*"; }
 tp_ok() { printf 'ok: %s\n' "$*"; }
 # A failed check: report and stop (cleanup runs from the EXIT trap).
+# A time limit in ms, scaled by TP_TIME_FACTOR (default 1).  `./run.sh
+# sanitize` sets 4: ASan/UBSan builds run our code several times slower,
+# and these limits are there to catch a stalled loop (seconds), not to
+# benchmark an instrumented build.
+tp_ms() {
+	echo $(($1 * ${TP_TIME_FACTOR:-1}))
+}
+
 tp_fail() {
 	printf 'FAIL: %s: %s\n' "$TP_NAME" "$*"
 	exit 1
