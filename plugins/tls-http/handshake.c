@@ -240,10 +240,13 @@ size_t hs_build_101(char *out, size_t cap, const struct tp_session_info *info, c
 	size_t off = 0;
 	int bad = put(out, cap, &off, "HTTP/1.1 101 Switching Protocols\r\n"
 		      "Connection: Upgrade\r\nUpgrade: Simple-VPN\r\n");
-	hs_format_prefix(&info->addr4, 1, a, sizeof(a));
-	bad |= put(out, cap, &off, "Simple-VPN-Address: %s\r\n", a);
-	hs_format_prefix(&info->gw4, 0, a, sizeof(a));
-	bad |= put(out, cap, &off, "Simple-VPN-Gateway: %s\r\n", a);
+	/* An IPv6-only tunnel has no IPv4 address to give. */
+	if (info->addr4.family == AF_INET) {
+		hs_format_prefix(&info->addr4, 1, a, sizeof(a));
+		bad |= put(out, cap, &off, "Simple-VPN-Address: %s\r\n", a);
+		hs_format_prefix(&info->gw4, 0, a, sizeof(a));
+		bad |= put(out, cap, &off, "Simple-VPN-Gateway: %s\r\n", a);
+	}
 	if (info->addr6.family == AF_INET6) {
 		hs_format_prefix(&info->addr6, 1, a, sizeof(a));
 		bad |= put(out, cap, &off, "Simple-VPN-Address6: %s\r\n", a);
@@ -295,14 +298,16 @@ int hs_parse_101(const struct http_msg *m, struct tp_session_info *info, char *p
 		snprintf(err, errlen, "server answered %d, not 101", m->status);
 		return -1;
 	}
-	if (!(v = http_get(m, "Simple-VPN-Address")) || hs_parse_prefix(v, 1, &info->addr4) < 0 ||
-	    info->addr4.family != AF_INET) {
+	/* IPv4 may be absent only in an IPv6-only tunnel (Address6 present). */
+	int v6only = !http_get(m, "Simple-VPN-Address") && http_get(m, "Simple-VPN-Address6");
+	if (!v6only && (!(v = http_get(m, "Simple-VPN-Address")) || hs_parse_prefix(v, 1, &info->addr4) < 0 ||
+	    info->addr4.family != AF_INET)) {
 		snprintf(err, errlen, "101 without a valid Simple-VPN-Address");
 		return -1;
 	}
 	/* The article's servers send "10.0.0.2/24"; a bare address means a host. */
-	if (!(v = http_get(m, "Simple-VPN-Gateway")) || hs_parse_prefix(v, 0, &info->gw4) < 0 ||
-	    info->gw4.family != AF_INET) {
+	if (!v6only && (!(v = http_get(m, "Simple-VPN-Gateway")) || hs_parse_prefix(v, 0, &info->gw4) < 0 ||
+	    info->gw4.family != AF_INET)) {
 		snprintf(err, errlen, "101 without a valid Simple-VPN-Gateway");
 		return -1;
 	}

@@ -96,9 +96,14 @@ static int parse_conf(struct tun *t, const struct tun_conf *c, char *err, size_t
 	}
 	/* Server-only options make no sense without our own address: the
 	 * pool is carved from its subnet and pushed routes go with it. */
-	if (!c->address && (c->pool || strlist_len(c->push_routes) || strlist_len(c->push_dns))) {
+	if (!c->address && !c->address6 && (c->pool || strlist_len(c->push_routes) || strlist_len(c->push_dns))) {
 		snprintf(err, errlen, "%s is a server option and needs 'address'",
 			 c->pool ? "pool" : strlist_len(c->push_routes) ? "push_routes" : "push_dns");
+		return -1;
+	}
+	if (!c->address && c->pool) {
+		snprintf(err, errlen, "pool is an IPv4 range and needs 'address' (an IPv6-only tunnel leases "
+			 "from address6's prefix)");
 		return -1;
 	}
 
@@ -169,6 +174,12 @@ static void *tun_create(struct tp_stage *st, const struct tp_host *host, const v
 	tp_batch_init(&t->queue);
 	if (parse_conf(t, config, err, errlen))
 		goto fail;
+	/* Announced here, not at start, so `tunpipe -t` builds the address
+	 * pool too and refuses a network that cannot serve a client. */
+	if ((t->addr4.family || t->addr6.family) && host->net_announce(st, &t->net)) {
+		snprintf(err, errlen, "this tunnel cannot lease client addresses (see the error above)");
+		goto fail;
+	}
 	t->scratch = malloc(TUN_MAX_PACKET);
 	if (!t->scratch) {
 		snprintf(err, errlen, "out of memory");
@@ -322,11 +333,6 @@ static int tun_start(void *ctx)
 		return -1;
 	if (t->host->fd_add(t->st, t->fd, TP_FD_READ, tun_fd_cb, t)) {
 		t->host->log(t->st, TP_LOG_ERROR, "cannot watch %s on the event loop", t->ifname);
-		goto fail;
-	}
-	if (t->addr4.family && t->host->net_announce(t->st, &t->net)) {
-		t->host->log(t->st, TP_LOG_ERROR, "the core refused the network of %s", t->ifname);
-		t->host->fd_del(t->st, t->fd);
 		goto fail;
 	}
 	if (t->addr6.family) {
