@@ -24,3 +24,7 @@ tests_unit_test_tun_netlink_LDADD = tests/libtpharness.la $(CHECK_LIBS)
 # End-to-end: the real daemon with tun in a namespace it creates.
 TESTS += tests/e2e/test-tun.sh
 dist_noinst_SCRIPTS += tests/e2e/test-tun.sh
+
+# End-to-end: IPv6-only tunnel over an IPv6 underlay; -t refusals.
+TESTS += tests/e2e/test-ipv6only.sh
+dist_noinst_SCRIPTS += tests/e2e/test-ipv6only.sh
