@@ -3,6 +3,7 @@ pkglib_LTLIBRARIES += plugins/tun/tun.la
 plugins_tun_tun_la_SOURCES = \
 	plugins/tun/tun.c plugins/tun/tun.h \
 	plugins/tun/apply.c \
+	plugins/tun/pin.c plugins/tun/cover.c plugins/tun/cover.h \
 	plugins/tun/netlink.c plugins/tun/netlink.h \
 	plugins/tun/prefix.c plugins/tun/prefix.h
 plugins_tun_tun_la_CFLAGS = $(AM_CFLAGS) $(MNL_CFLAGS)
@@ -28,3 +29,12 @@ dist_noinst_SCRIPTS += tests/e2e/test-tun.sh
 # End-to-end: IPv6-only tunnel over an IPv6 underlay; -t refusals.
 TESTS += tests/e2e/test-ipv6only.sh
 dist_noinst_SCRIPTS += tests/e2e/test-ipv6only.sh
+
+# Unit test: the server's address from the peer string, route cover.
+check_PROGRAMS += tests/unit/test_tun_cover
+TESTS += tests/unit/test_tun_cover
+tests_unit_test_tun_cover_SOURCES = tests/unit/test_tun_cover.c tests/unit/check-main.c \
+	plugins/tun/cover.c plugins/tun/prefix.c
+tests_unit_test_tun_cover_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun
+tests_unit_test_tun_cover_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tun_cover_LDADD = $(CHECK_LIBS)

@@ -180,6 +180,7 @@ static void *tun_create(struct tp_stage *st, const struct tp_host *host, const v
 		snprintf(err, errlen, "this tunnel cannot lease client addresses (see the error above)");
 		goto fail;
 	}
+	tun_explain_cover(t);
 	t->scratch = malloc(TUN_MAX_PACKET);
 	if (!t->scratch) {
 		snprintf(err, errlen, "out of memory");
@@ -358,6 +359,7 @@ static void tun_stop(void *ctx)
 	t->want_write = 0;
 	*t->up_dropped += t->queue.count;
 	t->host->batch_free(t->st, &t->queue);
+	tun_pin_remove(t);
 	tun_device_close(t);
 }
 
@@ -369,8 +371,12 @@ static void tun_event(void *ctx, struct tp_session *s, const struct tp_event *ev
 	/* Only our own addresses matter; a server's per-client sessions are
 	 * the router's business.  Session-down changes nothing: the device
 	 * and its configuration outlive reconnects. */
-	if (ev->type == TP_EV_SESSION_UP && ev->info && (ev->info->flags & TP_SI_LOCAL) && t->fd >= 0)
+	if (ev->type == TP_EV_SESSION_UP && ev->info && (ev->info->flags & TP_SI_LOCAL) && t->fd >= 0) {
+		tun_pin_update(t, ev->info); /* before the routes that may cover the server */
 		tun_apply_session(t, ev->info);
+	}
+	if (ev->type == TP_EV_SESSION_DOWN && t->fd >= 0)
+		tun_pin_update(t, NULL); /* the next connection follows today's way out */
 }
 
 TP_PLUGIN_DEFINE(.name = "tun", .kind = TP_KIND_SOURCE,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <tunpipe/plugin.h>
 
+#include "cover.h"
 #include "netlink.h"
 #include "prefix.h"
 
@@ -56,6 +57,15 @@ struct tun {
 	struct tp_prefix pushed[TP_MAX_ROUTES]; /* routes pushed by the server that we added */
 	uint32_t n_pushed;
 
+	/* Client: the host route that keeps the connection to the server
+	 * out of the tunnel when our routes cover its address (pin.c). */
+	struct tn_pin {
+		struct tp_prefix server;   /* family 0: no server known */
+		struct tp_prefix gw;       /* the pin's gateway (family 0: on-link) */
+		unsigned oif;
+		int active;                /* we added it and must remove it */
+	} pin;
+
 	uint64_t *down_packets, *down_bytes, *rx_nobuf, *rx_toolong, *rx_errors;
 	uint64_t *up_packets, *up_bytes, *up_dropped, *up_errors;
 };
@@ -68,5 +78,15 @@ int tun_device_open(struct tun *t);
 void tun_device_close(struct tun *t);
 /* A client learnt its addresses (TP_SI_LOCAL session-up). */
 void tun_apply_session(struct tun *t, const struct tp_session_info *info);
+
+/* pin.c */
+/* A session came up (info, TP_SI_LOCAL) or went down (info NULL): make the
+ * host route to the server right for the routes that are about to be in
+ * place.  Called before the session's routes are applied. */
+void tun_pin_update(struct tun *t, const struct tp_session_info *info);
+/* Say at create (and so in `tunpipe -t`) what a covering route will do. */
+void tun_explain_cover(struct tun *t);
+/* Remove the host route if we added it. */
+void tun_pin_remove(struct tun *t);
 
 #endif
