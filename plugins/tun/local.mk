@@ -38,3 +38,7 @@ tests_unit_test_tun_cover_SOURCES = tests/unit/test_tun_cover.c tests/unit/check
 tests_unit_test_tun_cover_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun
 tests_unit_test_tun_cover_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tun_cover_LDADD = $(CHECK_LIBS)
+
+# End-to-end: full tunnel behind a router, host route to the server.
+TESTS += tests/e2e/test-fulltunnel.sh
+dist_noinst_SCRIPTS += tests/e2e/test-fulltunnel.sh
