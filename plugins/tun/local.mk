@@ -4,6 +4,8 @@ plugins_tun_tun_la_SOURCES = \
 	plugins/tun/tun.c plugins/tun/tun.h \
 	plugins/tun/apply.c \
 	plugins/tun/pin.c plugins/tun/cover.c plugins/tun/cover.h \
+	plugins/tun/dns.c plugins/tun/hooks.c plugins/tun/hookenv.c plugins/tun/hookenv.h \
+	plugins/tun/run.c plugins/tun/run.h \
 	plugins/tun/netlink.c plugins/tun/netlink.h \
 	plugins/tun/prefix.c plugins/tun/prefix.h
 plugins_tun_tun_la_CFLAGS = $(AM_CFLAGS) $(MNL_CFLAGS)

@@ -36,6 +36,17 @@ static const struct tp_option tun_options[] = {
 	TP_OPTION_INT(struct tun_conf, batch, "64", 1, 1024, "max packets read per wakeup"),
 	TP_OPTION_INT(struct tun_conf, queue, "1024", 1, 1000000,
 		      "max packets buffered while the device is not writable (then dropped)"),
+	TP_OPTION_ENUM(struct tun_conf, dns, "auto", "auto|resolved|resolvconf|file|off",
+		       "client: how pushed DNS servers are applied (auto: systemd-resolved, else "
+		       "resolvconf, else /etc/resolv.conf)"),
+	TP_OPTION_PATH(struct tun_conf, state_dir, "/var/lib/tunpipe",
+		       "client: where the original /etc/resolv.conf is kept while rewritten"),
+	TP_OPTION_PATH(struct tun_conf, up, NULL, "client: script run when a session comes up"),
+	TP_OPTION_PATH(struct tun_conf, down, NULL, "client: script run when a session goes down"),
+	TP_OPTION_ENUM(struct tun_conf, up_failure, "close", "close|ignore",
+		       "client: what a failing up script does to the session"),
+	TP_OPTION_INT(struct tun_conf, hook_timeout, "30", 1, 3600,
+		      "client: seconds an up/down script may run before it is killed"),
 	TP_OPTIONS_END
 };
 
@@ -330,6 +341,7 @@ static int tun_start(void *ctx)
 	struct tun *t = ctx;
 	char a4[TN_PREFIX_STRLEN], a6[TN_PREFIX_STRLEN + 2] = "";
 
+	tun_dns_recover(t);
 	if (tun_device_open(t))
 		return -1;
 	if (t->host->fd_add(t->st, t->fd, TP_FD_READ, tun_fd_cb, t)) {
@@ -359,6 +371,8 @@ static void tun_stop(void *ctx)
 	t->want_write = 0;
 	*t->up_dropped += t->queue.count;
 	t->host->batch_free(t->st, &t->queue);
+	tun_hooks_stop(t);
+	tun_dns_revert(t, 1);
 	tun_pin_remove(t);
 	tun_device_close(t);
 }
@@ -367,16 +381,19 @@ static void tun_event(void *ctx, struct tp_session *s, const struct tp_event *ev
 {
 	struct tun *t = ctx;
 
-	(void)s;
 	/* Only our own addresses matter; a server's per-client sessions are
 	 * the router's business.  Session-down changes nothing: the device
 	 * and its configuration outlive reconnects. */
 	if (ev->type == TP_EV_SESSION_UP && ev->info && (ev->info->flags & TP_SI_LOCAL) && t->fd >= 0) {
 		tun_pin_update(t, ev->info); /* before the routes that may cover the server */
 		tun_apply_session(t, ev->info);
+		tun_dns_apply(t, ev->info);
+		tun_hooks_up(t, s, ev->info);
 	}
-	if (ev->type == TP_EV_SESSION_DOWN && t->fd >= 0)
+	if (ev->type == TP_EV_SESSION_DOWN && t->fd >= 0) {
 		tun_pin_update(t, NULL); /* the next connection follows today's way out */
+		tun_hooks_down(t, s, 0);
+	}
 }
 
 TP_PLUGIN_DEFINE(.name = "tun", .kind = TP_KIND_SOURCE,
