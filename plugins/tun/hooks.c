@@ -42,7 +42,7 @@ static void up_done(void *arg, int status, int timed_out)
 	}
 	LOG(t, TP_LOG_ERROR, "up hook %s %s%.0d: closing the session (up_failure = close)", t->conf->up,
 	    timed_out ? "timed out" : "failed with status ", timed_out ? 0 : status);
-	t->host->session_close(t->st, t->hooks.session, "up hook failed");
+	t->host->session_abort(t->st, t->hooks.session, "up hook failed");
 }
 
 static void down_done(void *arg, int status, int timed_out)

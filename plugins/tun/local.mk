@@ -44,3 +44,17 @@ tests_unit_test_tun_cover_LDADD = $(CHECK_LIBS)
 # End-to-end: full tunnel behind a router, host route to the server.
 TESTS += tests/e2e/test-fulltunnel.sh
 dist_noinst_SCRIPTS += tests/e2e/test-fulltunnel.sh
+
+# Unit test: the environment of the up/down hooks.
+check_PROGRAMS += tests/unit/test_tun_hookenv
+TESTS += tests/unit/test_tun_hookenv
+tests_unit_test_tun_hookenv_SOURCES = tests/unit/test_tun_hookenv.c tests/unit/check-main.c \
+	plugins/tun/hookenv.c plugins/tun/prefix.c
+tests_unit_test_tun_hookenv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun
+tests_unit_test_tun_hookenv_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tun_hookenv_LDADD = $(CHECK_LIBS)
+
+# End-to-end: pushed DNS (resolv.conf in the namespace, crash recovery,
+# Debian's resolvconf) and up/down hooks.
+TESTS += tests/e2e/test-dns.sh tests/e2e/test-hooks.sh
+dist_noinst_SCRIPTS += tests/e2e/test-dns.sh tests/e2e/test-hooks.sh
