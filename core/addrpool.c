@@ -241,6 +241,8 @@ common:
 	memcpy(info->routes, p->net.routes, sizeof(info->routes));
 	info->n_dns = p->net.n_dns;
 	memcpy(info->dns, p->net.dns, sizeof(info->dns));
+	memcpy(info->search, p->net.search, sizeof(info->search));
+	info->search[sizeof(info->search) - 1] = '\0';
 	return i;
 }
 

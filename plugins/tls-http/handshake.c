@@ -265,6 +265,9 @@ size_t hs_build_101(char *out, size_t cap, const struct tp_session_info *info, c
 		hs_format_prefix(&info->dns[i], 0, a, sizeof(a));
 		bad |= put(out, cap, &off, "Simple-VPN-DNS: %s\r\n", a);
 	}
+	if (info->search[0])
+		bad |= put(out, cap, &off, "Simple-VPN-DNS-Search: %.*s\r\n", (int)sizeof(info->search),
+			   info->search);
 	bad |= put(out, cap, &off, "Simple-VPN-Stack: %s\r\n\r\n", stack);
 	return bad ? 0 : off;
 }
@@ -346,6 +349,17 @@ int hs_parse_101(const struct http_msg *m, struct tp_session_info *info, char *p
 			info->routes[info->n_routes++] = pfx;
 		if (dns && info->n_dns < TP_MAX_DNS)
 			info->dns[info->n_dns++] = pfx;
+	}
+	/* Search domains end up in resolv.conf and scripts' environment:
+	 * only host-name characters and single spaces between names. */
+	if ((v = http_get(m, "Simple-VPN-DNS-Search"))) {
+		size_t len = strlen(v);
+		if (!len || len >= sizeof(info->search) || v[0] == ' ' || v[len - 1] == ' ' || strstr(v, "  ") ||
+		    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-. ") != len) {
+			snprintf(err, errlen, "bad Simple-VPN-DNS-Search: %.64s", v);
+			return -1;
+		}
+		memcpy(info->search, v, len + 1);
 	}
 	v = http_get(m, "Simple-VPN-Stack");
 	copy_clean(peer_stack, stack_cap, v ? v : HS_DEFAULT_STACK);

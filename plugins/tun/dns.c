@@ -193,6 +193,8 @@ static void format_conf(const struct tun *t, char *out, size_t cap, int header)
 	for (uint32_t i = 0; i < t->dns.n && off < cap; i++)
 		off += (size_t)snprintf(out + off, cap - off, "nameserver %s\n",
 					tn_prefix_str(&t->dns.servers[i], 0, a, sizeof(a)));
+	if (t->dns.search[0] && off < cap)
+		snprintf(out + off, cap - off, "search %s\n", t->dns.search);
 }
 
 void tun_dns_list(const struct tun *t, char *out, size_t cap)
@@ -204,14 +206,41 @@ void tun_dns_list(const struct tun *t, char *out, size_t cap)
 	for (uint32_t i = 0; i < t->dns.n && off < cap; i++)
 		off += (size_t)snprintf(out + off, cap - off, "%s%s", i ? " " : "",
 					tn_prefix_str(&t->dns.servers[i], 0, a, sizeof(a)));
+	if (t->dns.search[0] && off < cap)
+		snprintf(out + off, cap - off, "%ssearch %s", off ? ", " : "", t->dns.search);
+}
+
+static void job_done(void *arg, int status, int timed_out);
+
+/* resolved: the search domains are a second command, after the servers. */
+static void start_domain(struct tun *t)
+{
+	char *argv[3 + 64 + 1], copy[TP_SEARCH_LEN], *save = NULL;
+	int n = 0;
+
+	memcpy(copy, t->dns.search, sizeof(copy));
+	argv[n++] = "resolvectl";
+	argv[n++] = "domain";
+	argv[n++] = t->ifname;
+	for (char *d = strtok_r(copy, " ", &save); d && n < 3 + 64; d = strtok_r(NULL, " ", &save))
+		argv[n++] = d;
+	argv[n] = NULL;
+	t->dns.domain_pending = 0;
+	t->dns.job = tn_job_start(t, "resolvectl", argv, NULL, NULL, DNS_TIMEOUT_MS, job_done, t);
 }
 
 static void job_done(void *arg, int status, int timed_out)
 {
 	struct tun *t = arg;
-	char list[256];
+	char list[512];
 
 	t->dns.job = NULL;
+	if (status == 0 && t->dns.domain_pending) {
+		start_domain(t);
+		if (t->dns.job)
+			return;
+		status = -1;
+	}
 	tun_dns_list(t, list, sizeof(list));
 	if (status == 0)
 		LOG(t, TP_LOG_INFO, "DNS %s applied through %s on %s", list, method_names[t->dns.method],
@@ -223,7 +252,7 @@ static void job_done(void *arg, int status, int timed_out)
 
 static int apply_file(struct tun *t)
 {
-	char state[4096], conf[1024], list[256];
+	char state[4096], conf[1024], list[512];
 
 	state_path(t, state, sizeof(state));
 	if (save_original(t, state) < 0)
@@ -251,6 +280,7 @@ static void start_job(struct tun *t)
 		for (uint32_t i = 0; i < t->dns.n; i++)
 			argv[n++] = (char *)tn_prefix_str(&t->dns.servers[i], 0, addrs[i], sizeof(addrs[i]));
 		argv[n] = NULL;
+		t->dns.domain_pending = t->dns.search[0] != '\0';
 		t->dns.job = tn_job_start(t, "resolvectl", argv, NULL, NULL, DNS_TIMEOUT_MS, job_done, t);
 		return;
 	}
@@ -266,18 +296,18 @@ static void start_job(struct tun *t)
 void tun_dns_apply(struct tun *t, const struct tp_session_info *info)
 {
 	uint32_t n = info->n_dns < TP_MAX_DNS ? info->n_dns : TP_MAX_DNS;
-	int same = n == t->dns.n && t->dns.method;
+	int same = n == t->dns.n && t->dns.method && !strncmp(info->search, t->dns.search, sizeof(t->dns.search));
 
 	for (uint32_t i = 0; same && i < n; i++)
 		same = tn_prefix_equal(&info->dns[i], &t->dns.servers[i]);
 	if (same)
 		return; /* a reconnect to the same servers */
 	if (t->conf->dns == TN_DNSOPT_OFF) {
-		if (n)
+		if (n || info->search[0])
 			LOG(t, TP_LOG_INFO, "%u pushed DNS server(s) not applied (dns = off)", n);
 		return;
 	}
-	if (!n) {
+	if (!n && !info->search[0]) {
 		tun_dns_revert(t, 1); /* the server stopped pushing any */
 		return;
 	}
@@ -289,6 +319,8 @@ void tun_dns_apply(struct tun *t, const struct tp_session_info *info)
 	}
 	memcpy(t->dns.servers, info->dns, n * sizeof(info->dns[0]));
 	t->dns.n = n;
+	memcpy(t->dns.search, info->search, sizeof(t->dns.search));
+	t->dns.search[sizeof(t->dns.search) - 1] = '\0';
 	t->dns.method = pick_method(t);
 	if (t->dns.method == TN_DNS_FILE) {
 		if (apply_file(t) < 0)
@@ -337,4 +369,5 @@ void tun_dns_revert(struct tun *t, int at_stop)
 		    method_names[t->dns.method]);
 	t->dns.method = TN_DNS_NONE;
 	t->dns.n = 0;
+	t->dns.search[0] = '\0';
 }

@@ -67,6 +67,7 @@ int tn_hook_env(struct tn_env *e, const char *type, const char *dev, uint32_t mt
 	bad |= add(e, "TUNPIPE_ROUTES=%s", list);
 	join(list, sizeof(list), info->dns, nd, 0);
 	bad |= add(e, "TUNPIPE_DNS=%s", list);
+	bad |= add(e, "TUNPIPE_DNS_SEARCH=%.*s", (int)strnlen(info->search, sizeof(info->search)), info->search);
 	bad |= add(e, "TUNPIPE_USER=%.*s", (int)strnlen(info->user, sizeof(info->user)), info->user);
 	bad |= add(e, "TUNPIPE_SERVER=%.*s", (int)strnlen(info->peer, sizeof(info->peer)), info->peer);
 	return bad ? -1 : 0;

@@ -58,3 +58,13 @@ tests_unit_test_tun_hookenv_LDADD = $(CHECK_LIBS)
 # Debian's resolvconf) and up/down hooks.
 TESTS += tests/e2e/test-dns.sh tests/e2e/test-hooks.sh
 dist_noinst_SCRIPTS += tests/e2e/test-dns.sh tests/e2e/test-hooks.sh
+
+# Unit test: the 101 answer of an IPv6-only tunnel and the search domains
+# header (tls-http's handshake.c, the wire side of these tun features).
+check_PROGRAMS += tests/unit/test_hs_v6search
+TESTS += tests/unit/test_hs_v6search
+tests_unit_test_hs_v6search_SOURCES = tests/unit/test_hs_v6search.c tests/unit/check-main.c \
+	plugins/tls-http/http.c plugins/tls-http/handshake.c plugins/tls-http/auth.c
+tests_unit_test_hs_v6search_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_unit_test_hs_v6search_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_hs_v6search_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)

@@ -30,6 +30,7 @@ static const struct tp_option tun_options[] = {
 			 "address's subnet)"),
 	TP_OPTION_LIST(struct tun_conf, push_routes, "routes pushed to clients (server)"),
 	TP_OPTION_LIST(struct tun_conf, push_dns, "DNS servers pushed to clients (server)"),
+	TP_OPTION_LIST(struct tun_conf, push_search, "DNS search domains pushed to clients (server)"),
 	TP_OPTION_LIST(struct tun_conf, routes, "routes added locally through the device"),
 	TP_OPTION_BOOL(struct tun_conf, accept_routes, "true",
 		       "client: add the routes the server pushes"),
@@ -107,9 +108,11 @@ static int parse_conf(struct tun *t, const struct tun_conf *c, char *err, size_t
 	}
 	/* Server-only options make no sense without our own address: the
 	 * pool is carved from its subnet and pushed routes go with it. */
-	if (!c->address && !c->address6 && (c->pool || strlist_len(c->push_routes) || strlist_len(c->push_dns))) {
+	if (!c->address && !c->address6 && (c->pool || strlist_len(c->push_routes) || strlist_len(c->push_dns) ||
+					    strlist_len(c->push_search))) {
 		snprintf(err, errlen, "%s is a server option and needs 'address'",
-			 c->pool ? "pool" : strlist_len(c->push_routes) ? "push_routes" : "push_dns");
+			 c->pool ? "pool" : strlist_len(c->push_routes) ? "push_routes"
+			 : strlist_len(c->push_dns) ? "push_dns" : "push_search");
 		return -1;
 	}
 	if (!c->address && c->pool) {
@@ -138,6 +141,8 @@ static int parse_conf(struct tun *t, const struct tun_conf *c, char *err, size_t
 				    &t->net.dns[i], err, errlen))
 			return -1;
 	t->net.n_dns = (uint32_t)n;
+	if (tn_search_join(c->push_search, t->net.search, sizeof(t->net.search), err, errlen))
+		return -1;
 
 	t->n_routes = strlist_len(c->routes);
 	if (t->n_routes) {

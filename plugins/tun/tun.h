@@ -34,6 +34,7 @@ struct tun_conf {
 	const char *down;
 	int up_failure;          /* 0 close, 1 ignore */
 	int64_t hook_timeout;    /* seconds */
+	const char *const *push_search;
 };
 
 /* `dns` option values, in the order of its choices. */
@@ -84,6 +85,8 @@ struct tun {
 		int method;                /* enum tn_dns_method */
 		uint32_t n;
 		struct tp_prefix servers[TP_MAX_DNS];
+		char search[TP_SEARCH_LEN];
+		int domain_pending;        /* resolved: `resolvectl domain` still to run */
 		struct tn_job *job;
 	} dns;
 

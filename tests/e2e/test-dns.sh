@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Pushed DNS on the client.  `dns = "file"` with the namespace's own
+# Pushed DNS servers and search domains on the client.  `dns = "file"` with the namespace's own
 # resolv.conf (`ip netns exec` bind-mounts /etc/netns/NS/resolv.conf over
 # /etc/resolv.conf): rewritten while the session is up, the original back
 # byte for byte at stop, and after a SIGKILL at the next start.  `dns =
@@ -25,7 +25,7 @@ printf 'nameserver 192.0.2.1\nsearch original.test\noptions ndots:2\n' >"$NSDIR/
 cp "$NSDIR/resolv.conf" "$TP_TMP/resolv.orig"
 STATE=$TP_TMP/state
 
-sed -e 's|address = "10.0.0.1/24";|address = "10.0.0.1/24"; push_dns = [ "10.0.0.53", "fd00::53" ];|' \
+sed -e 's|address = "10.0.0.1/24";|address = "10.0.0.1/24"; push_dns = [ "10.0.0.53", "fd00::53" ]; push_search = [ "corp.test", "lab.corp.test" ];|' \
 	"$TP_CONF/server.conf" >"$TP_CONF/server-dns.conf"
 # client-MODE.conf: the demo client with `dns = MODE` and our state_dir.
 for mode in file off resolvconf; do
@@ -43,10 +43,11 @@ tp_server_start server "$TP_CONF/server-dns.conf"
 
 tp_check "dns = file: resolv.conf rewritten with the pushed servers, original saved"
 tp_client_up client "$C" "$TP_CONF/client-file.conf"
-tp_wait_log "$(tp_logfile client)" "DNS 10.0.0.53 fd00::53 applied by rewriting /etc/resolv.conf" 10 ||
+tp_wait_log "$(tp_logfile client)" "DNS 10.0.0.53 fd00::53, search corp.test lab.corp.test applied by rewriting /etc/resolv.conf" 10 ||
 	tp_fail "the client did not log the DNS it applied"
 in_resolv | grep -qx "nameserver 10.0.0.53" || { in_resolv; tp_fail "10.0.0.53 not in resolv.conf"; }
 in_resolv | grep -qx "nameserver fd00::53" || { in_resolv; tp_fail "fd00::53 not in resolv.conf"; }
+in_resolv | grep -qx "search corp.test lab.corp.test" || { in_resolv; tp_fail "the pushed search domains are not in resolv.conf"; }
 in_resolv | grep -q "192.0.2.1" && tp_fail "the original nameserver is still there"
 cmp -s "$STATE/resolv.conf.tun0" "$TP_TMP/resolv.orig" || tp_fail "the state file does not hold the original"
 tp_ok "$(in_resolv | grep -c nameserver) nameserver lines, the original in $STATE"
@@ -92,11 +93,12 @@ rm -f "$RC"/interface/*.tunpipe
 ip netns exec "$C" sh -c 'mount --bind "$1" /run/resolvconf && exec "$2" -c "$3"' sh \
 	"$RC" "$TUNPIPE" "$TP_CONF/client-resolvconf.conf" >>"$TP_TMP/rc.log" 2>&1 &
 echo $! >"$TP_TMP/rc.pid"
-tp_wait_log "$TP_TMP/rc.log" "DNS 10.0.0.53 fd00::53 applied through resolvconf on tun0" 15 ||
+tp_wait_log "$TP_TMP/rc.log" "DNS 10.0.0.53 fd00::53, search corp.test lab.corp.test applied through resolvconf on tun0" 15 ||
 	tp_fail "resolvconf did not apply the servers"
 grep -qx "nameserver 10.0.0.53" "$RC/interface/tun0.tunpipe" ||
 	{ ls -l "$RC/interface"; tp_fail "no record tun0.tunpipe with the servers"; }
 grep -qx "nameserver 10.0.0.53" "$RC/resolv.conf" || { cat "$RC/resolv.conf"; tp_fail "resolvconf's resolv.conf lacks 10.0.0.53"; }
+grep -q "^search .*corp.test" "$RC/resolv.conf" || { cat "$RC/resolv.conf"; tp_fail "resolvconf's resolv.conf lacks the search domains"; }
 [ ! -e /run/resolvconf/interface/tun0.tunpipe ] || tp_fail "the host's resolvconf got the record"
 tp_ok "record and generated resolv.conf have 10.0.0.53; the host's untouched"
 tp_stop rc || tp_fail "client exited with status $? on SIGTERM"

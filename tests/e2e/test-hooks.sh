@@ -17,7 +17,7 @@ C=$(tp_client_ns 1)
 H=$TP_TMP/hooks
 mkdir -p "$H"
 
-sed -e 's|address = "10.0.0.1/24";|address = "10.0.0.1/24"; address6 = "fd00:7::1/64"; push_routes = [ "10.77.0.0/16" ]; push_dns = [ "10.0.0.53" ];|' \
+sed -e 's|address = "10.0.0.1/24";|address = "10.0.0.1/24"; address6 = "fd00:7::1/64"; push_routes = [ "10.77.0.0/16" ]; push_dns = [ "10.0.0.53" ]; push_search = [ "corp.test" ];|' \
 	"$TP_CONF/server.conf" >"$TP_CONF/server-hooks.conf"
 cat >"$H/record" <<'SH'
 #!/bin/sh
@@ -57,6 +57,7 @@ expect "TUNPIPE_ADDRESS6=fd00:7::2/64"
 expect "TUNPIPE_GATEWAY6=fd00:7::1"
 expect "TUNPIPE_ROUTES=10.77.0.0/16"
 expect "TUNPIPE_DNS=10.0.0.53"
+expect "TUNPIPE_DNS_SEARCH=corp.test"
 expect "TUNPIPE_USER=alice"
 expect "TUNPIPE_SERVER=10.200.0.1:8443"
 grep -q "^HOME=\|^TUNPIPE_PLUGIN_PATH=" "$e" && tp_fail "the hook inherited the daemon's environment"

@@ -44,6 +44,7 @@ START_TEST(full_session)
 	si.dns[0] = pfx("10.0.0.53", TN_PLEN_NONE);
 	si.dns[1] = pfx("fd00:5::53", TN_PLEN_NONE);
 	strcpy(si.user, "alice");
+	strcpy(si.search, "corp.test lab.corp.test");
 	strcpy(si.peer, "[fd11::2]:8443");
 	ck_assert_int_eq(tn_hook_env(&e, "up", "tun0", 1400, &si, "/bin:/usr/bin"), 0);
 	ck_assert_str_eq(get(&e, "PATH"), "/bin:/usr/bin");
@@ -56,9 +57,10 @@ START_TEST(full_session)
 	ck_assert_str_eq(get(&e, "TUNPIPE_GATEWAY6"), "fd00:5::1");
 	ck_assert_str_eq(get(&e, "TUNPIPE_ROUTES"), "0.0.0.0/1 ::/1");
 	ck_assert_str_eq(get(&e, "TUNPIPE_DNS"), "10.0.0.53 fd00:5::53");
+	ck_assert_str_eq(get(&e, "TUNPIPE_DNS_SEARCH"), "corp.test lab.corp.test");
 	ck_assert_str_eq(get(&e, "TUNPIPE_USER"), "alice");
 	ck_assert_str_eq(get(&e, "TUNPIPE_SERVER"), "[fd11::2]:8443");
-	ck_assert_int_eq(e.n, 12);
+	ck_assert_int_eq(e.n, 13);
 	ck_assert_ptr_null(e.vars[e.n]);
 }
 END_TEST
@@ -79,6 +81,7 @@ START_TEST(only_what_the_session_has)
 	ck_assert_str_eq(get(&e, "TUNPIPE_ADDRESS6"), "fd00:6::2/64");
 	ck_assert_str_eq(get(&e, "TUNPIPE_ROUTES"), "");
 	ck_assert_str_eq(get(&e, "TUNPIPE_DNS"), "");
+	ck_assert_str_eq(get(&e, "TUNPIPE_DNS_SEARCH"), "");
 	ck_assert_uint_eq(strlen(get(&e, "TUNPIPE_USER")), sizeof(si.user));
 	ck_assert_ptr_nonnull(strstr(get(&e, "PATH"), "/usr/bin"));
 }
@@ -94,6 +97,7 @@ START_TEST(sixteen_routes_and_four_servers_fit)
 	for (int i = 0; i < TP_MAX_DNS; i++)
 		si.dns[i] = pfx("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", TN_PLEN_NONE);
 	memset(si.peer, '9', sizeof(si.peer) - 1);
+	memset(si.search, 'd', sizeof(si.search) - 1);
 	ck_assert_int_eq(tn_hook_env(&e, "up", "tun15characters", 65535, &si, NULL), 0);
 	ck_assert_uint_eq(strlen(get(&e, "TUNPIPE_ROUTES")), TP_MAX_ROUTES * 44 - 1);
 	/* A count beyond the arrays is clamped, never read past them. */
