@@ -15,7 +15,6 @@ tp_init test-dns dns
 tp_need resolvconf cmp
 tp_topology 1
 tp_confdir
-S=$(tp_server_ns)
 C=$(tp_client_ns 1)
 NSDIR=/etc/netns/$C
 # Our own cleanup first, then the library's (which exits with the status).
@@ -90,6 +89,7 @@ tp_check "dns = resolvconf: Debian's resolvconf gets the record tun0.tunpipe, re
 RC=$TP_TMP/resolvconf-run
 cp -a /run/resolvconf "$RC"
 rm -f "$RC"/interface/*.tunpipe
+# shellcheck disable=SC2016 # expanded by the inner shell
 ip netns exec "$C" sh -c 'mount --bind "$1" /run/resolvconf && exec "$2" -c "$3"' sh \
 	"$RC" "$TUNPIPE" "$TP_CONF/client-resolvconf.conf" >>"$TP_TMP/rc.log" 2>&1 &
 echo $! >"$TP_TMP/rc.pid"

@@ -12,7 +12,6 @@ set -eu
 tp_init test-hooks hk
 tp_topology 1
 tp_confdir
-S=$(tp_server_ns)
 C=$(tp_client_ns 1)
 H=$TP_TMP/hooks
 mkdir -p "$H"
