@@ -68,7 +68,12 @@ static pid_t spawn(struct tun *t, const char *what, char *const argv[], char *co
 			_exit(127);
 		closefrom(3);
 		execvpe(argv[0], argv, envp ? envp : environ);
-		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+		/* Only async-signal-safe calls here: the daemon may have threads
+		 * (the auth workers) whose locks a forked child must not touch. */
+		(void)!write(2, "cannot run ", 11);
+		(void)!write(2, argv[0], strlen(argv[0]));
+		(void)!write(2, errno == ENOENT ? ": not found\n" : ": cannot execute\n",
+			     errno == ENOENT ? 12 : 17);
 		_exit(127);
 	}
 	close(in[0]);

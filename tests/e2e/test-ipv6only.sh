@@ -13,10 +13,12 @@ tp_topology 1
 tp_confdir
 S=$(tp_server_ns)
 C=$(tp_client_ns 1)
-# IPv6 on the veth only for the underlay; the IPv4 addresses of the
-# topology stay but nothing below uses them.
+# IPv6 only on the underlay: the topology's IPv4 addresses go.
+ip -n "$S" -4 addr flush dev vc1
+ip -n "$C" -4 addr flush dev eth0
 ip -n "$S" addr add fd99::1/64 dev vc1 nodad
 ip -n "$C" addr add fd99::11/64 dev eth0 nodad
+ip -n "$C" -4 addr show dev eth0 | grep -q inet && tp_fail "the client still has an IPv4 underlay address"
 
 sed -e 's|address = "10.0.0.1/24";|address6 = "fd00:6::1/64";|' \
 	-e 's|listen = "0.0.0.0:8443";|listen = "[::]:8443";|' "$TP_CONF/server.conf" >"$TP_CONF/server6.conf"
