@@ -28,6 +28,9 @@ pkgs=(build-essential autoconf automake libtool libtool-bin pkg-config
 	iproute2 iperf3 iputils-ping curl openssl apache2-utils procps ca-certificates
 	man-db groff-base bash-completion libcap-ng-dev socat systemd strace
 	prometheus python3)
+# test-dns.sh: pushed DNS through Debian's resolvconf (it conflicts with
+# systemd-resolved on a desktop; on a CI machine it is harmless).
+pkgs+=(resolvconf)
 
 install_missing() {
 	local p missing=()

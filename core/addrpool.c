@@ -11,6 +11,7 @@ struct tp_addrpool {
 	uint32_t first, last; /* host byte order, inclusive */
 	uint32_t count;
 	uint32_t used_count;
+	int v6only;           /* no IPv4: first..last are host offsets in addr6's prefix */
 	uint8_t *used;        /* one byte per address: leased or not */
 	/* Sticky memory: the user who last held each address ("" = nobody). */
 	char (*owner)[64];
@@ -32,12 +33,76 @@ static void put4(struct tp_prefix *p, uint32_t host, uint8_t plen)
 	memcpy(p->addr, &v, 4);
 }
 
+/* Low 32 bits of an IPv6 address, host order. */
+static uint32_t low6(const struct tp_prefix *p)
+{
+	uint32_t v;
+	memcpy(&v, p->addr + 12, 4);
+	return ntohl(v);
+}
+
+/*
+ * An IPv6-only tunnel: the pool is the first addresses of the TUN's prefix
+ * (offsets 1.., at most TP_ADDRPOOL_MAX; a /64 has far more than anyone
+ * leases), minus our own.  Offset 0 is the subnet-router anycast address.
+ */
+static struct tp_addrpool *new_v6only(const struct tp_net_info *net, char *err, size_t errlen)
+{
+	struct tp_addrpool *p = NULL;
+	unsigned hostbits = 128u - net->addr6.plen;
+
+	if (net->addr6.plen > 126 || net->addr6.plen < 64) {
+		snprintf(err, errlen, "an IPv6-only tunnel needs an address6 prefix between /64 and /126 to lease "
+			 "client addresses (it has /%u)", net->addr6.plen);
+		return NULL;
+	}
+	if (net->pool4_first.family) {
+		snprintf(err, errlen, "'pool' is an IPv4 range; an IPv6-only tunnel leases from address6's prefix");
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		goto nomem;
+	p->net = *net;
+	p->v6only = 1;
+	/* A /64../96 offers more than TP_ADDRPOOL_MAX: use the first ones. */
+	uint64_t span = hostbits >= 32 ? (1ull << 32) : (1ull << hostbits);
+	p->first = 1;
+	p->last = span - 1 > TP_ADDRPOOL_MAX ? TP_ADDRPOOL_MAX : (uint32_t)(span - 1);
+	p->count = p->last - p->first + 1;
+	p->used = calloc(p->count, 1);
+	p->owner = calloc(p->count, sizeof(*p->owner));
+	if (!p->used || !p->owner)
+		goto nomem;
+	/* Our own address is never leased (when it lies in the leased range
+	 * and its bits above the low 32 are the network's). */
+	uint32_t hmask = hostbits >= 32 ? 0xffffffffu : (1u << hostbits) - 1;
+	struct tp_prefix self_net = net->addr6;
+	int high_zero = 1;
+	for (unsigned b = net->addr6.plen; b < 96; b++)
+		if (self_net.addr[b / 8] & (0x80u >> (b % 8)))
+			high_zero = 0;
+	uint32_t self = low6(&net->addr6) & hmask;
+	if (high_zero && self >= p->first && self <= p->last) {
+		p->used[self - p->first] = 2;
+		p->used_count++;
+	}
+	return p;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	tp_addrpool_free(p);
+	return NULL;
+}
+
 struct tp_addrpool *tp_addrpool_new(const struct tp_net_info *net, char *err, size_t errlen)
 {
 	struct tp_addrpool *p = NULL;
 
+	if (net->addr4.family != AF_INET && net->addr6.family == AF_INET6)
+		return new_v6only(net, err, errlen);
 	if (net->addr4.family != AF_INET || net->addr4.plen > 30) {
-		snprintf(err, errlen, "the tunnel needs an IPv4 address with a prefix of /30 or shorter to lease client addresses");
+		snprintf(err, errlen, "the tunnel needs an IPv4 address with a prefix of /30 or shorter, or an IPv6 "
+			 "address with a prefix of /126 or shorter, to lease client addresses");
 		goto fail;
 	}
 	p = calloc(1, sizeof(*p));
@@ -123,6 +188,24 @@ static int pick(struct tp_addrpool *p, const char *user)
 	return fresh >= 0 ? fresh : any;
 }
 
+/* The address at host offset `off` in the TUN's IPv6 prefix. */
+static void lease6(const struct tp_addrpool *p, uint32_t off, struct tp_session_info *info)
+{
+	unsigned plen = p->net.addr6.plen;
+	struct tp_prefix a = p->net.addr6;
+
+	/* Clear the host bits, then put the offset in the low 32. */
+	for (unsigned b = plen; b < 128; b++)
+		a.addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+	uint32_t v = htonl(low6(&a) | off);
+	memcpy(a.addr + 12, &v, 4);
+	memset(&info->addr4, 0, sizeof(info->addr4));
+	memset(&info->gw4, 0, sizeof(info->gw4));
+	info->addr6 = a;
+	info->gw6 = p->net.addr6;
+	info->gw6.plen = 128;
+}
+
 int tp_addrpool_lease(struct tp_addrpool *p, const char *user, struct tp_session_info *info)
 {
 	int i = pick(p, user ? user : "");
@@ -133,6 +216,10 @@ int tp_addrpool_lease(struct tp_addrpool *p, const char *user, struct tp_session
 	snprintf(p->owner[i], sizeof(p->owner[i]), "%s", user ? user : "");
 
 	uint32_t a = p->first + (uint32_t)i;
+	if (p->v6only) {
+		lease6(p, a, info);
+		goto common;
+	}
 	put4(&info->addr4, a, p->net.addr4.plen);
 	info->gw4 = p->net.addr4;
 	info->gw4.plen = 32;
@@ -148,11 +235,14 @@ int tp_addrpool_lease(struct tp_addrpool *p, const char *user, struct tp_session
 		info->gw6 = p->net.addr6;
 		info->gw6.plen = 128;
 	}
+common:
 	info->mtu = p->net.mtu;
 	info->n_routes = p->net.n_routes;
 	memcpy(info->routes, p->net.routes, sizeof(info->routes));
 	info->n_dns = p->net.n_dns;
 	memcpy(info->dns, p->net.dns, sizeof(info->dns));
+	memcpy(info->search, p->net.search, sizeof(info->search));
+	info->search[sizeof(info->search) - 1] = '\0';
 	return i;
 }
 

@@ -1,5 +1,7 @@
 /*
  * addrpool.h — the server's tunnel address pool (IPv4, with IPv6 derived).
+ * An IPv6-only tunnel (no IPv4 address announced) leases from the first
+ * TP_ADDRPOOL_MAX addresses of the IPv6 prefix instead.
  *
  * Built from what the top endpoint announces (struct tp_net_info).  Each
  * session leases one IPv4 address; if the TUN has an IPv6 prefix too, the

@@ -60,7 +60,8 @@ extern "C" {
  *        truncation log); TP_PLUGIN_DEFINE and the TP_OPTION_* row macros;
  *        TP_HOST_HAS(); tp_plugin.flags with TP_PLUGIN_LOCAL_ONLY (a
  *        transform that leaves the wire bytes alone is not part of the
- *        stack both ends agree on).
+ *        stack both ends agree on); `search` (DNS search domains)
+ *        appended to tp_session_info and tp_net_info.
  *
  * How the core reads an older plugin: it keeps its own copy of the
  * descriptor, as long as the core's struct, zero beyond the plugin's
@@ -337,6 +338,9 @@ struct tp_prefix {
 #define TP_MAX_ROUTES 16
 #define TP_MAX_DNS 4
 
+/* DNS search domains, space-separated, with the terminating NUL. */
+#define TP_SEARCH_LEN 256
+
 struct tp_session_info {
 	uint32_t size;              /* sizeof(struct tp_session_info) of the writer */
 	uint32_t flags;             /* TP_SI_* */
@@ -351,6 +355,9 @@ struct tp_session_info {
 	struct tp_prefix dns[TP_MAX_DNS];
 	char user[64];              /* authenticated user name, "" if none */
 	char peer[64];              /* remote transport address, "1.2.3.4:5678" */
+	/* 1.1: DNS search domains, space-separated ("" none); a plugin of 1.0
+	 * reads as "" (the core zeroes what a smaller struct lacks). */
+	char search[TP_SEARCH_LEN];
 };
 
 /*
@@ -375,6 +382,7 @@ struct tp_net_info {
 	struct tp_prefix routes[TP_MAX_ROUTES];   /* pushed to clients */
 	uint32_t n_dns;
 	struct tp_prefix dns[TP_MAX_DNS];
+	char search[TP_SEARCH_LEN];  /* 1.1: DNS search domains pushed to clients */
 };
 
 /* ------------------------------------------------------------------------

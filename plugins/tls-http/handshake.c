@@ -246,10 +246,13 @@ size_t hs_build_101(char *out, size_t cap, const struct tp_session_info *info, c
 	size_t off = 0;
 	int bad = put(out, cap, &off, "HTTP/1.1 101 Switching Protocols\r\n"
 		      "Connection: Upgrade\r\nUpgrade: Simple-VPN\r\n");
-	hs_format_prefix(&info->addr4, 1, a, sizeof(a));
-	bad |= put(out, cap, &off, "Simple-VPN-Address: %s\r\n", a);
-	hs_format_prefix(&info->gw4, 0, a, sizeof(a));
-	bad |= put(out, cap, &off, "Simple-VPN-Gateway: %s\r\n", a);
+	/* An IPv6-only tunnel has no IPv4 address to give. */
+	if (info->addr4.family == AF_INET) {
+		hs_format_prefix(&info->addr4, 1, a, sizeof(a));
+		bad |= put(out, cap, &off, "Simple-VPN-Address: %s\r\n", a);
+		hs_format_prefix(&info->gw4, 0, a, sizeof(a));
+		bad |= put(out, cap, &off, "Simple-VPN-Gateway: %s\r\n", a);
+	}
 	if (info->addr6.family == AF_INET6) {
 		hs_format_prefix(&info->addr6, 1, a, sizeof(a));
 		bad |= put(out, cap, &off, "Simple-VPN-Address6: %s\r\n", a);
@@ -268,6 +271,9 @@ size_t hs_build_101(char *out, size_t cap, const struct tp_session_info *info, c
 		hs_format_prefix(&info->dns[i], 0, a, sizeof(a));
 		bad |= put(out, cap, &off, "Simple-VPN-DNS: %s\r\n", a);
 	}
+	if (info->search[0])
+		bad |= put(out, cap, &off, "Simple-VPN-DNS-Search: %.*s\r\n", (int)sizeof(info->search),
+			   info->search);
 	bad |= put(out, cap, &off, "Simple-VPN-Stack: %s\r\n\r\n", stack);
 	return bad ? 0 : off;
 }
@@ -301,14 +307,16 @@ int hs_parse_101(const struct http_msg *m, struct tp_session_info *info, char *p
 		snprintf(err, errlen, "server answered %d, not 101", m->status);
 		return -1;
 	}
-	if (!(v = http_get(m, "Simple-VPN-Address")) || hs_parse_prefix(v, 1, &info->addr4) < 0 ||
-	    info->addr4.family != AF_INET) {
+	/* IPv4 may be absent only in an IPv6-only tunnel (Address6 present). */
+	int v6only = !http_get(m, "Simple-VPN-Address") && http_get(m, "Simple-VPN-Address6");
+	if (!v6only && (!(v = http_get(m, "Simple-VPN-Address")) || hs_parse_prefix(v, 1, &info->addr4) < 0 ||
+	    info->addr4.family != AF_INET)) {
 		snprintf(err, errlen, "101 without a valid Simple-VPN-Address");
 		return -1;
 	}
 	/* The article's servers send "10.0.0.2/24"; a bare address means a host. */
-	if (!(v = http_get(m, "Simple-VPN-Gateway")) || hs_parse_prefix(v, 0, &info->gw4) < 0 ||
-	    info->gw4.family != AF_INET) {
+	if (!v6only && (!(v = http_get(m, "Simple-VPN-Gateway")) || hs_parse_prefix(v, 0, &info->gw4) < 0 ||
+	    info->gw4.family != AF_INET)) {
 		snprintf(err, errlen, "101 without a valid Simple-VPN-Gateway");
 		return -1;
 	}
@@ -347,6 +355,17 @@ int hs_parse_101(const struct http_msg *m, struct tp_session_info *info, char *p
 			info->routes[info->n_routes++] = pfx;
 		if (dns && info->n_dns < TP_MAX_DNS)
 			info->dns[info->n_dns++] = pfx;
+	}
+	/* Search domains end up in resolv.conf and scripts' environment:
+	 * only host-name characters and single spaces between names. */
+	if ((v = http_get(m, "Simple-VPN-DNS-Search"))) {
+		size_t len = strlen(v);
+		if (!len || len >= sizeof(info->search) || v[0] == ' ' || v[len - 1] == ' ' || strstr(v, "  ") ||
+		    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-. ") != len) {
+			snprintf(err, errlen, "bad Simple-VPN-DNS-Search: %.64s", v);
+			return -1;
+		}
+		memcpy(info->search, v, len + 1);
 	}
 	v = http_get(m, "Simple-VPN-Stack");
 	copy_clean(peer_stack, stack_cap, v ? v : HS_DEFAULT_STACK);

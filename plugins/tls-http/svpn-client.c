@@ -163,8 +163,9 @@ static void svc_step(struct th_link *l)
 	if (th_link_attach(l, s, &info) < 0)
 		return;
 	sv->auth_failed_logged = 0;
-	hs_format_prefix(&info.addr4, 1, a, sizeof(a));
-	hs_format_prefix(&info.gw4, 0, g, sizeof(g));
+	/* An IPv6-only tunnel has no IPv4 address to show. */
+	hs_format_prefix(info.addr4.family ? &info.addr4 : &info.addr6, 1, a, sizeof(a));
+	hs_format_prefix(info.addr4.family ? &info.gw4 : &info.gw6, 0, g, sizeof(g));
 	if (info.mtu)
 		TH_LOG(c, TP_LOG_INFO, "connected to %s: address %s gateway %s mtu %u", c->cf->url, a, g,
 		       info.mtu);

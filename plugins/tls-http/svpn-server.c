@@ -131,7 +131,7 @@ static void answer(struct th_link *l, const struct hs_params *p, struct hs_reque
 	if (th_link_attach(l, s, &info) < 0)
 		return;
 	char a[64];
-	hs_format_prefix(&info.addr4, 1, a, sizeof(a));
+	hs_format_prefix(info.addr4.family ? &info.addr4 : &info.addr6, 1, a, sizeof(a));
 	TH_LOG(c, TP_LOG_INFO, "session up: user %s from %s, address %s, stack %s", r->user,
 	       l->io->peer, a, p->stack);
 	th_conn_push(l->io, l->head + r->head_len, l->head_len - r->head_len);

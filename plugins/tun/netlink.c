@@ -157,3 +157,111 @@ int tn_nl_route(struct tn_nl *nl, int add, unsigned ifindex, const struct tp_pre
 	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
 	return transact(nl, nlh);
 }
+
+int tn_nl_route_via(struct tn_nl *nl, int add, const struct tp_prefix *dst, const struct tp_prefix *gw,
+		    unsigned oif)
+{
+	struct nlmsghdr *nlh = msg_start(nl, add ? RTM_NEWROUTE : RTM_DELROUTE,
+					 add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = dst->family;
+	rtm->rtm_dst_len = dst->plen;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_type = RTN_UNICAST;
+	rtm->rtm_scope = gw->family || dst->family == AF_INET6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	mnl_attr_put(nlh, RTA_DST, family_len(dst), dst->addr);
+	if (gw->family)
+		mnl_attr_put(nlh, RTA_GATEWAY, family_len(gw), gw->addr);
+	if (oif)
+		mnl_attr_put_u32(nlh, RTA_OIF, oif);
+	return transact(nl, nlh);
+}
+
+struct dump_ctx {
+	int family;
+	void (*cb)(const struct tn_route *r, void *arg);
+	void *arg;
+};
+
+static int dump_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, RTA_MAX) > 0)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static void copy_addr(struct tp_prefix *p, int family, const struct nlattr *a, uint8_t plen)
+{
+	size_t len = family == AF_INET ? 4 : 16;
+
+	if (!a || mnl_attr_get_payload_len(a) < len)
+		return;
+	p->family = (uint8_t)family;
+	p->plen = plen;
+	memcpy(p->addr, mnl_attr_get_payload(a), len);
+}
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct dump_ctx *d = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct tn_route r;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != d->family)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*rtm), dump_attr, tb);
+	memset(&r, 0, sizeof(r));
+	r.dst.family = (uint8_t)d->family;
+	r.dst.plen = rtm->rtm_dst_len;
+	copy_addr(&r.dst, d->family, tb[RTA_DST], rtm->rtm_dst_len);
+	copy_addr(&r.gw, d->family, tb[RTA_GATEWAY], d->family == AF_INET ? 32 : 128);
+	if (tb[RTA_OIF])
+		r.oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_PRIORITY])
+		r.priority = mnl_attr_get_u32(tb[RTA_PRIORITY]);
+	r.table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	r.type = rtm->rtm_type;
+	d->cb(&r, d->arg);
+	return MNL_CB_OK;
+}
+
+int tn_nl_route_dump(struct tn_nl *nl, int family, void (*cb)(const struct tn_route *r, void *arg),
+		     void *arg)
+{
+	/* A dump comes in multipart messages as large as the reader offers
+	 * room for; 32 KiB is what libmnl advises (MNL_SOCKET_DUMP_SIZE). */
+	enum { DUMP_BUF = 32768 };
+	struct dump_ctx d = { family, cb, arg };
+	struct nlmsghdr *nlh = msg_start(nl, RTM_GETROUTE, NLM_F_DUMP);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	unsigned seq = nlh->nlmsg_seq;
+	char *buf = NULL;
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+	rtm->rtm_family = (uint8_t)family;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	buf = malloc(DUMP_BUF);
+	if (!buf)
+		return -ENOMEM;
+	do {
+		n = mnl_socket_recvfrom(nl->sock, buf, DUMP_BUF);
+		if (n < 0) {
+			ret = errno == EAGAIN ? -ETIMEDOUT : -errno;
+			goto out;
+		}
+		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, dump_cb, &d);
+	} while (ret == MNL_CB_OK);
+	ret = ret < 0 ? -errno : 0;
+out:
+	free(buf);
+	return ret;
+}

@@ -28,4 +28,23 @@ int tn_nl_addr(struct tn_nl *nl, int add, unsigned ifindex, const struct tp_pref
  * Adding one that already exists gives -EEXIST.  0 or -errno. */
 int tn_nl_route(struct tn_nl *nl, int add, unsigned ifindex, const struct tp_prefix *dst);
 
+/* One route of a dump: what pin.c needs to find the way to the server. */
+struct tn_route {
+	struct tp_prefix dst;  /* plen 0 for a default route */
+	struct tp_prefix gw;   /* family 0 when directly connected */
+	unsigned oif;          /* 0 for a multipath or device-less route */
+	uint32_t priority;     /* metric */
+	uint32_t table;
+	uint8_t type;          /* RTN_* */
+};
+
+/* Every route of `family` in every table; `cb` is called for each.
+ * 0 or -errno. */
+int tn_nl_route_dump(struct tn_nl *nl, int family, void (*cb)(const struct tn_route *r, void *arg),
+		     void *arg);
+/* Add or delete the main-table route to `dst` via `gw` (family 0: none)
+ * on device `oif`.  0 or -errno (-EEXIST when it already exists). */
+int tn_nl_route_via(struct tn_nl *nl, int add, const struct tp_prefix *dst, const struct tp_prefix *gw,
+		    unsigned oif);
+
 #endif

@@ -158,3 +158,28 @@ int tn_pool_parse(const char *s, const struct tp_prefix *net, struct tp_prefix *
 	}
 	return 0;
 }
+
+int tn_search_join(const char *const *list, char *out, size_t cap, char *err, size_t errlen)
+{
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; list && list[i]; i++) {
+		const char *d = list[i];
+		size_t len = strlen(d);
+
+		/* Names only: they go into resolv.conf and a script's environment. */
+		if (!len || len > 253 || d[0] == '.' || d[0] == '-' ||
+		    strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != len ||
+		    strstr(d, "..")) {
+			snprintf(err, errlen, "push_search '%s' is not a domain name", d);
+			return -1;
+		}
+		if (off + (off ? 1 : 0) + len >= cap) {
+			snprintf(err, errlen, "push_search: the domains take more than %zu characters", cap - 1);
+			return -1;
+		}
+		off += (size_t)snprintf(out + off, cap - off, "%s%s", off ? " " : "", d);
+	}
+	return 0;
+}

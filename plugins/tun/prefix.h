@@ -49,4 +49,7 @@ const char *tn_prefix_str(const struct tp_prefix *p, int with_len, char *buf, si
 int tn_pool_parse(const char *s, const struct tp_prefix *net, struct tp_prefix *first,
 		  struct tp_prefix *last, char *err, size_t errlen);
 
+/* Check DNS search domains and join them with spaces into out[cap]. */
+int tn_search_join(const char *const *list, char *out, size_t cap, char *err, size_t errlen);
+
 #endif

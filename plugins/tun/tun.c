@@ -30,12 +30,24 @@ static const struct tp_option tun_options[] = {
 			 "address's subnet)"),
 	TP_OPTION_LIST(struct tun_conf, push_routes, "routes pushed to clients (server)"),
 	TP_OPTION_LIST(struct tun_conf, push_dns, "DNS servers pushed to clients (server)"),
+	TP_OPTION_LIST(struct tun_conf, push_search, "DNS search domains pushed to clients (server)"),
 	TP_OPTION_LIST(struct tun_conf, routes, "routes added locally through the device"),
 	TP_OPTION_BOOL(struct tun_conf, accept_routes, "true",
 		       "client: add the routes the server pushes"),
 	TP_OPTION_INT(struct tun_conf, batch, "64", 1, 1024, "max packets read per wakeup"),
 	TP_OPTION_INT(struct tun_conf, queue, "1024", 1, 1000000,
 		      "max packets buffered while the device is not writable (then dropped)"),
+	TP_OPTION_ENUM(struct tun_conf, dns, "auto", "auto|resolved|resolvconf|file|off",
+		       "client: how pushed DNS servers are applied (auto: systemd-resolved, else "
+		       "resolvconf, else /etc/resolv.conf)"),
+	TP_OPTION_PATH(struct tun_conf, state_dir, "/var/lib/tunpipe",
+		       "client: where the original /etc/resolv.conf is kept while rewritten"),
+	TP_OPTION_PATH(struct tun_conf, up, NULL, "client: script run when a session comes up"),
+	TP_OPTION_PATH(struct tun_conf, down, NULL, "client: script run when a session goes down"),
+	TP_OPTION_ENUM(struct tun_conf, up_failure, "close", "close|ignore",
+		       "client: what a failing up script does to the session"),
+	TP_OPTION_INT(struct tun_conf, hook_timeout, "30", 1, 3600,
+		      "client: seconds an up/down script may run before it is killed"),
 	TP_OPTIONS_END
 };
 
@@ -96,9 +108,16 @@ static int parse_conf(struct tun *t, const struct tun_conf *c, char *err, size_t
 	}
 	/* Server-only options make no sense without our own address: the
 	 * pool is carved from its subnet and pushed routes go with it. */
-	if (!c->address && (c->pool || strlist_len(c->push_routes) || strlist_len(c->push_dns))) {
+	if (!c->address && !c->address6 && (c->pool || strlist_len(c->push_routes) || strlist_len(c->push_dns) ||
+					    strlist_len(c->push_search))) {
 		snprintf(err, errlen, "%s is a server option and needs 'address'",
-			 c->pool ? "pool" : strlist_len(c->push_routes) ? "push_routes" : "push_dns");
+			 c->pool ? "pool" : strlist_len(c->push_routes) ? "push_routes"
+			 : strlist_len(c->push_dns) ? "push_dns" : "push_search");
+		return -1;
+	}
+	if (!c->address && c->pool) {
+		snprintf(err, errlen, "pool is an IPv4 range and needs 'address' (an IPv6-only tunnel leases "
+			 "from address6's prefix)");
 		return -1;
 	}
 
@@ -122,6 +141,8 @@ static int parse_conf(struct tun *t, const struct tun_conf *c, char *err, size_t
 				    &t->net.dns[i], err, errlen))
 			return -1;
 	t->net.n_dns = (uint32_t)n;
+	if (tn_search_join(c->push_search, t->net.search, sizeof(t->net.search), err, errlen))
+		return -1;
 
 	t->n_routes = strlist_len(c->routes);
 	if (t->n_routes) {
@@ -169,6 +190,13 @@ static void *tun_create(struct tp_stage *st, const struct tp_host *host, const v
 	tp_batch_init(&t->queue);
 	if (parse_conf(t, config, err, errlen))
 		goto fail;
+	/* Announced here, not at start, so `tunpipe -t` builds the address
+	 * pool too and refuses a network that cannot serve a client. */
+	if ((t->addr4.family || t->addr6.family) && host->net_announce(st, &t->net)) {
+		snprintf(err, errlen, "this tunnel cannot lease client addresses (see the error above)");
+		goto fail;
+	}
+	tun_explain_cover(t);
 	t->scratch = malloc(TUN_MAX_PACKET);
 	if (!t->scratch) {
 		snprintf(err, errlen, "out of memory");
@@ -318,15 +346,11 @@ static int tun_start(void *ctx)
 	struct tun *t = ctx;
 	char a4[TN_PREFIX_STRLEN], a6[TN_PREFIX_STRLEN + 2] = "";
 
+	tun_dns_recover(t);
 	if (tun_device_open(t))
 		return -1;
 	if (t->host->fd_add(t->st, t->fd, TP_FD_READ, tun_fd_cb, t)) {
 		t->host->log(t->st, TP_LOG_ERROR, "cannot watch %s on the event loop", t->ifname);
-		goto fail;
-	}
-	if (t->addr4.family && t->host->net_announce(t->st, &t->net)) {
-		t->host->log(t->st, TP_LOG_ERROR, "the core refused the network of %s", t->ifname);
-		t->host->fd_del(t->st, t->fd);
 		goto fail;
 	}
 	if (t->addr6.family) {
@@ -352,6 +376,9 @@ static void tun_stop(void *ctx)
 	t->want_write = 0;
 	*t->up_dropped += t->queue.count;
 	t->host->batch_free(t->st, &t->queue);
+	tun_hooks_stop(t);
+	tun_dns_revert(t, 1);
+	tun_pin_remove(t);
 	tun_device_close(t);
 }
 
@@ -359,12 +386,19 @@ static void tun_event(void *ctx, struct tp_session *s, const struct tp_event *ev
 {
 	struct tun *t = ctx;
 
-	(void)s;
 	/* Only our own addresses matter; a server's per-client sessions are
 	 * the router's business.  Session-down changes nothing: the device
 	 * and its configuration outlive reconnects. */
-	if (ev->type == TP_EV_SESSION_UP && ev->info && (ev->info->flags & TP_SI_LOCAL) && t->fd >= 0)
+	if (ev->type == TP_EV_SESSION_UP && ev->info && (ev->info->flags & TP_SI_LOCAL) && t->fd >= 0) {
+		tun_pin_update(t, ev->info); /* before the routes that may cover the server */
 		tun_apply_session(t, ev->info);
+		tun_dns_apply(t, ev->info);
+		tun_hooks_up(t, s, ev->info);
+	}
+	if (ev->type == TP_EV_SESSION_DOWN && t->fd >= 0) {
+		tun_pin_update(t, NULL); /* the next connection follows today's way out */
+		tun_hooks_down(t, s, 0);
+	}
 }
 
 TP_PLUGIN_DEFINE(.name = "tun", .kind = TP_KIND_SOURCE,

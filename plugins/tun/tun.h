@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <tunpipe/plugin.h>
 
+#include "cover.h"
 #include "netlink.h"
+#include "run.h"
 #include "prefix.h"
 
 /* Option values, written by the core at the offsets of the option table. */
@@ -25,7 +27,20 @@ struct tun_conf {
 	int accept_routes;
 	int64_t batch;
 	int64_t queue;
+	/* Client DNS and hooks (dns.c, hooks.c). */
+	int dns;                 /* enum tn_dns_mode */
+	const char *state_dir;
+	const char *up;
+	const char *down;
+	int up_failure;          /* 0 close, 1 ignore */
+	int64_t hook_timeout;    /* seconds */
+	const char *const *push_search;
 };
+
+/* `dns` option values, in the order of its choices. */
+enum tn_dns_mode { TN_DNSOPT_AUTO, TN_DNSOPT_RESOLVED, TN_DNSOPT_RESOLVCONF, TN_DNSOPT_FILE, TN_DNSOPT_OFF };
+/* How DNS was applied. */
+enum tn_dns_method { TN_DNS_NONE, TN_DNS_RESOLVED, TN_DNS_RESOLVCONF, TN_DNS_FILE };
 
 struct tun {
 	struct tp_stage *st;
@@ -56,6 +71,33 @@ struct tun {
 	struct tp_prefix pushed[TP_MAX_ROUTES]; /* routes pushed by the server that we added */
 	uint32_t n_pushed;
 
+	/* Client: the host route that keeps the connection to the server
+	 * out of the tunnel when our routes cover its address (pin.c). */
+	struct tn_pin {
+		struct tp_prefix server;   /* family 0: no server known */
+		struct tp_prefix gw;       /* the pin's gateway (family 0: on-link) */
+		unsigned oif;
+		int active;                /* we added it and must remove it */
+	} pin;
+
+	/* Client: pushed DNS as applied (dns.c). */
+	struct {
+		int method;                /* enum tn_dns_method */
+		uint32_t n;
+		struct tp_prefix servers[TP_MAX_DNS];
+		char search[TP_SEARCH_LEN];
+		int domain_pending;        /* resolved: `resolvectl domain` still to run */
+		struct tn_job *job;
+	} dns;
+
+	/* Client: up/down hooks (hooks.c). */
+	struct {
+		struct tp_session *session; /* the session `up` ran for; NULL once down */
+		struct tp_session_info info; /* its facts, for `down` */
+		int up;                      /* `down` is owed */
+		struct tn_job *job;
+	} hooks;
+
 	uint64_t *down_packets, *down_bytes, *rx_nobuf, *rx_toolong, *rx_errors;
 	uint64_t *up_packets, *up_bytes, *up_dropped, *up_errors;
 };
@@ -68,5 +110,31 @@ int tun_device_open(struct tun *t);
 void tun_device_close(struct tun *t);
 /* A client learnt its addresses (TP_SI_LOCAL session-up). */
 void tun_apply_session(struct tun *t, const struct tp_session_info *info);
+
+/* pin.c */
+/* A session came up (info, TP_SI_LOCAL) or went down (info NULL): make the
+ * host route to the server right for the routes that are about to be in
+ * place.  Called before the session's routes are applied. */
+void tun_pin_update(struct tun *t, const struct tp_session_info *info);
+/* Say at create (and so in `tunpipe -t`) what a covering route will do. */
+void tun_explain_cover(struct tun *t);
+/* Remove the host route if we added it. */
+void tun_pin_remove(struct tun *t);
+
+/* dns.c */
+/* At start: put back a resolv.conf a crashed run left rewritten. */
+void tun_dns_recover(struct tun *t);
+/* Session up: apply its DNS servers (or say why not). */
+void tun_dns_apply(struct tun *t, const struct tp_session_info *info);
+/* Remove what tun_dns_apply did (at stop: waiting for the commands). */
+void tun_dns_revert(struct tun *t, int at_stop);
+/* "A B" of the applied servers. */
+void tun_dns_list(const struct tun *t, char *out, size_t cap);
+
+/* hooks.c */
+void tun_hooks_up(struct tun *t, struct tp_session *s, const struct tp_session_info *info);
+/* Session `s` went down (NULL: whichever), at_stop: run `down` to its end. */
+void tun_hooks_down(struct tun *t, struct tp_session *s, int at_stop);
+void tun_hooks_stop(struct tun *t);
 
 #endif

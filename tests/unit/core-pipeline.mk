@@ -26,3 +26,10 @@ TESTS += tests/unit/test_status
 tests_unit_test_status_SOURCES = tests/unit/test_status.c tests/unit/check-main.c
 tests_unit_test_status_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(LIBCONFIG_CFLAGS)
 tests_unit_test_status_LDADD = core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)
+
+# The address pool of an IPv6-only tunnel.
+check_PROGRAMS += tests/unit/test_addrpool6
+TESTS += tests/unit/test_addrpool6
+tests_unit_test_addrpool6_SOURCES = tests/unit/test_addrpool6.c tests/unit/check-main.c
+tests_unit_test_addrpool6_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_addrpool6_LDADD = core/libtpcore.la $(LIBCONFIG_LIBS) $(CHECK_LIBS)
