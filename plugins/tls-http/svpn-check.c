@@ -135,9 +135,16 @@ int th_check_101(const struct http_msg *m, const struct tp_session_info *info,
 		snprintf(why, len, "101 without 'Connection: Upgrade'");
 		return -1;
 	}
-	if (check_addr(&info->addr4, srv, min4, "Simple-VPN-Address", why, len) < 0)
+	/* An IPv6-only tunnel's 101 has no IPv4 address; one of the two
+	 * must be there (hs_parse_101 refuses an answer with neither). */
+	if (!info->addr4.family && !info->addr6.family) {
+		snprintf(why, len, "101 assigns no tunnel address");
 		return -1;
-	if (bad4(info->gw4.addr)) {
+	}
+	if (info->addr4.family &&
+	    check_addr(&info->addr4, srv, min4, "Simple-VPN-Address", why, len) < 0)
+		return -1;
+	if (info->addr4.family && bad4(info->gw4.addr)) {
 		snprintf(why, len, "Simple-VPN-Gateway is %s", bad4(info->gw4.addr));
 		return -1;
 	}

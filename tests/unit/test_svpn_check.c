@@ -48,6 +48,10 @@ START_TEST(accepts_sane_answers)
 				   "Simple-VPN-Address6: fd00::2/64\r\nSimple-VPN-Route: 0.0.0.0/0\r\n"
 				   "Simple-VPN-Route: 0.0.0.0/1\r\nSimple-VPN-Route: ::/1\r\n"),
 			 0);
+	/* an IPv6-only tunnel: no IPv4 address at all */
+	ck_assert_int_eq(check(UPG "Simple-VPN-Address6: fd00:6::2/64\r\n"
+				   "Simple-VPN-Gateway6: fd00:6::1\r\n"),
+			 0);
 	/* case and token lists as HTTP allows */
 	ck_assert_int_eq(check("connection: keep-alive, upgrade\r\nupgrade: simple-vpn\r\n"
 			       "Simple-VPN-Address: 10.9.0.2/24\r\n" GW),
