@@ -4,7 +4,10 @@ plugins_tun_tun_la_SOURCES = \
 	plugins/tun/tun.c plugins/tun/tun.h \
 	plugins/tun/apply.c \
 	plugins/tun/netlink.c plugins/tun/netlink.h \
-	plugins/tun/prefix.c plugins/tun/prefix.h
+	plugins/tun/prefix.c plugins/tun/prefix.h \
+	plugins/tun/gso.c plugins/tun/gso.h \
+	plugins/tun/gro.c plugins/tun/gro.h \
+	plugins/tun/offload.c
 plugins_tun_tun_la_CFLAGS = $(AM_CFLAGS) $(MNL_CFLAGS)
 plugins_tun_tun_la_LIBADD = $(MNL_LIBS)
 plugins_tun_tun_la_LDFLAGS = $(TP_MODULE_FLAGS)
