@@ -27,3 +27,13 @@ tests_unit_test_tun_netlink_LDADD = tests/libtpharness.la $(CHECK_LIBS)
 # End-to-end: the real daemon with tun in a namespace it creates.
 TESTS += tests/e2e/test-tun.sh
 dist_noinst_SCRIPTS += tests/e2e/test-tun.sh
+
+# Unit test: segmentation and coalescing against a reference checksum, and
+# the plugin with offloads on against the real kernel (device part: root).
+check_PROGRAMS += tests/unit/test_offload
+TESTS += tests/unit/test_offload
+tests_unit_test_offload_SOURCES = tests/unit/test_offload.c tests/unit/check-main.c \
+	plugins/tun/gso.c plugins/tun/gro.c
+tests_unit_test_offload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun -I$(top_srcdir)/tests
+tests_unit_test_offload_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_offload_LDADD = tests/libtpharness.la $(CHECK_LIBS)
