@@ -37,3 +37,7 @@ tests_unit_test_offload_SOURCES = tests/unit/test_offload.c tests/unit/check-mai
 tests_unit_test_offload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun -I$(top_srcdir)/tests
 tests_unit_test_offload_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_offload_LDADD = tests/libtpharness.la $(CHECK_LIBS)
+
+# End-to-end: offloads on through the default stack, IPv4 and IPv6.
+TESTS += tests/e2e/test-offload.sh
+dist_noinst_SCRIPTS += tests/e2e/test-offload.sh
