@@ -93,7 +93,7 @@ static uint8_t *seg_get(void *arg, size_t need)
 		t->host->buf_free(t->st, b);
 		return NULL;
 	}
-	/* The buffer is found again from its data pointer in seg_put. */
+	/* put() always follows get(): the buffer is seg_q's tail then. */
 	tp_batch_add(&t->seg_q, b);
 	return b->data;
 }
@@ -109,7 +109,8 @@ static void seg_put(void *arg, uint8_t *p, size_t len)
 
 /* Read path with a vnet header: one read into scratch (a super-packet of
  * up to 64 KiB), split into plain packets in pool buffers.  Returns the
- * number of packets added to q, 0 when the fd is drained or failed. */
+ * number of packets added to q (0: the read was dropped, counted), -1
+ * when the fd is drained or failed. */
 int tun_read_vnet(struct tun *t, struct tp_batch *q)
 {
 	const struct tg_sink sink = { seg_get, seg_put, t };
@@ -129,6 +130,13 @@ int tun_read_vnet(struct tun *t, struct tp_batch *q)
 	}
 	if (n < TG_VNET_HDR_LEN) {
 		(*t->rx_bad)++;
+		return 0;
+	}
+	if (n > TG_VNET_HDR_LEN + TUN_MAX_PACKET) {
+		/* The driver reports the whole length of what it truncated
+		 * (a GSO size raised behind our back): never split a cut
+		 * packet. */
+		(*t->rx_toolong)++;
 		return 0;
 	}
 	tg_vnet_read(t->scratch, &h);
