@@ -159,7 +159,8 @@ int tun_read_vnet(struct tun *t, struct tp_batch *q)
 
 /* Write the packet at the queue's head, merged with the segments of the
  * same TCP stream right behind it when offloads are on.  Returns how many
- * queued packets the write covered, or -1 with errno. */
+ * queued packets the write covered, 0 to be called again (merging just
+ * turned off), or -1 with errno. */
 int tun_write_head(struct tun *t)
 {
 	struct iovec iov[TG_GRO_MAX + 2];
@@ -172,7 +173,7 @@ int tun_write_head(struct tun *t)
 
 	if (!t->vnet)
 		return write(t->fd, b->data, b->len) < 0 ? -1 : 1;
-	if (tg_gro_start(&g, b->data, b->len))
+	if (!t->no_merge && tg_gro_start(&g, b->data, b->len))
 		for (c = b->next; c && tg_gro_add(&g, c->data, c->len); c = c->next)
 			cnt++;
 	if (cnt == 1) {
@@ -192,6 +193,15 @@ int tun_write_head(struct tun *t)
 	iov[0].iov_base = vh;
 	iov[0].iov_len = sizeof(vh);
 	n = writev(t->fd, iov, cnt == 1 ? 2 : (int)cnt + 2);
+	if (n < 0 && cnt > 1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		/* A kernel that takes plain packets but not our super-packets:
+		 * stop merging rather than lose whole runs; the caller retries
+		 * the same packets one by one. */
+		t->host->log(t->st, TP_LOG_WARN, "%s refused a merged write (%s): writing packets one by one",
+			     t->ifname, strerror(errno));
+		t->no_merge = 1;
+		return 0;
+	}
 	if (n < 0)
 		return -1;
 	if (cnt > 1)

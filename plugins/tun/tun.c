@@ -268,7 +268,7 @@ static void flush_queue(struct tun *t)
 	while (t->queue.head) {
 		n = tun_write_head(t);
 		err = n < 0 ? errno : 0;
-		if (n < 0 && err == EINTR)
+		if (n == 0 || (n < 0 && err == EINTR))
 			continue;
 		if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK))
 			break;

@@ -52,6 +52,7 @@ struct tun {
 					  * and of every read with vnet on */
 	int vnet;                        /* opened with IFF_VNET_HDR (offload not off) */
 	unsigned offloads;               /* TUN_F_* the kernel accepted */
+	int no_merge;                    /* the kernel refused a merged write */
 
 	/* What is applied to the device now, so stop() and a changed
 	 * session-up can undo exactly that and nothing else. */
@@ -75,7 +76,8 @@ int tun_offload_setup(struct tun *t);
  * 0 for one dropped, -1 when the fd is drained or failed. */
 int tun_read_vnet(struct tun *t, struct tp_batch *q);
 /* Write the queue's head, merged with the same stream's segments behind
- * it: how many queued packets the write covered, or -1 with errno. */
+ * it: how many queued packets the write covered, 0 to retry (merging was
+ * just turned off), or -1 with errno. */
 int tun_write_head(struct tun *t);
 
 /* apply.c */

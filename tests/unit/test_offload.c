@@ -733,6 +733,36 @@ START_TEST(test_dev_merge_write)
 }
 END_TEST
 
+/* A device that refuses the merged write: merging stops (logged) and the
+ * same packets are tried one by one, each counted, none lost silently. */
+START_TEST(test_dev_merge_refused)
+{
+	struct spec s = { .proto = 6, .flags = TCP_ACK, .seq = SEQ0, .ttl = 64 };
+	struct tp_batch q = TP_BATCH_INIT;
+	struct tp_harness *h;
+	int i, fd, ro;
+
+	enter_netns();
+	h = dev_new("");
+	fd = tp_harness_fd(h, NULL);
+	ro = open("/dev/null", O_RDONLY); /* every write fails, EBADF */
+	ck_assert_int_ge(ro, 0);
+	ck_assert_int_eq(dup2(ro, fd), fd);
+	close(ro);
+	for (i = 0; i < 5; i++) {
+		mk(i, &s, 1000, 1000);
+		tp_batch_add(&q, tp_harness_buf(h, pk[i], pkn[i]));
+	}
+	tp_harness_push_up_batch(h, &q);
+	ck_assert_msg(strstr(tp_harness_log_text(h), "refused a merged write") != NULL, "%s",
+		      tp_harness_log_text(h));
+	ck_assert_uint_eq(tp_harness_counter(h, "up_errors"), 5);
+	ck_assert_uint_eq(tp_harness_counter(h, "tx_merged"), 0);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 0);
+	tp_harness_free(h);
+}
+END_TEST
+
 static void offload_dev_tests(Suite *s)
 {
 	TCase *dev = tcase_create("device");
@@ -742,6 +772,7 @@ static void offload_dev_tests(Suite *s)
 	tcase_add_test(dev, test_dev_enabled);
 	tcase_add_test(dev, test_dev_split_udp);
 	tcase_add_test(dev, test_dev_merge_write);
+	tcase_add_test(dev, test_dev_merge_refused);
 	suite_add_tcase(s, dev);
 }
 
