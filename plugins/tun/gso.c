@@ -39,23 +39,53 @@ void tg_vnet_write(uint8_t *p, const struct tg_vnet_hdr *h)
 	memcpy(p + 8, &h->csum_offset, 2);
 }
 
-/* Summing 32-bit big-endian words and folding later gives the same
- * one's-complement result as 16-bit words (2^16 = 1 modulo 0xffff). */
+/* The one's-complement sum does not depend on byte order (RFC 1071 2.B):
+ * sum native 64-bit words with end-around carry, fold, and swap the
+ * 16-bit result on a little-endian host.  Valid for a piece that starts
+ * at an even offset of the checksummed data, which every caller's does.
+ * The hot loop of both offload directions: it touches every byte. */
 uint64_t tg_csum_add(uint64_t sum, const uint8_t *p, size_t n)
 {
-	while (n >= 4) {
-		sum += rd32(p);
+	uint64_t s = 0, v;
+	uint32_t w;
+	uint16_t h;
+
+	while (n >= 8) {
+		memcpy(&v, p, 8);
+		s += v;
+		s += s < v;
+		p += 8;
+		n -= 8;
+	}
+	if (n >= 4) {
+		memcpy(&w, p, 4);
+		s += w;
+		s += s < w;
 		p += 4;
 		n -= 4;
 	}
 	if (n >= 2) {
-		sum += rd16(p);
+		memcpy(&h, p, 2);
+		s += h;
+		s += s < h;
 		p += 2;
 		n -= 2;
 	}
-	if (n)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
+	if (n) {
+		/* The last byte is the first of a 16-bit word padded with 0. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		v = p[0];
+#else
+		v = (uint64_t)p[0] << 8;
+#endif
+		s += v;
+		s += s < v;
+	}
+	h = tg_csum_fold(s);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	h = (uint16_t)(h >> 8 | h << 8);
+#endif
+	return sum + h;
 }
 
 uint16_t tg_csum_fold(uint64_t sum)

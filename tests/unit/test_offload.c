@@ -576,6 +576,14 @@ START_TEST(test_csum_matches_reference)
 		for (n = 0; n < 150; n++)
 			ck_assert_uint_eq(tg_csum_fold(tg_csum_add(0, big + off, n)),
 					  ref_fold(ref_sum(0, big + off, n)));
+	/* All ones: every 64-bit addition carries. */
+	memset(big, 0xff, 70000);
+	for (n = 0; n < 70000; n += n < 40 ? 1 : 997)
+		ck_assert_uint_eq(tg_csum_fold(tg_csum_add(0x1234, big, n)),
+				  ref_fold(ref_sum(0x1234, big, n)));
+	for (n = 0; n < 70000; n++)
+		big[n] = (uint8_t)(0xf0 | (n * 13));
+	ck_assert_uint_eq(tg_csum_fold(tg_csum_add(0, big, 65535)), ref_fold(ref_sum(0, big, 65535)));
 }
 END_TEST
 
