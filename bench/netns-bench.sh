@@ -4,7 +4,9 @@
 #
 #   1. single-stream iperf3 TCP throughput per stack and direction, with the
 #      CPU seconds the two tunpipe processes used (utime+stime from
-#      /proc/PID/stat, read just before they are stopped);
+#      /proc/PID/stat, read just before they are stopped) and per GB moved;
+#      the default stack twice: with TUN offloads (the default) and with
+#      `offload = "off"` on both tun stages (stack "no-offl");
 #   2. small-packet rate: a UDP flood of 64-byte payloads (iperf3 -u -b 0
 #      -l 64) through the default stack and the bare veth, reported as the
 #      packets per second the receiver actually got (lost ones excluded) and
@@ -170,7 +172,13 @@ vudp_up=$(bench_udp "$S" 10.200.0.1 "$C" "$secs") || tp_fail "iperf3 -u over the
 vudp_down=$(bench_udp "$S" 10.200.0.1 "$C" "$secs" -R) || tp_fail "iperf3 -u -R over the bare veth failed"
 udp_results+=("veth|$vudp_up|$vudp_down")
 
-for stack in default len lz4; do
+# The default pair with offloads off on both tun stages.
+for f in server client; do
+	sed 's|^\( *\)plugin *= *"tun";|&\n\1offload = "off";|' "$TP_CONF/$f.conf" >"$TP_CONF/$f-no-offl.conf"
+	grep -q 'offload = "off";' "$TP_CONF/$f-no-offl.conf" || tp_fail "cannot turn offloads off in $f.conf"
+done
+
+for stack in default no-offl len lz4; do
 	if [ "$stack" = default ]; then sfx=; else sfx=-$stack; fi
 	tp_say "stack $stack (conf/server$sfx.conf + conf/client$sfx.conf), $secs s each way ..."
 	tp_server_start server "$TP_CONF/server$sfx.conf"
@@ -179,8 +187,13 @@ for stack in default len lz4; do
 	up=$(tp_iperf "$S" 10.0.0.1 "$C" "$secs") || tp_fail "$stack: iperf3 failed"
 	down=$(tp_iperf "$S" 10.0.0.1 "$C" "$secs" -R) || tp_fail "$stack: iperf3 -R failed"
 	# Read before the UDP runs, so the column stays "the two TCP runs".
-	cpu=$(awk -v a="$(tp_cpu_seconds "$(tp_pid server)")" -v b="$(tp_cpu_seconds "$(tp_pid client)")" \
-		'BEGIN { printf "%.2f", a + b }')
+	scpu=$(tp_cpu_seconds "$(tp_pid server)")
+	ccpu=$(tp_cpu_seconds "$(tp_pid client)")
+	# CPU seconds per GB carried (both TCP runs: rate in Gbit/s x seconds / 8).
+	cpu=$(awk -v a="$scpu" -v b="$ccpu" -v u="$up" -v d="$down" -v t="$secs" 'BEGIN {
+		gb = (u + d) * t / 8; sa = 0; sb = 0
+		if (gb > 0) { sa = a / gb; sb = b / gb }
+		printf "%.2f (server %.2f s/GB, client %.2f s/GB)", a + b, sa, sb }')
 	if [ "$stack" = default ]; then
 		tp_say "stack $stack: UDP 64-byte flood, $secs s each way ..."
 		uup=$(bench_udp "$S" 10.0.0.1 "$C" "$secs") || tp_fail "$stack: iperf3 -u failed"
@@ -221,7 +234,7 @@ done
 tp_stop server || tp_fail "memory run: server exited with status $?"
 
 printf '\nTCP, one stream, %s s each way\n' "$secs"
-printf '%-8s  %-15s  %8s  %8s  %s\n' stack direction Gbit/s "x veth" "tunpipe CPU s (both runs)"
+printf '%-8s  %-15s  %8s  %8s  %s\n' stack direction Gbit/s "x veth" "tunpipe CPU s (both runs; per GB each process)"
 for r in "${results[@]}"; do
 	IFS='|' read -r name up down cpu <<<"$r"
 	printf '%-8s  %-15s  %8s  %8s  %s\n' "$name" "client->server" "$up" "$(ratio "$up" "$veth_up")" "$cpu"

@@ -28,8 +28,9 @@ static int open_tun(struct tun *t)
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	/* No packet-info header: each read/write is exactly one IP packet. */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	/* No packet-info header: each read/write is exactly one IP packet,
+	 * preceded by a virtio_net_hdr when offloads are on (tun.c). */
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (t->vnet ? IFF_VNET_HDR : 0);
 	if (t->conf->device)
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->conf->device);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
@@ -49,6 +50,11 @@ static int open_tun(struct tun *t)
 		return -1;
 	}
 	t->fd = fd;
+	if (t->vnet && tun_offload_setup(t)) {
+		t->fd = -1;
+		close(fd);
+		return -1;
+	}
 	return 0;
 }
 

@@ -7,7 +7,10 @@ plugins_tun_tun_la_SOURCES = \
 	plugins/tun/dns.c plugins/tun/hooks.c plugins/tun/hookenv.c plugins/tun/hookenv.h \
 	plugins/tun/run.c plugins/tun/run.h \
 	plugins/tun/netlink.c plugins/tun/netlink.h \
-	plugins/tun/prefix.c plugins/tun/prefix.h
+	plugins/tun/prefix.c plugins/tun/prefix.h \
+	plugins/tun/gso.c plugins/tun/gso.h \
+	plugins/tun/gro.c plugins/tun/gro.h \
+	plugins/tun/offload.c
 plugins_tun_tun_la_CFLAGS = $(AM_CFLAGS) $(MNL_CFLAGS)
 plugins_tun_tun_la_LIBADD = $(MNL_LIBS)
 plugins_tun_tun_la_LDFLAGS = $(TP_MODULE_FLAGS)
@@ -68,3 +71,17 @@ tests_unit_test_hs_v6search_SOURCES = tests/unit/test_hs_v6search.c tests/unit/c
 tests_unit_test_hs_v6search_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_unit_test_hs_v6search_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_hs_v6search_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
+
+# Unit test: segmentation and coalescing against a reference checksum, and
+# the plugin with offloads on against the real kernel (device part: root).
+check_PROGRAMS += tests/unit/test_offload
+TESTS += tests/unit/test_offload
+tests_unit_test_offload_SOURCES = tests/unit/test_offload.c tests/unit/check-main.c \
+	plugins/tun/gso.c plugins/tun/gro.c
+tests_unit_test_offload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun -I$(top_srcdir)/tests
+tests_unit_test_offload_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_offload_LDADD = tests/libtpharness.la $(CHECK_LIBS)
+
+# End-to-end: offloads on through the default stack, IPv4 and IPv6.
+TESTS += tests/e2e/test-offload.sh
+dist_noinst_SCRIPTS += tests/e2e/test-offload.sh

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "gso.h"
 #include "tun.h"
 
 /* The largest IP packet: what the scratch buffer must hold. */
@@ -48,6 +49,8 @@ static const struct tp_option tun_options[] = {
 		       "client: what a failing up script does to the session"),
 	TP_OPTION_INT(struct tun_conf, hook_timeout, "30", 1, 3600,
 		      "client: seconds an up/down script may run before it is killed"),
+	TP_OPTION_ENUM(struct tun_conf, offload, "auto", "auto|on|off",
+		       "TUN checksum/segmentation offloads (auto: where the kernel has them)"),
 	TP_OPTIONS_END
 };
 
@@ -158,6 +161,7 @@ static int parse_conf(struct tun *t, const struct tun_conf *c, char *err, size_t
 	t->mtu = (uint32_t)c->mtu;
 	t->batch = (uint32_t)c->batch;
 	t->queue_max = (uint32_t)c->queue;
+	t->vnet = c->offload != 2;
 	return 0;
 }
 
@@ -197,7 +201,7 @@ static void *tun_create(struct tp_stage *st, const struct tp_host *host, const v
 		goto fail;
 	}
 	tun_explain_cover(t);
-	t->scratch = malloc(TUN_MAX_PACKET);
+	t->scratch = malloc(TG_VNET_HDR_LEN + TUN_MAX_PACKET);
 	if (!t->scratch) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -211,6 +215,9 @@ static void *tun_create(struct tp_stage *st, const struct tp_host *host, const v
 	t->up_bytes = host->counter(st, "up_bytes");
 	t->up_dropped = host->counter(st, "up_dropped");
 	t->up_errors = host->counter(st, "up_errors");
+	t->rx_super = host->counter(st, "rx_super");
+	t->rx_bad = host->counter(st, "rx_bad");
+	t->tx_merged = host->counter(st, "tx_merged");
 	return t;
 
 fail:
@@ -226,7 +233,11 @@ static void tun_read(struct tun *t)
 	uint32_t i;
 	ssize_t n;
 
-	for (i = 0; i < t->batch; i++) {
+	/* Reads count toward the batch and so do the segments they give. */
+	for (i = 0; t->vnet && i < t->batch && q.count < t->batch; i++)
+		if (tun_read_vnet(t, &q) < 0)
+			break;
+	for (i = 0; !t->vnet && i < t->batch; i++) {
 		/* A buffer sized for the device's MTU keeps small packets in
 		 * small, cache-friendly pool buffers. */
 		struct tp_buf *b = t->host->buf_alloc(t->st, t->cur_mtu ? t->cur_mtu : t->mtu);
@@ -280,24 +291,27 @@ static void set_want_write(struct tun *t, int on)
 static void flush_queue(struct tun *t)
 {
 	struct tp_buf *b;
-	ssize_t n;
+	int n, k, err;
 
-	while ((b = t->queue.head)) {
-		n = write(t->fd, b->data, b->len);
-		if (n < 0 && errno == EINTR)
+	while (t->queue.head) {
+		n = tun_write_head(t);
+		err = n < 0 ? errno : 0;
+		if (n == 0 || (n < 0 && err == EINTR))
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK))
 			break;
-		b = tp_batch_pop(&t->queue);
-		if (n < 0) {
-			/* A packet the kernel refuses (malformed) is dropped,
-			 * never retried: it would block every packet behind it. */
-			(*t->up_errors)++;
-		} else {
-			(*t->up_packets)++;
-			*t->up_bytes += b->len;
+		/* A packet the kernel refuses (malformed) is dropped, never
+		 * retried: it would block every packet behind it. */
+		for (k = n < 0 ? 1 : n; k > 0; k--) {
+			b = tp_batch_pop(&t->queue);
+			if (n < 0) {
+				(*t->up_errors)++;
+			} else {
+				(*t->up_packets)++;
+				*t->up_bytes += b->len;
+			}
+			t->host->buf_free(t->st, b);
 		}
-		t->host->buf_free(t->st, b);
 	}
 	set_want_write(t, t->queue.head != NULL);
 }
@@ -334,11 +348,15 @@ static void tun_up(void *ctx, struct tp_session *s, struct tp_batch *q)
 			continue;
 		}
 		tp_batch_add(&t->queue, b);
-		/* Flush as we go so a big batch is not refused by a queue
-		 * bound smaller than the batch while the device is writable. */
-		if (!t->want_write)
+		/* Flush when the queue is full so a big batch is not refused
+		 * by a queue bound smaller than the batch while the device is
+		 * writable; otherwise once at the end, so that segments of
+		 * one stream meet in the queue and are written merged. */
+		if (!t->want_write && (!t->vnet || t->queue.count >= t->queue_max))
 			flush_queue(t);
 	}
+	if (!t->want_write && t->queue.head)
+		flush_queue(t);
 }
 
 static int tun_start(void *ctx)

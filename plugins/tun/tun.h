@@ -35,6 +35,7 @@ struct tun_conf {
 	int up_failure;          /* 0 close, 1 ignore */
 	int64_t hook_timeout;    /* seconds */
 	const char *const *push_search;
+	int offload;                     /* 0 auto, 1 on, 2 off */
 };
 
 /* `dns` option values, in the order of its choices. */
@@ -62,7 +63,11 @@ struct tun {
 	struct tn_nl *nl;
 	struct tp_batch queue;           /* up packets waiting for the fd to be writable */
 	int want_write;                  /* TP_FD_WRITE is registered */
-	uint8_t *scratch;                /* read target when the pool is exhausted */
+	uint8_t *scratch;                /* read target when the pool is exhausted,
+					  * and of every read with vnet on */
+	int vnet;                        /* opened with IFF_VNET_HDR (offload not off) */
+	unsigned offloads;               /* TUN_F_* the kernel accepted */
+	int no_merge;                    /* the kernel refused a merged write */
 
 	/* What is applied to the device now, so stop() and a changed
 	 * session-up can undo exactly that and nothing else. */
@@ -100,7 +105,22 @@ struct tun {
 
 	uint64_t *down_packets, *down_bytes, *rx_nobuf, *rx_toolong, *rx_errors;
 	uint64_t *up_packets, *up_bytes, *up_dropped, *up_errors;
+	uint64_t *rx_super, *rx_bad, *tx_merged;
+
+	struct tp_batch seg_q;           /* segments of the read being split */
 };
+
+/* offload.c */
+/* Turn offloads on after the device is opened with a vnet header (logs
+ * what the kernel accepted).  0, or -1 when `offload = on` gets none. */
+int tun_offload_setup(struct tun *t);
+/* Read one (super-)packet and append its plain packets to q: how many,
+ * 0 for one dropped, -1 when the fd is drained or failed. */
+int tun_read_vnet(struct tun *t, struct tp_batch *q);
+/* Write the queue's head, merged with the same stream's segments behind
+ * it: how many queued packets the write covered, 0 to retry (merging was
+ * just turned off), or -1 with errno. */
+int tun_write_head(struct tun *t);
 
 /* apply.c */
 /* Open the device and configure it from the options.  0 or -1 (logged;

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * offload.c — the tun plugin's side of TUN offloads: turning them on
+ * (TUNSETOFFLOAD), reading super-packets and splitting them into plain
+ * packets (gso.c), and writing runs of TCP segments merged (gro.c).  The
+ * rest of the data path (batching, the write queue) stays in tun.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <linux/if_tun.h>
+
+#include "gro.h"
+#include "gso.h"
+#include "tun.h"
+
+/* The largest IP packet, as in tun.c. */
+#define TUN_MAX_PACKET 65535
+/* Newer than the kernel headers of some distributions (Linux 6.2). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+/* The offloads we ask for, and their names for the log, in the order we
+ * give them up when the kernel refuses: UDP segmentation is the newest. */
+static const struct {
+	unsigned flag;
+	const char *name;
+} tun_offs[] = {
+	{ TUN_F_CSUM, "csum" }, { TUN_F_TSO4, "tso4" }, { TUN_F_TSO6, "tso6" },
+	{ TUN_F_USO4, "uso4" }, { TUN_F_USO6, "uso6" },
+};
+
+static void offs_str(unsigned f, char *out, size_t len)
+{
+	size_t i, o = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(tun_offs) / sizeof(tun_offs[0]); i++)
+		if ((f & tun_offs[i].flag) && o < len)
+			o += (size_t)snprintf(out + o, len - o, "%s%s", o ? " " : "", tun_offs[i].name);
+	if (!o)
+		snprintf(out, len, "none");
+}
+
+/* Ask for every offload, then drop the newest ones the kernel refuses.
+ * With a vnet header and no offload at all we still coalesce writes. */
+int tun_offload_setup(struct tun *t)
+{
+	static const unsigned tries[] = {
+		TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6,
+		TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
+		TUN_F_CSUM,
+	};
+	char got[64], lost[64];
+	int e = 0;
+	size_t i;
+
+	t->offloads = 0;
+	for (i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		if (ioctl(t->fd, TUNSETOFFLOAD, tries[i]) == 0) {
+			t->offloads = tries[i];
+			break;
+		}
+		if (!e)
+			e = errno;
+	}
+	offs_str(t->offloads, got, sizeof(got));
+	if (t->offloads != tries[0]) {
+		offs_str(tries[0] & ~t->offloads, lost, sizeof(lost));
+		t->host->log(t->st, t->conf->offload == 1 && !t->offloads ? TP_LOG_ERROR : TP_LOG_WARN,
+			     "offload on %s: the kernel refuses %s (%s)", t->ifname, lost, strerror(e));
+		if (t->conf->offload == 1 && !t->offloads)
+			return -1;
+	}
+	t->host->log(t->st, TP_LOG_INFO, "offload on %s: %s, coalescing writes", t->ifname, got);
+	return 0;
+}
+
+static uint8_t *seg_get(void *arg, size_t need)
+{
+	struct tun *t = arg;
+	uint32_t mtu = t->cur_mtu ? t->cur_mtu : t->mtu;
+	struct tp_buf *b = t->host->buf_alloc(t->st, need > mtu ? need : mtu);
+
+	if (!b)
+		return NULL;
+	if (tp_buf_tailroom(b) < need) {
+		t->host->buf_free(t->st, b);
+		return NULL;
+	}
+	/* put() always follows get(): the buffer is seg_q's tail then. */
+	tp_batch_add(&t->seg_q, b);
+	return b->data;
+}
+
+static void seg_put(void *arg, uint8_t *p, size_t len)
+{
+	struct tun *t = arg;
+
+	(void)p;
+	t->seg_q.tail->len = (uint32_t)len;
+	t->seg_q.bytes += (uint32_t)len;
+}
+
+/* Read path with a vnet header: one read into scratch (a super-packet of
+ * up to 64 KiB), split into plain packets in pool buffers.  Returns the
+ * number of packets added to q (0: the read was dropped, counted), -1
+ * when the fd is drained or failed. */
+int tun_read_vnet(struct tun *t, struct tp_batch *q)
+{
+	const struct tg_sink sink = { seg_get, seg_put, t };
+	struct tg_vnet_hdr h;
+	ssize_t n;
+	int r;
+
+	do
+		n = read(t->fd, t->scratch, TG_VNET_HDR_LEN + TUN_MAX_PACKET);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		if (n < 0 && errno != EAGAIN) {
+			(*t->rx_errors)++;
+			t->host->log(t->st, TP_LOG_WARN, "read from %s: %s", t->ifname, strerror(errno));
+		}
+		return -1;
+	}
+	if (n < TG_VNET_HDR_LEN) {
+		(*t->rx_bad)++;
+		return 0;
+	}
+	if (n > TG_VNET_HDR_LEN + TUN_MAX_PACKET) {
+		/* The driver reports the whole length of what it truncated
+		 * (a GSO size raised behind our back): never split a cut
+		 * packet. */
+		(*t->rx_toolong)++;
+		return 0;
+	}
+	tg_vnet_read(t->scratch, &h);
+	tp_batch_init(&t->seg_q);
+	r = tg_segment(&h, t->scratch + TG_VNET_HDR_LEN, (size_t)n - TG_VNET_HDR_LEN,
+		       t->cur_mtu ? t->cur_mtu : t->mtu, &sink);
+	if (r == TG_ENOBUF)
+		(*t->rx_nobuf)++;
+	else if (r == TG_ETOOLONG)
+		(*t->rx_toolong)++;
+	else if (r == TG_EBAD)
+		(*t->rx_bad)++;
+	else if (r > 1)
+		(*t->rx_super)++;
+	/* get() is always followed by put(): no empty buffer in seg_q. */
+	r = (int)t->seg_q.count;
+	tp_batch_splice(q, &t->seg_q);
+	return r;
+}
+
+/* Write the packet at the queue's head, merged with the segments of the
+ * same TCP stream right behind it when offloads are on.  Returns how many
+ * queued packets the write covered, 0 to be called again (merging just
+ * turned off), or -1 with errno. */
+int tun_write_head(struct tun *t)
+{
+	struct iovec iov[TG_GRO_MAX + 2];
+	uint8_t vh[TG_VNET_HDR_LEN], hdr[TG_GRO_HDR_MAX];
+	struct tg_vnet_hdr h = { 0 };
+	struct tp_buf *b = t->queue.head, *c;
+	struct tg_gro g;
+	unsigned i, cnt = 1;
+	ssize_t n;
+
+	if (!t->vnet)
+		return write(t->fd, b->data, b->len) < 0 ? -1 : 1;
+	if (!t->no_merge && tg_gro_start(&g, b->data, b->len))
+		for (c = b->next; c && tg_gro_add(&g, c->data, c->len); c = c->next)
+			cnt++;
+	if (cnt == 1) {
+		/* A plain packet: zero header, the checksum is the sender's. */
+		iov[1].iov_base = b->data;
+		iov[1].iov_len = b->len;
+	} else {
+		/* Payloads stay where they are: the kernel gathers them. */
+		iov[1].iov_base = hdr;
+		iov[1].iov_len = tg_gro_header(&g, hdr, &h);
+		for (i = 0, c = b; i < cnt; i++, c = c->next) {
+			iov[2 + i].iov_base = c->data + g.hlen;
+			iov[2 + i].iov_len = c->len - g.hlen;
+		}
+	}
+	tg_vnet_write(vh, &h);
+	iov[0].iov_base = vh;
+	iov[0].iov_len = sizeof(vh);
+	n = writev(t->fd, iov, cnt == 1 ? 2 : (int)cnt + 2);
+	if (n < 0 && cnt > 1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		/* A kernel that takes plain packets but not our super-packets:
+		 * stop merging rather than lose whole runs; the caller retries
+		 * the same packets one by one. */
+		t->host->log(t->st, TP_LOG_WARN, "%s refused a merged write (%s): writing packets one by one",
+			     t->ifname, strerror(errno));
+		t->no_merge = 1;
+		return 0;
+	}
+	if (n < 0)
+		return -1;
+	if (cnt > 1)
+		(*t->tx_merged)++;
+	return (int)cnt;
+}
+
