@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # demo.sh — tunpipe in two network namespaces, start to finish:
 #   1. namespaces "server" (10.200.0.1) and "client" (10.200.0.11) on a veth;
 #   2. a throw-away CA, a certificate for vpn.test and users (conf/make-demo-creds.sh);

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run.sh — from a fresh clone on Debian 12, as root:
 #   ./run.sh demo    install what is missing, build, run demo.sh
 #   ./run.sh test    install what is missing, build, run `make check`

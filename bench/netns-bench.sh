@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench/netns-bench.sh — what tunpipe costs, measured against the bare veth
 # in the same run:
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make-demo-creds.sh DIR [USER=PASSWORD ...]
 #
 # Generates throw-away credentials for the example configs into DIR:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* addrpool.c — see addrpool.h. */
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * addrpool.h — the server's tunnel address pool (IPv4, with IPv6 derived).
  * An IPv6-only tunnel (no IPv4 address announced) leases from the first

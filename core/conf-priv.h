@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conf-priv.h — helpers shared by conf.c, options.c and optset.c; not an API. */
 #ifndef TP_CORE_CONF_PRIV_H
 #define TP_CORE_CONF_PRIV_H

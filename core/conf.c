@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf.c — reading the config file (libconfig) and collecting errors.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf.h — reading a libconfig file and validating stage options against a
  * plugin's option table.  Errors are collected, not fatal one by one: a run

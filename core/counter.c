@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * counter.c — named counters: a plain slot per name, so a plugin counts
  * with one increment and the core prints them at exit and on SIGUSR1.

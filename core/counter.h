@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * counter.h — named uint64_t counters a stage increments directly
  * (host->counter), and the sums kept for instances that ended.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * deframe.c — stream reassembly shared by every framer (host->deframer_*).
  *

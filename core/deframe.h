@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * deframe.h — stream reassembly, the core side of host->deframer_*.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * descriptor.c — refusing descriptors this core cannot use, and the core's
  * own copy of the ones it can.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * descriptor.h — checking a plugin's descriptor and making the core's copy
  * of it (the loader's half that reads what a plugin wrote).

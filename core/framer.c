@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * framer.c — the glue every framer used to carry: a deframer per session
  * instance, up() and down() around the plugin's format hooks, the abort of

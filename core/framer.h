@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * framer.h — framing as a core service (plugin.h, struct tp_framing).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * host.c — the services the core offers plugins (struct tp_host): thin
  * wrappers over the stage module (stage.c), the sessions (session.c), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * host.h — the service table the core hands every plugin (struct tp_host).
  */

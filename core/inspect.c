@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * inspect.c — `tunpipe inspect [NAME]`, written from the descriptors alone
  * (gst-inspect's idea): what a user reads is what the loader checks, so the

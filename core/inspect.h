@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* inspect.h — `tunpipe inspect [NAME]`, generated from descriptors. */
 #ifndef TP_CORE_INSPECT_H
 #define TP_CORE_INSPECT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * loader.c — finding plugin modules on the search path, dlopen()ing them
  * and refusing descriptors this core cannot use.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The core: a convenience library (also linked by the unit tests and the
 # plugin harness) plus the tunpipe program.
 noinst_LTLIBRARIES += core/libtpcore.la

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.h — one line per event on stderr (or a file), with the stage's name. */
 #ifndef TP_CORE_LOG_H
 #define TP_CORE_LOG_H

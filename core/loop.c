@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * loop.c — the event loop, in the spirit of Redis' ae.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * loop.h — the event loop: epoll for fds, a timer heap, signals through
  * signalfd, and deferred calls that run after the current dispatch round

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c — the tunpipe program: command line, signals, the main loop.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * options.c — a stage's options, checked against the plugin's option table
  * (Fluent Bit's config_map idea) and written into the plugin's config

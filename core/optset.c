@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * optset.c — the values of a stage's options: the plugin's config struct
  * plus copies of every string it points to (so the set stays valid after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* router.c — see router.h.  A fixed array of hash buckets with short
  * chains: nodes are allocated per session (when it comes up), never per
  * packet. */

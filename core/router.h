@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * router.h — which session owns a tunnel address (server side).
  *

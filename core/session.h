@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * session.h — sessions (one per connection of the bottom endpoint, each
  * with its own transform instances), the router's table and the address

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stage.c — stage instances and the hand-off of batches and events
  * between them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stage.h — the data model of a running pipeline, and the stage module:
  * stage instances and the passing of batches and events between them.

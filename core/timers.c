@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * timers.c — the timer heap behind tp_loop_timer_add (see timers.h).
  */

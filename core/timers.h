@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * timers.h — the loop's one-shot timers: a binary min-heap ordered by
  * deadline, ties broken by creation order, with a small cache of fired

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Every option of every shipped plugin, as `tunpipe inspect NAME` prints it
 # from the plugin's option table, is documented in plugins/NAME/README.md:
 # a table row names it in backquotes, shows its default (if it has one) and,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The README's test list is checked against the build's: every test that
 # `make check` runs is named in the README's "Tests" section, and every
 # test named there is one the build runs.  The list is the build's whole

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness-clock.c — the test clock shared by every harness of the process
  * (see harness-clock.h and the "Time" part of harness.h).

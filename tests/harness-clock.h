@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness-clock.h — the harness's test clock (internal to the harness).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness-host.c — the harness's struct tp_host (harness.c says why it is a
  * second implementation), the plumbing between the stages of a chain, and

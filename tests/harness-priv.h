@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness-priv.h — what the harness's own files share (not for tests).
  *

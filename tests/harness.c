@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.c — plugin instances between fake ends (see harness.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.h — run plugins between fake ends (GStreamer's GstHarness).
  *

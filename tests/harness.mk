@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The plugin harness (tests/harness.h) and its own unit test.
 check_LTLIBRARIES += tests/libtpharness.la
 tests_libtpharness_la_SOURCES = tests/harness.c tests/harness.h tests/harness-priv.h \

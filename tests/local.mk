@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Tests: Check unit tests, the plugin harness, test plugins, end-to-end
 # scripts.  Each piece has its own fragment.
 TEST_PLUGIN_PATH = $(abs_top_builddir)/plugins:$(abs_top_builddir)/tests/plugins
@@ -19,8 +20,8 @@ include $(srcdir)/tests/fuzz/local.mk
 include $(srcdir)/tests/oot/local.mk
 
 # The README's list of tests is checked against $(TESTS).
-TESTS += tests/check-readme.sh tests/check-options-doc.sh
-EXTRA_DIST += tests/check-readme.sh tests/check-options-doc.sh
+TESTS += tests/check-readme.sh tests/check-options-doc.sh tests/check-spdx.sh
+EXTRA_DIST += tests/check-readme.sh tests/check-options-doc.sh tests/check-spdx.sh
 print-tests:
 	@echo $(TESTS)
 .PHONY: print-tests

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run the real tunpipe daemon on tests/conf/loopback.conf (tp-gen → tp-count
 # → tp-loop) and check, from its stderr, that every packet went down and
 # came back up through the per-session transform, and that the core printed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tunpipe/plugin.h — the one header a tunpipe plugin includes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * compress-lz4 — per-packet LZ4 compression (a transform).
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # compress-lz4: per-packet LZ4 transform (a libtool module).
 pkglib_LTLIBRARIES += plugins/compress-lz4/compress-lz4.la
 plugins_compress_lz4_compress_lz4_la_SOURCES = plugins/compress-lz4/compress-lz4.c

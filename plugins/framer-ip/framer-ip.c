@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * framer-ip — the Simple-VPN framing: IP packets back to back on the byte
  * stream, with no header of our own.  Each packet is delimited by its own

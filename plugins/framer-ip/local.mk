@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # framer-ip: the Simple-VPN framing (IP packets delimited by their own length).
 pkglib_LTLIBRARIES += plugins/framer-ip/framer-ip.la
 plugins_framer_ip_framer_ip_la_SOURCES = plugins/framer-ip/framer-ip.c

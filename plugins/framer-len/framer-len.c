@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * framer-len — length-prefixed framing: every frame on the byte stream is a
  * big-endian length (2 or 4 bytes, option `width`) followed by that many

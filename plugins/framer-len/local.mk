@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # framer-len: length-prefixed framing (2- or 4-byte big-endian prefix).
 pkglib_LTLIBRARIES += plugins/framer-len/framer-len.la
 plugins_framer_len_framer_len_la_SOURCES = plugins/framer-len/framer-len.c

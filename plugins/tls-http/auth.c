@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * auth.c — htpasswd loading, constant-time password checks, and the
  * failed-login limiter per source address.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * auth.h — htpasswd-style user database verified with libcrypt.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * authworker.c — one thread that runs password checks for the loop (see
  * authworker.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * authworker.h — password checks off the event loop.
  *

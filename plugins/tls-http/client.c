@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * client.c — the client role of tls-http (th_role_client): connect to the
  * url's host, TLS with peer verification (SNI, host name), and reconnect

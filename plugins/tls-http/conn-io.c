@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn-io.c — a TLS byte stream's read and write paths (see conn.h):
  * handshake-phase reads into the owner's buffer, stream reads into pool

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn.c — a TLS byte stream's life: socket set-up, the connect and TLS
  * handshake steps, the fd callback that drives every state, deadlines,

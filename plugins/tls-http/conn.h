@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conn.h — one TLS byte stream over a non-blocking socket, on the core's
  * loop: connect or accept, the TLS handshake, reads into pool buffers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * handshake.c — server decisions and the 101 exchange (see handshake.h).
  */

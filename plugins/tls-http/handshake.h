@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * handshake.h — the Simple-VPN upgrade handshake, as pure functions over
  * bytes: the server's decision on a request (which HTTP answer, and why)

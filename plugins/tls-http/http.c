@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http.c — HTTP/1.1 head parsing and building for the tls-http handshake.
  *

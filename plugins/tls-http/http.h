@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http.h — the small HTTP/1.1 head parser and builder used by tls-http.
  *

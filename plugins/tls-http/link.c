@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * link.c — a link: one TLS stream (conn.h) on its way to being a session,
  * and the session once it is.  The stream's callbacks land here and go on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tls-http: the Simple-VPN transport (TLS + HTTP/1.1 upgrade), client and server.
 pkglib_LTLIBRARIES += plugins/tls-http/tls-http.la
 plugins_tls_http_tls_http_la_SOURCES = \

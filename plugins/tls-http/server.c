@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * server.c — the server role of tls-http (th_role_server): the listening
  * socket, accepting within the handshake budgets (admit(): per address,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * svpn-client.c — the client side of the Simple-VPN handshake
  * (th_hs_svpn_client): send the upgrade request with Basic credentials,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * svpn-server.c — the server side of the Simple-VPN handshake
  * (th_hs_svpn_server): read the upgrade request, decide it (handshake.c),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls-http.c — the tls-http plugin: bottom endpoint speaking Simple-VPN
  * (TLS + an HTTP/1.1 upgrade) as a client or as a multi-session server.

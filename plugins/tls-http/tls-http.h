@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls-http.h — what the tls-http plugin's files share.  The layers, each
  * calling only downwards (no file calls back into one above it except

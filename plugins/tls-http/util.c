@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c — small helpers both roles and the handshakes share: host:port
  * and URL parsing, the readable-file check of create().

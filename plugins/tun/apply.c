@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * apply.c — opening the TUN device and configuring it through netlink:
  * link up and MTU, addresses, routes, and what a client learns in the

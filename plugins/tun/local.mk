@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tun plugin: the top endpoint (a TUN device configured through netlink).
 pkglib_LTLIBRARIES += plugins/tun/tun.la
 plugins_tun_tun_la_SOURCES = \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * netlink.c — rtnetlink requests through libmnl (see netlink.h).
  */

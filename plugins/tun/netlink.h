@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * netlink.h — the rtnetlink requests the tun plugin needs, through libmnl.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * prefix.c — address option parsing for the tun plugin (see prefix.h).
  */

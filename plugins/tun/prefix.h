@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * prefix.h — parsing and checking the tun plugin's address options.
  *

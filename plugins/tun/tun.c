@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tun.c — the `tun` plugin: the top endpoint of a pipeline, a Linux TUN
  * device.  Packets read from the device go down the pipeline in batches;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tun.h — private state of the tun plugin, shared by tun.c (options,
  * lifecycle, data path) and apply.c (device and kernel configuration).

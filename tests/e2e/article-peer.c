@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * article-peer.c — a plain Simple-VPN peer written from the article's design,
  * used by tests/e2e/test-interop.sh to prove that tunpipe talks to an

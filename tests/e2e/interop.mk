@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/e2e/interop.mk — interoperability with a plain Simple-VPN peer.
 # article-peer is an independent implementation of the article's protocol
 # (no tunpipe code, no Simple-VPN-Stack header); test-interop.sh runs it

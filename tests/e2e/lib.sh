@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/e2e/lib.sh — helpers for the end-to-end tests, the demo and the
 # benchmark.  Source it from bash after `set -eu`; then call tp_init NAME.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # End-to-end tests: real tunpipe processes in network namespaces the tests
 # create and remove (tests/e2e/lib.sh).  They need root and /dev/net/tun and
 # exit 77 (skipped) without them.  Each runs under AM_TESTS_ENVIRONMENT, so

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Memory and descriptor check of the real daemon (not part of `make check`:
 # it takes a minute or two).  Run it with `make memcheck` in any build tree.
 #

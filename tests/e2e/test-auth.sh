@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Authentication and HTTP errors of the tls-http server:
 #  - a client with a wrong password logs an authentication failure and does
 #    not hammer the server (counted as accepted TCP connections);

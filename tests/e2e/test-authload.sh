@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Password checks do not stall the server's other tunnels:
 #  - with a bcrypt (cost 10, ~100 ms per check) users file, 30 parallel curl
 #    logins with a wrong password arrive while alice's established session

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Every example config in conf/ passes `tunpipe -t`; broken configs fail
 # with an error that names FILE:LINE and the offending stage.
 set -eu

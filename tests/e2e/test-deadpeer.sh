@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Dead-peer detection: a client that vanishes without closing its connection
 # (its link goes down: no FIN, no RST) must not hold its session and its
 # address forever.  With keepalive = 2 on the server, TCP keepalive probes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Interoperability with a plain Simple-VPN peer written to the article's
 # design (tests/e2e/article-peer.c: no tunpipe code, no Simple-VPN-Stack
 # header, only Address and Gateway in its 101, framer-ip on the wire):

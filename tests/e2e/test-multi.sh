@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Three clients at once (alice, bob, carol) on one server: each gets its own
 # address, reaches the server's tunnel address, and reaches the other two
 # through the server (the gateway forwards between sessions).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Reconnection and address release:
 #  - the server is stopped and started again: the client reconnects by
 #    itself, keeps its tun, and ping works again;

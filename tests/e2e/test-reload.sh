@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # SIGHUP re-reads the users file without dropping anyone:
 #  - dave is not in the users file: refused (401);
 #  - dave is added and the server gets SIGHUP: dave connects, while alice's

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # A stuck client must not stall the others: alice's process is frozen
 # (SIGSTOP: her socket stops being read, so the server's queue towards her
 # fills) while the server floods her tunnel address; bob, on the same

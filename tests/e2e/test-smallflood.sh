@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # A stuck client must not drain the shared buffer pool with small packets.
 # tls-http's queue_limit bounds what one session may hold, but what a
 # queued packet really pins is a whole pool buffer (2 KiB class), not its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Anti-spoofing: a client that sends packets with a source address other
 # than the one the server leased to it gets nothing through, and the
 # server's router counts the drops (spoofed=N at exit).

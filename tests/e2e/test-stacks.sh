@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The alternative stacks end to end (framer-len; compress-lz4 + framer-len):
 # ping and a 3 s iperf3 each way; then a client whose stack differs from the
 # server's must be refused with a clear stack mismatch (409) on both sides.

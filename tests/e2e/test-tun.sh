@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # test-tun.sh — the tun plugin inside the real daemon, in a namespace of its
 # own (tpt-PID-tun), with no network behind it:
 #

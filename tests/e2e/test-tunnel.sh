@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # One server, one client, default stack (tun ── framer-ip ── tls-http):
 # ping both ways through the tunnel, then iperf3 5 s in each direction.
 set -eu

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_framer.c — the skeleton of the framer fuzz targets (fuzz_framer.h).
  */

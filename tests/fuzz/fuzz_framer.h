@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_framer.h — the skeleton both framer fuzz targets share.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_framer_ip.c — libFuzzer target for the framer-ip transform, on the
  * shared skeleton (fuzz_framer.h: input layout and checks).  `sel` bits

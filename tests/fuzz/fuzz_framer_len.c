@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_framer_len.c — libFuzzer target for the framer-len transform, on
  * the shared skeleton (fuzz_framer.h: input layout and checks).  `sel` bit

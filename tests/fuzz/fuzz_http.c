@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_http.c — libFuzzer target for the tls-http handshake parsers: the
  * code that reads what an unauthenticated peer sends.

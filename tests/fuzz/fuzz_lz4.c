@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_lz4.c — libFuzzer target for the compress-lz4 transform.
  *

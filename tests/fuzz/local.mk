@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libFuzzer targets.  Built only with ./configure --enable-fuzz and clang
 # (see tests/fuzz/README.md); `make fuzz FUZZ_SECONDS=60` runs each one.
 FUZZ_TARGETS = tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hello — the smallest useful third-party tunpipe plugin.
  *

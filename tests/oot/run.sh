@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # What a third-party plugin author does: install tunpipe, build a plugin
 # against the INSTALLED header and pkg-config file only, and run it in the
 # INSTALLED tunpipe between the test plugins.  Works under distcheck: it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Test-only plugins (never installed) and the pipeline test that runs them
 # in the real daemon.  -rpath makes libtool build real shared modules
 # (.libs/NAME.so) although they are check_ libraries.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls-stream-probe — TEST-ONLY sink: the tls-http plugin's TLS byte stream
  * (plugins/tls-http/conn.h) alone, as the TLS client on a socket the test

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tp-abi10-framer — TEST-ONLY framer built against the frozen ABI 1.0
  * header (tests/abi-1.0), the 1.0 way: it drives the host's deframer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tp-abi10 — TEST-ONLY transform built against the frozen ABI 1.0 header
  * (tests/abi-1.0): the proof that a plugin built for an older minor loads

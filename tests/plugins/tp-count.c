@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tp-count — TEST-ONLY transform: counts what crosses it in each direction
  * and passes every batch on unchanged, with the session it came with.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tp-framer-byte — TEST-ONLY: a third framer, to show what the core's
  * framing service (plugin.h, struct tp_framing) leaves to a framer.  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tp-gen — TEST-ONLY source endpoint: generates numbered IPv4/UDP packets
  * and checks what comes back.

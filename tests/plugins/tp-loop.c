@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tp-loop — TEST-ONLY sink endpoint: a network that answers every packet
  * with itself.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tp-reenter — TEST-ONLY plugins that record whether the core ever calls
  * one of their callbacks while another of theirs (or a host call made

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check-main.c — the shared main() of the Check unit tests (see
  * check-main.h): every tests/unit/test_*.c defines only its suite.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * check-main.h — the one main() of the Check unit tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * conf-check.h — helpers shared by test_conf.c and test_options.c: a
  * private temp directory per test (setup/teardown as a Check fixture),

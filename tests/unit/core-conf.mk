@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # unit/core-conf.mk — config parsing, option tables, the plugin loader and
 # inspect.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # unit/core-infra.mk — Check tests for the core's log, event loop and buffer pool.
 check_PROGRAMS += tests/unit/test_loop tests/unit/test_buf tests/unit/test_log
 TESTS += tests/unit/test_loop tests/unit/test_buf tests/unit/test_log

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Unit tests of the core modules: address pool, router, pipelines.
 check_PROGRAMS += tests/unit/test_core
 TESTS += tests/unit/test_core

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_auth.c — htpasswd loading and verification (plugins/tls-http/auth.c).
  *

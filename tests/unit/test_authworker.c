@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_authworker.c — the auth worker thread on its own (authworker.c).
  *

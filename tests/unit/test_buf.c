@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_buf.c — the packet buffer pool and the batch helpers of plugin.h. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_compress_lz4.c — the compress-lz4 transform between the harness's
  * fake ends: round trips, the wire format, hostile input, options, leaks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_conf.c — the config file loader.  Every test asserts the exact
  * text users see (file:line, where, message) and the error count, since

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_core.c — the address pool, the router, and pipelines built and run
  * by the real core (loader, options, links, sessions, the event loop) with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_deframe.c — the core's stream reassembly (core/deframe.c) alone,
  * driven through the harness's host as a framer would drive it: the stage

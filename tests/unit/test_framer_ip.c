@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_framer_ip — the Simple-VPN framer through the plugin harness.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_framer_len — the length-prefix framer through the plugin harness.
  *

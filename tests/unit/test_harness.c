@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_harness — the plugin harness, exercised with the test plugins
  * (tp-gen, tp-count, tp-loop).  These double as tests of those plugins,

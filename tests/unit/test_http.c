@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_http.c — the tls-http handshake from raw bytes: the HTTP head
  * parser, base64/Basic, every error answer the server gives, and the 101

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_loader.c — finding, loading and refusing plugin modules, and the
  * `tunpipe inspect` text generated from their descriptors.  The modules

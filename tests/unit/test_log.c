@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_log.c — line format, level threshold, rotation with tp_log_reopen,
  * journald detection ($JOURNAL_STREAM) and its priority prefixes. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_options.c — stage options checked against an option table (unknown
  * keys, types, ranges, choices, required, defaults, paths) and the sanity

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_tls_http.c — the tls-http plugin end to end over loopback TLS: a
  * server and a client instance, each in its own harness (its own event

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_tls_stream.c — the tls-http TLS byte stream (plugins/tls-http/conn.h)
  * on its own, through the test-only tls-stream-probe sink in the harness:

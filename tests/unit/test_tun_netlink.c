@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_tun_netlink.c — the tun plugin against the real kernel, through the
  * plugin harness (the built module, as the daemon loads it).  The plugin's

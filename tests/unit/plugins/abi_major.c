@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* abi_major.c — claims the next plugin ABI major: the loader must refuse it. */
 #include "dummy.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* abi_minor.c — built "against a newer minor": fields this core does not
  * know may matter to it, so the loader must refuse it. */
 #include "dummy.h"

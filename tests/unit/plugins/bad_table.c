@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bad_table.c — an option whose offset lies outside config_size: writing it
  * would corrupt memory, so the loader must refuse the plugin. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dummy.h — callbacks for the loader's test modules.  They are never
  * called: these plugins exist to be refused (or listed) by the loader.

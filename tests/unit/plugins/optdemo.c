@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * optdemo.c — a well-formed plugin with one option of every type, for the
  * loader and inspect tests.  Its callbacks are never run.
