@@ -69,6 +69,7 @@ fuzz: $(FUZZ_TARGETS) $(pkglib_LTLIBRARIES)
 	  $(MKDIR_P) $$corpus || exit 1; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s on $$corpus"; \
 	  TUNPIPE_PLUGIN_PATH='$(abs_top_builddir)/plugins:$(abs_top_builddir)/tests/plugins' TUNPIPE_ALLOW_ROOT_PLUGIN_PATH=1 \
+	  TP_HARNESS_QUIET=1 \
 	  ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1}" \
 	    ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	      -artifact_prefix=tests/fuzz/$$name- $$corpus \
