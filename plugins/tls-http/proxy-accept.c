@@ -58,7 +58,8 @@ struct pp_state {
 	unsigned n_trusted;
 	struct pp_wait *head, *tail; /* oldest first */
 	unsigned n_wait;
-	struct th_ratelog rl;
+	/* one pace per kind: a flood of one does not hide the others */
+	struct th_ratelog rl_bad, rl_untrusted, rl_late, rl_evict;
 };
 
 static const char *mode_name(int m)
@@ -174,12 +175,11 @@ static void wait_free(struct pp_wait *w, int close_fd)
 	free(w);
 }
 
-static void refuse(struct pp_wait *w, const char *why, const char *detail)
+static void refuse(struct pp_wait *w, struct th_ratelog *rl, const char *why, const char *detail)
 {
 	struct th_ctx *c = w->c;
-	struct pp_state *ps = c->pp_priv;
 	(*c->c_refused)++;
-	th_warn_limited(c, &ps->rl, "refused %s: %s%s%s", w->sock, why, detail ? ": " : "",
+	th_warn_limited(c, rl, "refused %s: %s%s%s", w->sock, why, detail ? ": " : "",
 			detail ? detail : "");
 	wait_free(w, 1);
 }
@@ -213,6 +213,7 @@ static void hand_over(struct pp_wait *w, const struct sockaddr_storage *ss)
 static void wait_read(void *arg, int fd, uint32_t ev)
 {
 	struct pp_wait *w = arg;
+	struct pp_state *ps = w->c->pp_priv;
 	struct pp_header h;
 	(void)ev;
 	ssize_t m = recv(fd, w->b + w->have, sizeof(w->b) - w->have, MSG_PEEK);
@@ -232,12 +233,12 @@ static void wait_read(void *arg, int fd, uint32_t ev)
 	size_t total = w->have + (size_t)m;
 	enum pp_result r = pp_parse(w->b, total, w->trusted ? (int)w->c->cf->proxy_protocol : PP_ANY, &h);
 	if (r == PP_BAD) {
-		refuse(w, w->trusted ? "a trusted proxy sent no valid PROXY header"
+		refuse(w, &ps->rl_bad, w->trusted ? "a trusted proxy sent no valid PROXY header"
 		       : "neither TLS nor a valid PROXY header", h.why);
 		return;
 	}
 	if (r == PP_DONE && !w->trusted) {
-		refuse(w, "PROXY header from an address not in trusted_proxies", NULL);
+		refuse(w, &ps->rl_untrusted, "PROXY header from an address not in trusted_proxies", NULL);
 		return;
 	}
 	/* Take exactly the header's bytes out of the socket: all of what
@@ -263,8 +264,9 @@ static void wait_read(void *arg, int fd, uint32_t ev)
 static void wait_expired(void *arg)
 {
 	struct pp_wait *w = arg;
+	struct pp_state *ps = w->c->pp_priv;
 	w->timer = NULL;
-	refuse(w, w->trusted ? "no complete PROXY header within handshake_timeout"
+	refuse(w, &ps->rl_late, w->trusted ? "no complete PROXY header within handshake_timeout"
 	       : "no TLS or PROXY header within handshake_timeout", NULL);
 }
 
@@ -275,7 +277,7 @@ void th_pp_accept(struct th_ctx *c, int fd, const struct sockaddr_storage *ss, c
 	/* Waiting connections hold fds and memory too: within max_handshakes,
 	 * the oldest giving way, as handshakes do. */
 	if (ps->n_wait >= (unsigned)c->cf->max_handshakes)
-		refuse(ps->head, "waited longest for its first bytes and gives way (max_handshakes)",
+		refuse(ps->head, &ps->rl_evict, "waited longest for its first bytes and gives way (max_handshakes)",
 		       NULL);
 	if (!(w = calloc(1, sizeof(*w))))
 		goto fail;
