@@ -46,6 +46,7 @@ struct pp_wait {
 	struct th_ctx *c;
 	int fd;
 	int trusted;
+	uint8_t key[16];             /* th_peer_key of ss */
 	struct sockaddr_storage ss;  /* the socket's peer (the proxy's address) */
 	char sock[64];               /* and as text, for the log */
 	struct tp_timer *timer;
@@ -59,7 +60,7 @@ struct pp_state {
 	struct pp_wait *head, *tail; /* oldest first */
 	unsigned n_wait;
 	/* one pace per kind: a flood of one does not hide the others */
-	struct th_ratelog rl_bad, rl_untrusted, rl_late, rl_evict;
+	struct th_ratelog rl_bad, rl_untrusted, rl_late, rl_evict, rl_addr;
 };
 
 static const char *mode_name(int m)
@@ -270,10 +271,39 @@ static void wait_expired(void *arg)
 	       : "no TLS or PROXY header within handshake_timeout", NULL);
 }
 
+/*
+ * An address that is not a proxy gets max_handshakes_per_address here
+ * too, waiting and handshaking together: idle connections from one
+ * address must not fill the waiting list and push out the proxy's.
+ */
+static int over_budget(struct th_ctx *c, const uint8_t key[16])
+{
+	struct pp_state *ps = c->pp_priv;
+	unsigned from_key = 0, waiting = 0;
+	th_budget_handshakes(c, key, &from_key);
+	for (struct pp_wait *w = ps->head; w; w = w->next)
+		waiting += !w->trusted && memcmp(w->key, key, 16) == 0;
+	return from_key + waiting >= (unsigned)c->cf->max_handshakes_per_address;
+}
+
 void th_pp_accept(struct th_ctx *c, int fd, const struct sockaddr_storage *ss, const char *sock)
 {
 	struct pp_state *ps = c->pp_priv;
 	struct pp_wait *w;
+	uint8_t key[16];
+	char a[64];
+	int trust = trusted(ps, ss);
+
+	th_peer_key(ss, key);
+	if (!trust && over_budget(c, key)) {
+		(*c->c_refused)++;
+		th_key_str(key, a, sizeof(a));
+		th_warn_limited(c, &ps->rl_addr, "refused %s: %s already has %u connections not "
+				"logged in (max_handshakes_per_address)", sock, a,
+				(unsigned)c->cf->max_handshakes_per_address);
+		close(fd);
+		return;
+	}
 	/* Waiting connections hold fds and memory too: within max_handshakes,
 	 * the oldest giving way, as handshakes do. */
 	if (ps->n_wait >= (unsigned)c->cf->max_handshakes)
@@ -284,7 +314,8 @@ void th_pp_accept(struct th_ctx *c, int fd, const struct sockaddr_storage *ss, c
 	w->c = c;
 	w->fd = fd;
 	w->ss = *ss;
-	w->trusted = trusted(ps, ss);
+	w->trusted = trust;
+	memcpy(w->key, key, 16);
 	snprintf(w->sock, sizeof(w->sock), "%s", sock);
 	if (c->host->fd_add(c->st, fd, TP_FD_READ, wait_read, w) < 0)
 		goto fail;

@@ -58,7 +58,7 @@ static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
 }
 
 /* The limiter's key: IPv4 as ::ffff:a.b.c.d, IPv6 by its /64. */
-static void peer_key(const struct sockaddr_storage *ss, uint8_t key[16])
+void th_peer_key(const struct sockaddr_storage *ss, uint8_t key[16])
 {
 	memset(key, 0, 16);
 	if (ss->ss_family == AF_INET) {
@@ -195,7 +195,7 @@ void th_srv_take(struct th_ctx *c, int cfd, const struct sockaddr_storage *ss)
 	uint8_t key[16];
 	char peer[64];
 	peer_name(ss, peer, sizeof(peer));
-	peer_key(ss, key);
+	th_peer_key(ss, key);
 	if (!admit(c, key, peer)) {
 		close(cfd);
 		return;

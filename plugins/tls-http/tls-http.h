@@ -180,6 +180,8 @@ int th_link_read_head(struct th_link *l);
  * fd is taken in any case. */
 struct sockaddr_storage;
 void th_srv_take(struct th_ctx *c, int fd, const struct sockaddr_storage *ss);
+/* The per-address key of ss: IPv4 as ::ffff:a.b.c.d, IPv6 by its /64. */
+void th_peer_key(const struct sockaddr_storage *ss, uint8_t key[16]);
 
 /* proxy-accept.c: the pre-TLS step of proxy_protocol (server).  Setup
  * checks trusted_proxies (nothing to do when off); th_pp_accept takes an

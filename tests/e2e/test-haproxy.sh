@@ -187,6 +187,19 @@ tp_wait_log "$srvlog" 'warn.*refused 10\.200\.0\.11:[0-9]+: a trusted proxy sent
 	{ grep 'refused' "$srvlog" | tail -n 3; tp_fail "no warning for the missing PROXY header"; }
 tp_ok "$(grep -m 1 'trusted proxy sent no valid' "$srvlog" | sed 's/^.*\] //')"
 
+tp_check "60 idle connections from one untrusted address: 32 wait, the rest are refused"
+hp "$X" idle 10.200.0.1 8443 60 6 >"$TP_TMP/idle.out" 2>&1 &
+idle_pid=$!
+sleep 2
+held=$(tp_in "$S" ss -Htn state established "( sport = :8443 and dst 10.200.0.14 )" | wc -l)
+car2=$(hp "$B" login 10.200.0.11 443 "$CA" carol "$(pw carol)" 1 | awk '{ print $1 }')
+wait "$idle_pid" || { cat "$TP_TMP/idle.out"; tp_fail "the idle flood failed"; }
+[ "$car2" = 101 ] || tp_fail "carol through HAProxy during the idle flood got '$car2', expected 101"
+[ "$held" -le 32 ] || tp_fail "the server held $held idle connections from 10.200.0.14 (max_handshakes_per_address 32)"
+grep -q 'refused 10\.200\.0\.14:[0-9]*: 10\.200\.0\.14 already has 32 connections not logged in' "$srvlog" ||
+	tp_fail "no per-address refusal logged for 10.200.0.14"
+tp_ok "attacker: $(cat "$TP_TMP/idle.out"), $held held by the server; carol: $car2"
+
 tp_check "stopping everything"
 tp_stop alice || tp_fail "alice exited with status $?"
 tp_stop bob || tp_fail "bob exited with status $?"
