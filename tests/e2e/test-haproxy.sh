@@ -12,7 +12,11 @@
 #    through that proxy meanwhile gets 101;
 #  - a direct connection from an address not in trusted_proxies is served
 #    as it is (TLS without a PROXY header), but one that sends a PROXY
-#    header is refused and logged at warn with the reason.
+#    header is refused and logged at warn with the reason; so is a trusted
+#    proxy that sends none, or not within handshake_timeout;
+#  - idle connections from one untrusted address are held up to
+#    max_handshakes_per_address while a login through HAProxy succeeds;
+#  - proxy_protocol without trusted_proxies, or a bad prefix, fails -t.
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -40,7 +44,7 @@ tp_check "the server with proxy_protocol = \"any\", trusted_proxies = HAProxy"
 SC="$TP_CONF/server-haproxy.conf"
 {
 	printf 'control = "server.sock";\n'
-	sed -e '/^ *users *= /a\        proxy_protocol = "any";\n        trusted_proxies = [ "10.200.0.11/32", "fd00:99::/64" ];' \
+	sed -e '/^ *users *= /a\        proxy_protocol = "any"; handshake_timeout = 3000;\n        trusted_proxies = [ "10.200.0.11/32", "fd00:99::/64" ];' \
 		"$TP_CONF/server.conf"
 } >"$SC"
 grep -q 'proxy_protocol = "any"' "$SC" || tp_fail "could not edit $SC"
@@ -50,6 +54,12 @@ if "$TUNPIPE" -t -c "$TP_CONF/bad.conf" >"$TP_TMP/bad.out" 2>&1; then
 	tp_fail "tunpipe -t accepted proxy_protocol without trusted_proxies"
 fi
 grep -q 'needs trusted_proxies' "$TP_TMP/bad.out" || { cat "$TP_TMP/bad.out"; tp_fail "no 'needs trusted_proxies' error"; }
+sed -e 's#"10.200.0.11/32"#"10.200.0.300/32"#' "$SC" >"$TP_CONF/bad2.conf"
+if "$TUNPIPE" -t -c "$TP_CONF/bad2.conf" >"$TP_TMP/bad2.out" 2>&1; then
+	tp_fail "tunpipe -t accepted trusted_proxies 10.200.0.300/32"
+fi
+grep -q "trusted_proxies: '10.200.0.300/32' is not an address" "$TP_TMP/bad2.out" ||
+	{ cat "$TP_TMP/bad2.out"; tp_fail "no error naming the bad prefix"; }
 "$TUNPIPE" -t -c "$SC" >"$TP_TMP/t.out" 2>&1 || { cat "$TP_TMP/t.out"; tp_fail "tunpipe -t refused $SC"; }
 tp_server_start server "$SC"
 tp_ok "without trusted_proxies: $(grep -m 1 'needs trusted_proxies' "$TP_TMP/bad.out")"
@@ -186,6 +196,27 @@ nohdr=$(hp "$A" login 10.200.0.11 445 "$CA" carol "$(pw carol)" 1 | awk '{ print
 tp_wait_log "$srvlog" 'warn.*refused 10\.200\.0\.11:[0-9]+: a trusted proxy sent no valid PROXY header: no PROXY header' 5 ||
 	{ grep 'refused' "$srvlog" | tail -n 3; tp_fail "no warning for the missing PROXY header"; }
 tp_ok "$(grep -m 1 'trusted proxy sent no valid' "$srvlog" | sed 's/^.*\] //')"
+
+tp_check "a trusted proxy whose header does not come within handshake_timeout is closed"
+late=$(tp_in "$A" python3 - <<'PY'
+import socket, time
+s = socket.create_connection(("10.200.0.11", 445), timeout=10)
+t0 = time.monotonic()
+try:
+    d = s.recv(100)
+    print("closed" if d == b"" else "answered", int((time.monotonic() - t0) * 1000))
+except ConnectionResetError:
+    print("closed", int((time.monotonic() - t0) * 1000))
+except socket.timeout:
+    print("timeout", 10000)
+PY
+)
+case $late in closed\ *) ;; *) tp_fail "a silent connection through HAProxy: $late, expected closed" ;; esac
+ms=${late#closed }
+[ "$ms" -ge 2500 ] && [ "$ms" -lt 6000 ] || tp_fail "closed after $ms ms (handshake_timeout 3000)"
+tp_wait_log "$srvlog" 'warn.*refused 10\.200\.0\.11:[0-9]+: no complete PROXY header within handshake_timeout' 3 ||
+	tp_fail "no warning for the late PROXY header"
+tp_ok "closed after $ms ms; $(grep -m 1 'no complete PROXY header' "$srvlog" | sed 's/^.*\] //')"
 
 tp_check "60 idle connections from one untrusted address: 32 wait, the rest are refused"
 hp "$X" idle 10.200.0.1 8443 60 6 >"$TP_TMP/idle.out" 2>&1 &
