@@ -101,7 +101,7 @@ haproxy -c -f "$TP_TMP/haproxy.cfg" >"$TP_TMP/haproxy-check.out" 2>&1 ||
 	{ cat "$TP_TMP/haproxy-check.out"; tp_fail "haproxy -c refused the config"; }
 ip netns exec "$H" haproxy -db -f "$TP_TMP/haproxy.cfg" >"$TP_TMP/haproxy.log" 2>&1 &
 echo $! >"$TP_TMP/haproxy.pid"
-tp_wait_listen "$H" 443 10 && tp_wait_listen "$H" 444 10 || tp_fail "haproxy is not listening"
+{ tp_wait_listen "$H" 443 10 && tp_wait_listen "$H" 444 10; } || tp_fail "haproxy is not listening"
 tp_ok "haproxy listening on 10.200.0.11:443, :444 and :445"
 
 tp_check "alice through v2 and bob through v1: tunnels work"
@@ -213,7 +213,7 @@ PY
 )
 case $late in closed\ *) ;; *) tp_fail "a silent connection through HAProxy: $late, expected closed" ;; esac
 ms=${late#closed }
-[ "$ms" -ge 2500 ] && [ "$ms" -lt 6000 ] || tp_fail "closed after $ms ms (handshake_timeout 3000)"
+{ [ "$ms" -ge 2500 ] && [ "$ms" -lt 6000 ]; } || tp_fail "closed after $ms ms (handshake_timeout 3000)"
 tp_wait_log "$srvlog" 'warn.*refused 10\.200\.0\.11:[0-9]+: no complete PROXY header within handshake_timeout' 3 ||
 	tp_fail "no warning for the late PROXY header"
 tp_ok "closed after $ms ms; $(grep -m 1 'no complete PROXY header' "$srvlog" | sed 's/^.*\] //')"
