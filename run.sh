@@ -32,6 +32,8 @@ pkgs=(build-essential autoconf automake libtool libtool-bin pkg-config
 # test-dns.sh: pushed DNS through Debian's resolvconf (it conflicts with
 # systemd-resolved on a desktop; on a CI machine it is harmless).
 pkgs+=(resolvconf)
+# test-haproxy.sh: tunpipe behind HAProxy 2.6 with the PROXY protocol.
+pkgs+=(haproxy)
 
 install_missing() {
 	local p missing=()

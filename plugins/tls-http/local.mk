@@ -8,6 +8,7 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/server.c plugins/tls-http/client.c \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
 	plugins/tls-http/svpn-check.c \
+	plugins/tls-http/proxyproto.c plugins/tls-http/proxyproto.h plugins/tls-http/proxy-accept.c \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \
 	plugins/tls-http/http.c plugins/tls-http/http.h \
 	plugins/tls-http/auth.c plugins/tls-http/auth.h \
@@ -106,3 +107,18 @@ EXTRA_DIST += tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh \
 	tests/e2e/hostile.py
 # The e2e lock the hostile tests take exclusively (tests/e2e/lib.sh).
 CLEANFILES += .tunpipe-e2e.lock
+
+# The PROXY protocol header parser (proxyproto.c), pure code.
+check_PROGRAMS += tests/unit/test_proxyproto
+TESTS += tests/unit/test_proxyproto
+tests_unit_test_proxyproto_SOURCES = tests/unit/test_proxyproto.c tests/unit/check-main.c \
+	plugins/tls-http/proxyproto.c
+tests_unit_test_proxyproto_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_unit_test_proxyproto_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_proxyproto_LDADD = $(CHECK_LIBS)
+
+# Behind real HAProxy 2.6 (send-proxy-v2 and send-proxy, TCP mode): real
+# client addresses in logs and status, the login limiter per client, a
+# PROXY header from an untrusted address refused.  Needs root and haproxy.
+TESTS += tests/e2e/test-haproxy.sh
+EXTRA_DIST += tests/e2e/test-haproxy.sh

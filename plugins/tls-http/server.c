@@ -3,7 +3,8 @@
  * server.c — the server role of tls-http (th_role_server): the listening
  * socket, accepting within the handshake budgets (admit(): per address,
  * in total, the oldest handshake giving way), the handshake deadline,
- * and what is logged when a link ends.  max_sessions counts tunnels only
+ * and what is logged when a link ends.  With proxy_protocol a connection
+ * first waits in proxy-accept.c for its PROXY header (th_srv_take after).  max_sessions counts tunnels only
  * and is checked when a session opens (svpn-server.c).  What is said on an accepted stream is the
  * handshake table's business (svpn-server.c).
  */
@@ -57,7 +58,7 @@ static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
 }
 
 /* The limiter's key: IPv4 as ::ffff:a.b.c.d, IPv6 by its /64. */
-static void peer_key(const struct sockaddr_storage *ss, uint8_t key[16])
+void th_peer_key(const struct sockaddr_storage *ss, uint8_t key[16])
 {
 	memset(key, 0, 16);
 	if (ss->ss_family == AF_INET) {
@@ -189,6 +190,34 @@ static int arm_deadline(struct th_link *l)
 	return th_conn_deadline(l->io, ms + 1000, "handshake timed out");
 }
 
+void th_srv_take(struct th_ctx *c, int cfd, const struct sockaddr_storage *ss)
+{
+	uint8_t key[16];
+	char peer[64];
+	peer_name(ss, peer, sizeof(peer));
+	th_peer_key(ss, key);
+	if (!admit(c, key, peer)) {
+		close(cfd);
+		return;
+	}
+	/* One byte more than the limit so "exactly at the limit, no
+	 * end yet" is distinguishable from "over it". */
+	struct th_link *l = th_link_accept(c, cfd, peer, (size_t)c->cf->max_request + 1);
+	if (!l) {
+		ERR_clear_error();
+		TH_LOG(c, TP_LOG_ERROR, "cannot set up the connection from %s", peer);
+		return;
+	}
+	memcpy(l->peer_key, key, 16);
+	l->born_ms = c->host->now_ms(c->st);
+	if (arm_deadline(l) < 0) {
+		TH_LOG(c, TP_LOG_ERROR, "cannot arm the handshake timer for %s", peer);
+		th_conn_close(l->io, "cannot arm the handshake timer");
+		return;
+	}
+	TH_LOG(c, TP_LOG_DEBUG, "connection from %s", peer);
+}
+
 static void accept_cb(void *arg, int fd, uint32_t ev)
 {
 	struct th_ctx *c = arg;
@@ -196,7 +225,6 @@ static void accept_cb(void *arg, int fd, uint32_t ev)
 	for (int i = 0; i < ACCEPT_BUDGET; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		char peer[64];
 		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			int e = errno;
@@ -209,29 +237,13 @@ static void accept_cb(void *arg, int fd, uint32_t ev)
 				TH_LOG(c, TP_LOG_WARN, "accept on %s: %s", c->cf->listen, strerror(e));
 			return;
 		}
-		uint8_t key[16];
-		peer_name(&ss, peer, sizeof(peer));
-		peer_key(&ss, key);
-		if (!admit(c, key, peer)) {
-			close(cfd);
+		if (c->pp_priv) { /* who it is for comes first (proxy-accept.c) */
+			char sock[64];
+			peer_name(&ss, sock, sizeof(sock));
+			th_pp_accept(c, cfd, &ss, sock);
 			continue;
 		}
-		/* One byte more than the limit so "exactly at the limit, no
-		 * end yet" is distinguishable from "over it". */
-		struct th_link *l = th_link_accept(c, cfd, peer, (size_t)c->cf->max_request + 1);
-		if (!l) {
-			ERR_clear_error();
-			TH_LOG(c, TP_LOG_ERROR, "cannot set up the connection from %s", peer);
-			continue;
-		}
-		memcpy(l->peer_key, key, 16);
-		l->born_ms = c->host->now_ms(c->st);
-		if (arm_deadline(l) < 0) {
-			TH_LOG(c, TP_LOG_ERROR, "cannot arm the handshake timer for %s", peer);
-			th_conn_close(l->io, "cannot arm the handshake timer");
-			continue;
-		}
-		TH_LOG(c, TP_LOG_DEBUG, "connection from %s", peer);
+		th_srv_take(c, cfd, &ss);
 	}
 }
 
@@ -291,6 +303,7 @@ static void srv_stop(struct th_ctx *c)
 		close(sv->lfd);
 		sv->lfd = -1;
 	}
+	th_pp_stop(c);
 	while (c->links) {
 		snprintf(c->links->io->why, sizeof(c->links->io->why), "server stopping");
 		th_link_free(c->links);
@@ -378,11 +391,14 @@ static int srv_setup(struct th_ctx *c, char *err, size_t errlen)
 		snprintf(err, errlen, "listen '%s': expected address:port or [v6]:port", cf->listen);
 		return -1;
 	}
+	if (th_pp_setup(c, err, errlen) < 0)
+		return -1;
 	return srv_load_keys(c, c->ssl, err, errlen);
 }
 
 static void srv_destroy(struct th_ctx *c)
 {
+	th_pp_destroy(c);
 	free(c->role_priv);
 	c->role_priv = NULL;
 }

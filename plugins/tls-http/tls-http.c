@@ -66,6 +66,12 @@ static const struct tp_option th_options[] = {
 		       "refusing the new one", SERVER),
 	TP_OPTION_BOOL(struct th_conf, allow_insecure_key, "false",
 		       "start even if the key file is readable by group or others", SERVER),
+	TP_OPTION_ENUM(struct th_conf, proxy_protocol, "off", "off|v1|v2|any",
+		       "a PROXY header (HAProxy's) before TLS from trusted_proxies gives the real "
+		       "client address; others connect directly", SERVER),
+	TP_OPTION_LIST(struct th_conf, trusted_proxies,
+		       "prefixes (10.0.0.5/32, fd00::/64) whose connections must start with a "
+		       "PROXY header when proxy_protocol is on", SERVER),
 	/* client */
 	TP_OPTION_STRING(struct th_conf, url, NULL, "https://host[:port]/path", CLIENT, REQUIRED),
 	TP_OPTION_PATH(struct th_conf, ca, NULL,

@@ -47,6 +47,9 @@ struct th_conf {
 	/* budgets (budget.c) */
 	int64_t max_handshakes, max_handshakes_per_address, max_sessions_per_user;
 	int replace_oldest_session, allow_insecure_key;
+	/* PROXY protocol (proxy-accept.c): 0 off, else PP_V1|PP_V2 bits */
+	int proxy_protocol;
+	const char *const *trusted_proxies;
 };
 
 struct th_ctx;
@@ -138,6 +141,7 @@ struct th_ctx {
 	const struct th_handshake *hs;
 	void *role_priv;          /* the role's own state (server.c, client.c) */
 	void *hs_priv;            /* the handshake's own state */
+	void *pp_priv;            /* proxy-accept.c's state (proxy_protocol on) */
 
 	uint64_t *c_sessions, *c_auth_failures, *c_refused, *c_bytes_in, *c_bytes_out,
 		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled,
@@ -170,6 +174,23 @@ int th_link_attach(struct th_link *l, struct tp_session *s, const struct tp_sess
 struct th_link *th_link_of(struct th_ctx *c, struct tp_session *s);
 /* Read handshake bytes into l->head; 0 or an SSL_get_error() code. */
 int th_link_read_head(struct th_link *l);
+
+/* server.c: a connection whose client address is known (from the socket,
+ * or from a PROXY header) starts its handshake, within the budgets; the
+ * fd is taken in any case. */
+struct sockaddr_storage;
+void th_srv_take(struct th_ctx *c, int fd, const struct sockaddr_storage *ss);
+/* The per-address key of ss: IPv4 as ::ffff:a.b.c.d, IPv6 by its /64. */
+void th_peer_key(const struct sockaddr_storage *ss, uint8_t key[16]);
+
+/* proxy-accept.c: the pre-TLS step of proxy_protocol (server).  Setup
+ * checks trusted_proxies (nothing to do when off); th_pp_accept takes an
+ * accepted fd (`sock`: its peer as text) and hands it to th_srv_take once
+ * the PROXY header, if any, is read; stop closes those still waiting. */
+int th_pp_setup(struct th_ctx *c, char *err, size_t errlen);
+void th_pp_accept(struct th_ctx *c, int fd, const struct sockaddr_storage *ss, const char *sock);
+void th_pp_stop(struct th_ctx *c);
+void th_pp_destroy(struct th_ctx *c);
 
 /* budget.c: what one address or one user may hold (server) */
 /* Live links of the handshake phase, and those of them from `key`. */

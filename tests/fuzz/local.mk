@@ -2,15 +2,18 @@
 # libFuzzer targets.  Built only with ./configure --enable-fuzz and clang
 # (see tests/fuzz/README.md); `make fuzz FUZZ_SECONDS=60` runs each one.
 FUZZ_TARGETS = tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len \
-	tests/fuzz/fuzz_http tests/fuzz/fuzz_answer tests/fuzz/fuzz_users tests/fuzz/fuzz_offload
+	tests/fuzz/fuzz_http tests/fuzz/fuzz_answer tests/fuzz/fuzz_users tests/fuzz/fuzz_offload \
+	tests/fuzz/fuzz_proxyproto
 FUZZ_SECONDS = 60
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/fuzz_lz4.c tests/fuzz/fuzz_framer.c \
 	tests/fuzz/fuzz_framer.h tests/fuzz/fuzz_framer_ip.c tests/fuzz/fuzz_framer_len.c \
-	tests/fuzz/fuzz_http.c tests/fuzz/fuzz_answer.c tests/fuzz/fuzz_users.c tests/fuzz/fuzz_offload.c
+	tests/fuzz/fuzz_http.c tests/fuzz/fuzz_answer.c tests/fuzz/fuzz_users.c tests/fuzz/fuzz_offload.c \
+	tests/fuzz/fuzz_proxyproto.c
 
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len \
-	tests/fuzz/fuzz_http tests/fuzz/fuzz_answer tests/fuzz/fuzz_users tests/fuzz/fuzz_offload
+	tests/fuzz/fuzz_http tests/fuzz/fuzz_answer tests/fuzz/fuzz_users tests/fuzz/fuzz_offload \
+	tests/fuzz/fuzz_proxyproto
 # -fsanitize=fuzzer links libFuzzer's main(); the plugins and the core are
 # instrumented by the user's CFLAGS (-fsanitize=fuzzer-no-link,address).
 TP_FUZZ_CPP = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
@@ -59,6 +62,10 @@ tests_fuzz_fuzz_users_LDADD = $(CRYPT_LIBS)
 tests_fuzz_fuzz_offload_SOURCES = tests/fuzz/fuzz_offload.c plugins/tun/gso.c plugins/tun/gro.c
 tests_fuzz_fuzz_offload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun
 tests_fuzz_fuzz_offload_LDFLAGS = $(TP_FUZZ_LINK)
+# The PROXY protocol header parser (tls-http's proxyproto.c): pure code.
+tests_fuzz_fuzz_proxyproto_SOURCES = tests/fuzz/fuzz_proxyproto.c plugins/tls-http/proxyproto.c
+tests_fuzz_fuzz_proxyproto_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_fuzz_fuzz_proxyproto_LDFLAGS = $(TP_FUZZ_LINK)
 
 # Each target runs on its own corpus in the build tree (kept between runs:
 # it is what makes the next run smarter); a crash input lands next to it
