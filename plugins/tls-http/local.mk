@@ -5,7 +5,7 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/tls-http.c plugins/tls-http/tls-http.h \
 	plugins/tls-http/conn.c plugins/tls-http/conn-io.c plugins/tls-http/conn.h \
 	plugins/tls-http/link.c plugins/tls-http/util.c plugins/tls-http/budget.c \
-	plugins/tls-http/server.c plugins/tls-http/client.c \
+	plugins/tls-http/server.c plugins/tls-http/client.c plugins/tls-http/certnames.c \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
 	plugins/tls-http/svpn-check.c \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \
@@ -106,3 +106,8 @@ EXTRA_DIST += tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh \
 	tests/e2e/hostile.py
 # The e2e lock the hostile tests take exclusively (tests/e2e/lib.sh).
 CLEANFILES += .tunpipe-e2e.lock
+
+# `tunpipe connect`: the client's permanent errors, progress lines and
+# address fallback, end to end.
+TESTS += tests/e2e/test-connect.sh
+dist_noinst_SCRIPTS += tests/e2e/test-connect.sh
