@@ -38,6 +38,7 @@ struct cli {
 	struct th_link *cc;       /* the one link, if any */
 	struct addrinfo *ai;      /* the url host's addresses */
 	struct addrinfo *next;    /* the one to try after the current attempt */
+	struct th_resolve *res;   /* a resolution under way (resolve.c) */
 	struct tp_timer *retry;
 	uint64_t backoff;
 };
@@ -201,33 +202,35 @@ static void cli_try(struct th_ctx *c)
 	backoff(c);
 }
 
+static void cli_resolved(struct th_ctx *c, struct addrinfo *ai, int rc)
+{
+	struct cli *cl = c->role_priv;
+	cl->res = NULL;
+	if (rc) {
+		TH_LOG(c, TP_LOG_WARN, "cannot resolve %s: %s", cl->url.host,
+		       rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		backoff(c);
+		return;
+	}
+	/* Every address is tried, in the order getaddrinfo sorts them
+	 * (RFC 6724: usually IPv6 first). */
+	cl->ai = cl->next = ai;
+	cli_try(c);
+}
+
 static void cli_connect(void *arg)
 {
 	struct th_ctx *c = arg;
 	struct cli *cl = c->role_priv;
-	struct addrinfo hints;
-	int rc;
 
 	cl->retry = NULL;
 	if (cl->ai) {
 		freeaddrinfo(cl->ai);
 		cl->ai = cl->next = NULL;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+	/* Each attempt resolves again: the server may have moved. */
 	TH_LOG(c, TP_LOG_INFO, "resolving %s", cl->url.host);
-	/* Blocking for a host name (the loop has no resolver yet); numeric
-	 * addresses and /etc/hosts return at once.  Every address is tried,
-	 * in the order getaddrinfo sorts them (RFC 6724). */
-	if ((rc = getaddrinfo(cl->url.host, cl->url.port, &hints, &cl->ai)) != 0) {
-		TH_LOG(c, TP_LOG_WARN, "cannot resolve %s: %s", cl->url.host, gai_strerror(rc));
-		cl->ai = NULL;
-		backoff(c);
-		return;
-	}
-	cl->next = cl->ai;
-	cli_try(c);
+	cl->res = th_resolve_start(c, cl->url.host, cl->url.port, cli_resolved);
 }
 
 /* SNI and what to verify, on the fresh SSL object. */
@@ -264,6 +267,8 @@ static void cli_stop(struct th_ctx *c)
 		c->host->timer_cancel(c->st, cl->retry);
 		cl->retry = NULL;
 	}
+	th_resolve_cancel(c, cl->res);
+	cl->res = NULL;
 	if (cl->cc) {
 		snprintf(cl->cc->io->why, sizeof(cl->cc->io->why), "client stopping");
 		th_link_free(cl->cc);

@@ -5,7 +5,7 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/tls-http.c plugins/tls-http/tls-http.h \
 	plugins/tls-http/conn.c plugins/tls-http/conn-io.c plugins/tls-http/conn.h \
 	plugins/tls-http/link.c plugins/tls-http/util.c plugins/tls-http/budget.c \
-	plugins/tls-http/server.c plugins/tls-http/client.c plugins/tls-http/certnames.c \
+	plugins/tls-http/server.c plugins/tls-http/client.c plugins/tls-http/certnames.c plugins/tls-http/resolve.c \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
 	plugins/tls-http/svpn-check.c \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \

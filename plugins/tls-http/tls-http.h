@@ -238,6 +238,17 @@ int th_check_101(const struct http_msg *m, const struct tp_session_info *info,
  * bytes and '\\' as \xNN, always terminated. */
 void th_escape(char *dst, size_t cap, const char *src, size_t n);
 
+/* resolve.c: resolve host:port off the loop; `done` gets the addresses
+ * (the caller frees them) or a getaddrinfo error, later through the loop,
+ * or at once for an address literal (then NULL is returned).  A job not
+ * yet done can be cancelled; `done` is then never called. */
+struct th_resolve;
+struct addrinfo;
+typedef void (*th_resolved_fn)(struct th_ctx *c, struct addrinfo *ai, int rc);
+struct th_resolve *th_resolve_start(struct th_ctx *c, const char *host, const char *port,
+				    th_resolved_fn done);
+void th_resolve_cancel(struct th_ctx *c, struct th_resolve *r);
+
 /* certnames.c: the names a certificate holds ("DNS:a, IP:1.2.3.4, CN:a",
  * escaped; "none"), and the sentence that says why the server's
  * certificate was refused (for a name mismatch: `expected` against them). */
