@@ -55,8 +55,9 @@ int tp_connect_parse_url(const char *in, char *user, size_t ulen, char *url, siz
 		return -1;
 	}
 	if (memchr(rest, ':', (size_t)(at - rest))) {
-		snprintf(err, errlen, "'%s': no password in the url (it would show in `ps`); "
-				      "give it on standard input, a prompt or --password-file", in);
+		/* The url is not echoed: it holds a password. */
+		snprintf(err, errlen, "no password in the url (it would show in `ps`); give it on "
+				      "standard input, at the prompt or with --password-file");
 		return -1;
 	}
 	if ((size_t)(at - rest) >= ulen || strlen(at + 1) + sizeof(scheme) > urllen) {

@@ -111,3 +111,13 @@ CLEANFILES += .tunpipe-e2e.lock
 # address fallback, end to end.
 TESTS += tests/e2e/test-connect.sh
 dist_noinst_SCRIPTS += tests/e2e/test-connect.sh
+
+# `tunpipe connect`'s url and the certificate names a refused client reports.
+check_PROGRAMS += tests/unit/test_connect
+TESTS += tests/unit/test_connect
+tests_unit_test_connect_SOURCES = tests/unit/test_connect.c tests/unit/check-main.c \
+	core/connect.c plugins/tls-http/certnames.c plugins/tls-http/svpn-check.c \
+	plugins/tls-http/handshake.c plugins/tls-http/http.c plugins/tls-http/auth.c
+tests_unit_test_connect_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http -I$(top_srcdir)/core
+tests_unit_test_connect_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_connect_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
