@@ -63,6 +63,20 @@ grep -q "$PW" "$(tp_logfile good)" && tp_fail "the password shows in the log"
 tp_stop good || tp_fail "connect exited with status $? on SIGTERM"
 tp_ok "address $TP_ADDR, ping ok; $(grep -c 'info' "$(tp_logfile good)") info lines"
 
+tp_check "--full-tunnel: the half-default routes through tun0, the server pinned outside"
+connect full "$PW" "$URL" --ca "$DEMO/ca.crt" --full-tunnel
+tp_wait_addr "$C" tun0 15 >/dev/null || tp_fail "no tunnel address within 15 s"
+tp_wait_log "$(tp_logfile full)" 'connected to' 5 || tp_fail "no 'connected' line"
+routes=$(ip -n "$C" route)
+printf '%s\n' "$routes" | grep -q '^0\.0\.0\.0/1 dev tun0' || tp_fail "no 0.0.0.0/1 via tun0: $routes"
+printf '%s\n' "$routes" | grep -q '^128\.0\.0\.0/1 dev tun0' || tp_fail "no 128.0.0.0/1 via tun0: $routes"
+printf '%s\n' "$routes" | grep -q '^10\.200\.0\.1 dev eth0' || tp_fail "the server is not pinned to eth0: $routes"
+ip -n "$C" -6 route | grep -q '^::/1 dev tun0' || tp_fail "no ::/1 via tun0"
+tp_ping "$C" 10.0.0.1 2 || tp_fail "no ping through the full tunnel"
+tp_stop full || tp_fail "connect exited with status $? on SIGTERM"
+ip -n "$C" route | grep -q '/1 dev tun0\|^10\.200\.0\.1 dev' && tp_fail "routes left after stop"
+tp_ok "0.0.0.0/1, 128.0.0.0/1, ::/1 via tun0; 10.200.0.1 pinned to eth0; removed at stop"
+
 tp_check "a wrong password exits with status 3 and says so within 5 s"
 connect badpw wrong-password "$URL" --ca "$DEMO/ca.crt"
 exits_within badpw 5
