@@ -77,6 +77,74 @@ tp_stop full || tp_fail "connect exited with status $? on SIGTERM"
 ip -n "$C" route | grep -q '/1 dev tun0\|^10\.200\.0\.1 dev' && tp_fail "routes left after stop"
 tp_ok "0.0.0.0/1, 128.0.0.0/1, ::/1 via tun0; 10.200.0.1 pinned to eth0; removed at stop"
 
+# prompt MODE PASSWORD — tunpipe connect on a pseudo-terminal (python3's
+# pty): the prompt must turn echo off; "login" types the password and waits
+# for the login, "interrupt" types Ctrl-C at the prompt; either way the
+# terminal must have echo back on afterwards.
+prompt() {
+	python3 - "$1" "$2" ip netns exec "$C" "$TUNPIPE" connect "$URL" --ca "$DEMO/ca.crt" <<'PY'
+import fcntl, os, pty, select, signal, sys, termios, time
+mode, pw, cmd = sys.argv[1], sys.argv[2].encode(), sys.argv[3:]
+master, slave = pty.openpty()
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for f in (0, 1, 2):
+        os.dup2(slave, f)
+    os.execvp(cmd[0], cmd)
+def echo():
+    return bool(termios.tcgetattr(slave)[3] & termios.ECHO)
+def read_until(pat, secs):
+    buf, end = b"", time.time() + secs
+    while pat not in buf and time.time() < end:
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                buf += os.read(master, 4096)
+            except OSError:
+                break
+    return buf
+def fail(msg):
+    print(msg)
+    os.kill(pid, signal.SIGKILL)
+    sys.exit(1)
+out = read_until(b"Password for alice at https://vpn.test:8443/vpn: ", 10)
+if b"Password for" not in out:
+    fail("no prompt: %r" % out)
+if echo():
+    fail("echo is on at the prompt")
+if mode == "login":
+    os.write(master, pw + b"\n")
+    out = read_until(b"authenticated as alice", 15)
+    if b"authenticated as alice" not in out:
+        fail("no login: %r" % out)
+    if pw in out:
+        fail("the password was echoed")
+    if not echo():
+        fail("echo not restored after the prompt")
+    os.kill(pid, signal.SIGTERM)
+    st = os.waitpid(pid, 0)[1]
+    if not os.WIFEXITED(st) or os.WEXITSTATUS(st) != 0:
+        fail("status %d after SIGTERM" % st)
+    print("prompted, no echo, logged in, echo restored, clean exit")
+else:
+    os.write(master, b"\x03")
+    st = os.waitpid(pid, 0)[1]
+    if not os.WIFSIGNALED(st) or os.WTERMSIG(st) != signal.SIGINT:
+        fail("not ended by SIGINT: status %d" % st)
+    if not echo():
+        fail("echo not restored after Ctrl-C at the prompt")
+    print("Ctrl-C at the prompt: ended by SIGINT, echo restored")
+PY
+}
+
+tp_check "on a terminal: a prompt without echo, the terminal restored (also on Ctrl-C)"
+tp_need python3
+msg=$(prompt login "$PW") || tp_fail "prompt: $msg"
+tp_ok "$msg"
+msg=$(prompt interrupt "$PW") || tp_fail "prompt: $msg"
+tp_ok "$msg"
+
 tp_check "a wrong password exits with status 3 and says so within 5 s"
 connect badpw wrong-password "$URL" --ca "$DEMO/ca.crt"
 exits_within badpw 5
