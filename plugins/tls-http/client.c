@@ -31,6 +31,10 @@
 #define STABLE_MS 10000 /* a session this long resets the backoff */
 #define HEAD_CAP 16384  /* bytes of the server's answer head */
 #define HS_TIMEOUT 15000 /* ms for TCP + TLS + the upgrade */
+/* ms for the TCP connect alone while other addresses wait their turn: an
+ * address whose packets vanish (no ICMP) must not cost the whole
+ * HS_TIMEOUT before the next one is tried. */
+#define CONNECT_TIMEOUT 3000
 
 /* The client role's own part of the context (c->role_priv). */
 struct cli {
@@ -195,7 +199,8 @@ static void cli_try(struct th_ctx *c)
 			break;
 		}
 		cl->cc = l;
-		if (th_conn_deadline(l->io, HS_TIMEOUT, "handshake timed out") < 0)
+		if (th_conn_deadline(l->io, cl->next ? CONNECT_TIMEOUT : HS_TIMEOUT,
+				     cl->next ? "connect timed out" : "handshake timed out") < 0)
 			th_conn_close(l->io, "cannot arm the handshake timer");
 		return;
 	}
@@ -243,6 +248,13 @@ static int cli_prepare(struct th_link *l, SSL *ssl)
 	/* RFC 6066: SNI carries host names only, never address literals. */
 	if (!is_ip && SSL_set_tlsext_host_name(ssl, name) != 1)
 		return -1;
+	/* Connected: a short connect deadline becomes the handshake's. */
+	if (l->io->timer && l->io->expiry && !strcmp(l->io->expiry, "connect timed out")) {
+		c->host->timer_cancel(c->st, l->io->timer);
+		l->io->timer = NULL;
+		if (th_conn_deadline(l->io, HS_TIMEOUT, "handshake timed out") < 0)
+			return -1;
+	}
 	if (c->cf->verify) {
 		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
 		int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, name) : SSL_set1_host(ssl, name);
