@@ -157,6 +157,27 @@ static struct tp_deframer *h_deframer_new(struct tp_stage *st, uint32_t hdr_byte
 	return tp_deframer_new(&tp_core_host, st, hdr_bytes, len_fn, arg);
 }
 
+static int exit_status;
+
+/* The first request wins: a later one (a second stage failing as the
+ * loop winds down) would hide the cause. */
+static void h_exit(struct tp_stage *st, int status, const char *reason)
+{
+	if (status < 1 || status > 125)
+		status = 1;
+	if (exit_status)
+		return;
+	exit_status = status;
+	tp_log(TP_LOG_ERROR, st ? st->name : NULL, "stopping: %s (exit status %d)",
+	       reason ? reason : "permanent error", status);
+	tp_loop_stop(PL(st)->loop);
+}
+
+int tp_host_exit_status(void)
+{
+	return exit_status;
+}
+
 const struct tp_host tp_core_host = {
 	.size = sizeof(struct tp_host),
 	.abi_major = TP_ABI_MAJOR,
@@ -186,4 +207,5 @@ const struct tp_host tp_core_host = {
 	.deframe = tp_deframe,
 	.deframer_pending = tp_deframer_pending,
 	.deframer_free = tp_deframer_free,
+	.exit = h_exit,
 };

@@ -7,5 +7,7 @@
 #include <tunpipe/plugin.h>
 
 extern const struct tp_host tp_core_host;
+/* The status a plugin asked to exit with (tp_host.exit), 0 if none. */
+int tp_host_exit_status(void);
 
 #endif

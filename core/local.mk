@@ -29,7 +29,7 @@ core_libtpcore_la_CFLAGS += $(CAPNG_CFLAGS)
 core_libtpcore_la_LIBADD += $(CAPNG_LIBS)
 
 sbin_PROGRAMS += core/tunpipe
-core_tunpipe_SOURCES = core/main.c
+core_tunpipe_SOURCES = core/main.c core/connect.c core/connect.h
 core_tunpipe_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 core_tunpipe_LDADD = core/libtpcore.la
 # Plugins resolve nothing from us, but keep the binary's symbols private.

@@ -11,7 +11,9 @@
 #include <unistd.h>
 #include "config.h"
 #include "conf.h"
+#include "connect.h"
 #include "control.h"
+#include "host.h"
 #include "inspect.h"
 #include "loader.h"
 #include "log.h"
@@ -39,6 +41,7 @@ static void usage(FILE *out)
 		"       tunpipe inspect --man [PLUGIN...]\n"
 		"       tunpipe status [-c FILE | -s SOCKET] [--json]\n"
 		"       tunpipe disconnect [-c FILE | -s SOCKET] USER|ADDRESS\n"
+		"       tunpipe connect https://USER@HOST[:PORT]/PATH [--ca FILE] [--full-tunnel] ...\n"
 		"\n"
 		"Run the pipelines described in a libconfig file: a VPN made of plugins\n"
 		"(tun, tls-http, framer-ip, framer-len, compress-lz4, or your own).\n"
@@ -58,6 +61,10 @@ static void usage(FILE *out)
 		"                      (the config's `control`, or -s SOCKET); --json for programs\n"
 		"  disconnect WHO      close the sessions of user WHO, or the session whose tunnel\n"
 		"                      or real peer address is WHO\n"
+		"  connect URL         the default client (tun, framer-ip, tls-http) without a\n"
+		"                      config file; `tunpipe connect --help` lists its options.\n"
+		"                      Exit status 3: the server refused the password; 4: its\n"
+		"                      certificate failed verification (unless --retry)\n"
 		"\n"
 		"Plugins are searched in the config's plugin_path, the build tree (when run\n"
 		"from it), $TUNPIPE_PLUGIN_PATH (colon-separated), then %s.\n"
@@ -229,6 +236,8 @@ stop:
 		tp_pipeline_log_counters(a.pipes[i]);
 	if (started < a.npipes)
 		rc = 1;
+	if (tp_host_exit_status()) /* a plugin's permanent error */
+		rc = tp_host_exit_status();
 out:
 	tp_control_close(a.control);
 	tp_metrics_close(a.metrics);
@@ -264,6 +273,16 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "inspect"))
 		return inspect(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "connect")) {
+		char path[64];
+		int v = 0, r = tp_connect_prepare(argc - 1, argv + 1, path, sizeof(path), &v);
+		if (r)
+			return r;
+		tp_log_detect_journal();
+		int l = TP_LOG_INFO + v;
+		tp_log_set_level((enum tp_log_level)(l < TP_LOG_ERROR ? TP_LOG_ERROR : l > TP_LOG_DEBUG ? TP_LOG_DEBUG : l));
+		return run(path, 0, v);
+	}
 	if (argc > 1 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "disconnect")))
 		return tp_control_command(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:tvqhV", longopts, NULL)) != -1) {

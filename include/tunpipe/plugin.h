@@ -62,7 +62,9 @@ extern "C" {
  *        TP_HOST_HAS(); tp_plugin.flags with TP_PLUGIN_LOCAL_ONLY (a
  *        transform that leaves the wire bytes alone is not part of the
  *        stack both ends agree on); `search` (DNS search domains)
- *        appended to tp_session_info and tp_net_info.
+ *        appended to tp_session_info and tp_net_info;
+ *        tp_host.exit (stop the process with an exit status: a
+ *        permanent error) and TP_EXIT_AUTH/TP_EXIT_VERIFY.
  *
  * How the core reads an older plugin: it keeps its own copy of the
  * descriptor, as long as the core's struct, zero beyond the plugin's
@@ -538,7 +540,19 @@ struct tp_host {
 	 * session means the stream was cut mid-frame). */
 	size_t (*deframer_pending)(const struct tp_deframer *d);
 	void (*deframer_free)(struct tp_deframer *d);
+
+	/* ---- any stage (1.1, check TP_HOST_HAS(host, exit)) ---- */
+	/* A permanent error (say a client whose password or server
+	 * certificate is refused): ask the core to stop the whole process
+	 * after the current callback, and to exit with `status` (1..125; the
+	 * first request wins).  `reason` is logged once at error level; log
+	 * the details yourself before.  The plugin's stop() still runs. */
+	void (*exit)(struct tp_stage *st, int status, const char *reason);
 };
+
+/* Exit statuses a plugin asks for with tp_host.exit (tunpipe(8) lists them). */
+#define TP_EXIT_AUTH 3   /* the peer refused our credentials */
+#define TP_EXIT_VERIFY 4 /* the peer's certificate failed verification */
 
 /* ------------------------------------------------------------------------
  * Framing (1.1), a core service like GStreamer's base parser class: a

@@ -31,16 +31,24 @@
 #define STABLE_MS 10000 /* a session this long resets the backoff */
 #define HEAD_CAP 16384  /* bytes of the server's answer head */
 #define HS_TIMEOUT 15000 /* ms for TCP + TLS + the upgrade */
+/* ms for the TCP connect alone while other addresses wait their turn: an
+ * address whose packets vanish (no ICMP) must not cost the whole
+ * HS_TIMEOUT before the next one is tried. */
+#define CONNECT_TIMEOUT 3000
 
 /* The client role's own part of the context (c->role_priv). */
 struct cli {
 	struct th_url url;
 	struct th_link *cc;       /* the one link, if any */
+	struct addrinfo *ai;      /* the url host's addresses */
+	struct addrinfo *next;    /* the one to try after the current attempt */
+	struct th_resolve *res;   /* a resolution under way (resolve.c) */
 	struct tp_timer *retry;
 	uint64_t backoff;
 };
 
 static void cli_connect(void *arg);
+static void cli_try(struct th_ctx *c);
 
 static uint64_t jitter(uint64_t ms)
 {
@@ -61,6 +69,29 @@ static void schedule(struct th_ctx *c, uint64_t ms)
 		TH_LOG(c, TP_LOG_ERROR, "cannot schedule a reconnect timer");
 }
 
+/* The name the certificate must hold. */
+static const char *expected_name(struct th_ctx *c)
+{
+	struct cli *cl = c->role_priv;
+	return c->cf->server_name ? c->cf->server_name : cl->url.host;
+}
+
+/* A wrong password or a certificate that does not verify will not get
+ * better by retrying: say so and stop the process with a status of its
+ * own, unless retry_permanent asks to keep trying (a service). */
+static int permanent(struct th_ctx *c, int status, const char *what)
+{
+	if (c->cf->retry_permanent || !TP_HOST_HAS(c->host, exit) || !c->host->exit) {
+		TH_LOG(c, TP_LOG_ERROR, "%s; retrying in %lld ms (retry_permanent)", what,
+		       (long long)c->cf->auth_retry);
+		return 0;
+	}
+	TH_LOG(c, TP_LOG_ERROR, "%s", what);
+	c->host->exit(c->st, status, status == TP_EXIT_AUTH ? "authentication refused"
+							  : "server certificate refused");
+	return 1;
+}
+
 /* A connection attempt or session ended (l->io->why says why): free it
  * and plan the next attempt. */
 static void cli_closed(struct th_link *l)
@@ -68,18 +99,40 @@ static void cli_closed(struct th_link *l)
 	struct th_ctx *c = l->ctx;
 	struct cli *cl = c->role_priv;
 	int was_up = l->io->state == CS_OPEN, refused = l->refused;
+	int connecting = l->io->state == CS_CONNECTING;
 	uint64_t retry_after = l->retry_after;
 	uint64_t lasted = was_up ? c->host->now_ms(c->st) - l->io->open_since : 0;
+	char what[512];
+	int status = 0;
 
-	if (was_up)
+	/* verify_result stays X509_V_OK unless verification ran and failed. */
+	if (!was_up && c->cf->verify && l->io->ssl && SSL_get_verify_result(l->io->ssl) != X509_V_OK) {
+		th_cert_refusal(l->io->ssl, expected_name(c), what, sizeof(what));
+		status = TP_EXIT_VERIFY;
+		refused = 1;
+	} else if (refused == TH_REFUSED_AUTH) {
+		snprintf(what, sizeof(what), "wrong user name or password for %s at %s (401)",
+			 c->cf->user, c->cf->url);
+		status = TP_EXIT_AUTH;
+	} else if (was_up) {
 		TH_LOG(c, TP_LOG_WARN, "connection to %s lost: %s", c->cf->url, l->io->why);
-	else if (!refused)
-		TH_LOG(c, TP_LOG_WARN, "cannot connect to %s: %s", c->cf->url, l->io->why);
+	} else if (!refused) {
+		TH_LOG(c, TP_LOG_WARN, "cannot connect to %s (%s): %s", c->cf->url, l->io->peer,
+		       l->io->why);
+	}
 	if (cl->cc == l)
 		cl->cc = NULL;
 	th_link_free(l);
 	if (!c->started)
 		return;
+	if (status && permanent(c, status, what))
+		return;
+	/* Every resolved address in turn before backing off: an unreachable
+	 * IPv6 address must not hide a working IPv4 one. */
+	if (connecting && cl->next) {
+		cli_try(c);
+		return;
+	}
 	uint64_t delay;
 	if (refused) {
 		delay = (uint64_t)c->cf->auth_retry;
@@ -105,48 +158,9 @@ static void cli_closed(struct th_link *l)
 	schedule(c, delay);
 }
 
-static void cli_connect(void *arg)
+static void backoff(struct th_ctx *c)
 {
-	struct th_ctx *c = arg;
 	struct cli *cl = c->role_priv;
-	struct addrinfo hints, *ai = NULL;
-	char peer[64];
-	int fd = -1, rc;
-
-	cl->retry = NULL;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	/* Blocking for a host name (the loop has no resolver); numeric
-	 * addresses return at once. */
-	if ((rc = getaddrinfo(cl->url.host, cl->url.port, &hints, &ai)) != 0) {
-		TH_LOG(c, TP_LOG_WARN, "cannot resolve %s: %s", cl->url.host, gai_strerror(rc));
-		goto retry;
-	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)) {
-		TH_LOG(c, TP_LOG_WARN, "cannot connect to %s: %s", c->cf->url, strerror(errno));
-		goto retry;
-	}
-	snprintf(peer, sizeof(peer), ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", cl->url.host,
-		 cl->url.port);
-	freeaddrinfo(ai);
-	ai = NULL;
-	struct th_link *l = th_link_connect(c, fd, peer, HEAD_CAP);
-	fd = -1; /* the link's (closed on failure) */
-	if (!l) {
-		TH_LOG(c, TP_LOG_ERROR, "cannot register the connection to %s", c->cf->url);
-		goto retry;
-	}
-	cl->cc = l;
-	if (th_conn_deadline(l->io, HS_TIMEOUT, "handshake timed out") < 0)
-		th_conn_close(l->io, "cannot arm the handshake timer");
-	return;
-retry:
-	if (ai)
-		freeaddrinfo(ai);
-	if (fd >= 0)
-		close(fd);
 	(*c->c_reconnects)++;
 	uint64_t delay = jitter(cl->backoff);
 	cl->backoff = cl->backoff * 2 > (uint64_t)c->cf->reconnect_max ? (uint64_t)c->cf->reconnect_max
@@ -154,17 +168,93 @@ retry:
 	schedule(c, delay);
 }
 
+/* Connect to the next address of the list (cl->next), skipping those that
+ * fail at once; back off when none is left. */
+static void cli_try(struct th_ctx *c)
+{
+	struct cli *cl = c->role_priv;
+	char peer[64], ip[INET6_ADDRSTRLEN];
+
+	for (; cl->next; cl->next = cl->next->ai_next) {
+		struct addrinfo *ai = cl->next;
+		const void *a = ai->ai_family == AF_INET6
+					? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
+					: (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+		if (!inet_ntop(ai->ai_family, a, ip, sizeof(ip)))
+			snprintf(ip, sizeof(ip), "?");
+		snprintf(peer, sizeof(peer), ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", ip,
+			 cl->url.port);
+		TH_LOG(c, TP_LOG_INFO, "connecting to %s", peer);
+		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0 || (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)) {
+			TH_LOG(c, TP_LOG_WARN, "cannot connect to %s: %s", peer, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		cl->next = ai->ai_next;
+		struct th_link *l = th_link_connect(c, fd, peer, HEAD_CAP);
+		if (!l) { /* the fd is the link's, closed on failure */
+			TH_LOG(c, TP_LOG_ERROR, "cannot register the connection to %s", c->cf->url);
+			break;
+		}
+		cl->cc = l;
+		if (th_conn_deadline(l->io, cl->next ? CONNECT_TIMEOUT : HS_TIMEOUT,
+				     cl->next ? "connect timed out" : "handshake timed out") < 0)
+			th_conn_close(l->io, "cannot arm the handshake timer");
+		return;
+	}
+	backoff(c);
+}
+
+static void cli_resolved(struct th_ctx *c, struct addrinfo *ai, int rc)
+{
+	struct cli *cl = c->role_priv;
+	cl->res = NULL;
+	if (rc) {
+		TH_LOG(c, TP_LOG_WARN, "cannot resolve %s: %s", cl->url.host,
+		       rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		backoff(c);
+		return;
+	}
+	/* Every address is tried, in the order getaddrinfo sorts them
+	 * (RFC 6724: usually IPv6 first). */
+	cl->ai = cl->next = ai;
+	cli_try(c);
+}
+
+static void cli_connect(void *arg)
+{
+	struct th_ctx *c = arg;
+	struct cli *cl = c->role_priv;
+
+	cl->retry = NULL;
+	if (cl->ai) {
+		freeaddrinfo(cl->ai);
+		cl->ai = cl->next = NULL;
+	}
+	/* Each attempt resolves again: the server may have moved. */
+	TH_LOG(c, TP_LOG_INFO, "resolving %s", cl->url.host);
+	cl->res = th_resolve_start(c, cl->url.host, cl->url.port, cli_resolved);
+}
+
 /* SNI and what to verify, on the fresh SSL object. */
 static int cli_prepare(struct th_link *l, SSL *ssl)
 {
 	struct th_ctx *c = l->ctx;
-	struct cli *cl = c->role_priv;
 	unsigned char ip[16];
-	const char *name = c->cf->server_name ? c->cf->server_name : cl->url.host;
+	const char *name = expected_name(c);
 	int is_ip = inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1;
 	/* RFC 6066: SNI carries host names only, never address literals. */
 	if (!is_ip && SSL_set_tlsext_host_name(ssl, name) != 1)
 		return -1;
+	/* Connected: a short connect deadline becomes the handshake's. */
+	if (l->io->timer && l->io->expiry && !strcmp(l->io->expiry, "connect timed out")) {
+		c->host->timer_cancel(c->st, l->io->timer);
+		l->io->timer = NULL;
+		if (th_conn_deadline(l->io, HS_TIMEOUT, "handshake timed out") < 0)
+			return -1;
+	}
 	if (c->cf->verify) {
 		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
 		int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, name) : SSL_set1_host(ssl, name);
@@ -189,6 +279,8 @@ static void cli_stop(struct th_ctx *c)
 		c->host->timer_cancel(c->st, cl->retry);
 		cl->retry = NULL;
 	}
+	th_resolve_cancel(c, cl->res);
+	cl->res = NULL;
 	if (cl->cc) {
 		snprintf(cl->cc->io->why, sizeof(cl->cc->io->why), "client stopping");
 		th_link_free(cl->cc);
@@ -242,6 +334,9 @@ static int cli_setup(struct th_ctx *c, char *err, size_t errlen)
 
 static void cli_destroy(struct th_ctx *c)
 {
+	struct cli *cl = c->role_priv;
+	if (cl && cl->ai)
+		freeaddrinfo(cl->ai);
 	free(c->role_priv);
 	c->role_priv = NULL;
 }

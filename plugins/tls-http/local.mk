@@ -5,7 +5,7 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/tls-http.c plugins/tls-http/tls-http.h \
 	plugins/tls-http/conn.c plugins/tls-http/conn-io.c plugins/tls-http/conn.h \
 	plugins/tls-http/link.c plugins/tls-http/util.c plugins/tls-http/budget.c \
-	plugins/tls-http/server.c plugins/tls-http/client.c \
+	plugins/tls-http/server.c plugins/tls-http/client.c plugins/tls-http/certnames.c plugins/tls-http/resolve.c \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
 	plugins/tls-http/svpn-check.c \
 	plugins/tls-http/proxyproto.c plugins/tls-http/proxyproto.h plugins/tls-http/proxy-accept.c \
@@ -122,3 +122,18 @@ tests_unit_test_proxyproto_LDADD = $(CHECK_LIBS)
 # PROXY header from an untrusted address refused.  Needs root and haproxy.
 TESTS += tests/e2e/test-haproxy.sh
 EXTRA_DIST += tests/e2e/test-haproxy.sh
+
+# `tunpipe connect`: the client's permanent errors, progress lines and
+# address fallback, end to end.
+TESTS += tests/e2e/test-connect.sh
+dist_noinst_SCRIPTS += tests/e2e/test-connect.sh
+
+# `tunpipe connect`'s url and the certificate names a refused client reports.
+check_PROGRAMS += tests/unit/test_connect
+TESTS += tests/unit/test_connect
+tests_unit_test_connect_SOURCES = tests/unit/test_connect.c tests/unit/check-main.c \
+	core/connect.c plugins/tls-http/certnames.c plugins/tls-http/svpn-check.c \
+	plugins/tls-http/handshake.c plugins/tls-http/http.c plugins/tls-http/auth.c
+tests_unit_test_connect_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http -I$(top_srcdir)/core
+tests_unit_test_connect_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_connect_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)

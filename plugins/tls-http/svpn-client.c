@@ -32,6 +32,8 @@ static void svc_begin(struct th_link *l)
 {
 	struct th_ctx *c = l->ctx;
 	struct svc *sv = c->hs_priv;
+	TH_LOG(c, TP_LOG_INFO, "TLS up with %s: %s, %s", l->io->peer, SSL_get_version(l->io->ssl),
+	       SSL_get_cipher_name(l->io->ssl));
 	size_t n = hs_build_request((char *)th_conn_wbuf(l->io), TH_RECORD, sv->url.host_hdr,
 				    sv->url.path, c->cf->user, sv->password, c->host->stack(c->st));
 	/* secret: the record is wiped once written (it holds the password) */
@@ -66,7 +68,7 @@ static void log_refusal(struct th_link *l, const struct http_msg *m)
 		TH_LOG(c, sv->auth_failed_logged ? TP_LOG_DEBUG : TP_LOG_ERROR,
 		       "authentication failed for user %s at %s", c->cf->user, c->cf->url);
 		sv->auth_failed_logged = 1;
-		l->refused = 1;
+		l->refused = TH_REFUSED_AUTH; /* client.c: permanent unless retry_permanent */
 	} else if (m->status == 409) {
 		TH_LOG(c, TP_LOG_ERROR, "%s refused our stack: %s", c->cf->url,
 		       body[0] ? body : "409 Conflict");
@@ -77,6 +79,30 @@ static void log_refusal(struct th_link *l, const struct http_msg *m)
 	}
 	snprintf(why, sizeof(why), "server answered %d", m->status);
 	th_conn_close(l->io, why);
+}
+
+/* "tunnel up": what the server gave us, in one line. */
+static void log_tunnel(struct th_ctx *c, const struct tp_session_info *info)
+{
+	char a[64], g[64], routes[256] = "none", dns[192] = "none", p[64];
+	size_t o = 0;
+
+	/* An IPv6-only tunnel has no IPv4 address to show. */
+	hs_format_prefix(info->addr4.family ? &info->addr4 : &info->addr6, 1, a, sizeof(a));
+	hs_format_prefix(info->addr4.family ? &info->gw4 : &info->gw6, 0, g, sizeof(g));
+	for (uint32_t i = 0; i < info->n_routes && o + 1 < sizeof(routes); i++) {
+		hs_format_prefix(&info->routes[i], 1, p, sizeof(p));
+		int n = snprintf(routes + o, sizeof(routes) - o, "%s%s", i ? " " : "", p);
+		o = n < 0 ? o : o + (size_t)n;
+	}
+	o = 0;
+	for (uint32_t i = 0; i < info->n_dns && o + 1 < sizeof(dns); i++) {
+		hs_format_prefix(&info->dns[i], 0, p, sizeof(p));
+		int n = snprintf(dns + o, sizeof(dns) - o, "%s%s", i ? " " : "", p);
+		o = n < 0 ? o : o + (size_t)n;
+	}
+	TH_LOG(c, TP_LOG_INFO, "connected to %s: address %s gateway %s mtu %u (tunnel up; routes %s; dns %s)",
+	       c->cf->url, a, g, info->mtu, routes, dns);
 }
 
 /* The server's address as the socket knows it (never as it says). */
@@ -111,7 +137,7 @@ static void svc_step(struct th_link *l)
 	struct http_header hdrs[MAX_RESPONSE_HEADERS];
 	struct http_msg m;
 	struct tp_session_info info;
-	char peer_stack[128], err[160], a[64], g[64];
+	char peer_stack[128], err[160];
 	const char *eof = NULL;
 
 	/* The server closes right after an error answer: parse what arrived
@@ -164,14 +190,8 @@ static void svc_step(struct th_link *l)
 	if (th_link_attach(l, s, &info) < 0)
 		return;
 	sv->auth_failed_logged = 0;
-	/* An IPv6-only tunnel has no IPv4 address to show. */
-	hs_format_prefix(info.addr4.family ? &info.addr4 : &info.addr6, 1, a, sizeof(a));
-	hs_format_prefix(info.addr4.family ? &info.gw4 : &info.gw6, 0, g, sizeof(g));
-	if (info.mtu)
-		TH_LOG(c, TP_LOG_INFO, "connected to %s: address %s gateway %s mtu %u", c->cf->url, a, g,
-		       info.mtu);
-	else
-		TH_LOG(c, TP_LOG_INFO, "connected to %s: address %s gateway %s", c->cf->url, a, g);
+	TH_LOG(c, TP_LOG_INFO, "authenticated as %s", c->cf->user);
+	log_tunnel(c, &info);
 	th_conn_push(l->io, l->head + m.head_len, l->head_len - m.head_len);
 	if (eof)
 		th_conn_close(l->io, eof);

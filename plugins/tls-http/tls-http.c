@@ -108,6 +108,10 @@ static const struct tp_option th_options[] = {
 	TP_OPTION_INT(struct th_conf, keepalive, "30", 0, 3600,
 		      "seconds of silence before TCP keepalive probes; a peer that vanished is "
 		      "dropped (and its address freed) within about twice this; 0 = off"),
+	TP_OPTION_BOOL(struct th_conf, retry_permanent, "false",
+		       "keep retrying (every auth_retry ms) after a wrong password (401) or a server "
+		       "certificate that fails verification, instead of exiting with status 3 or 4 "
+		       "(for a service)", CLIENT),
 	TP_OPTIONS_END
 };
 

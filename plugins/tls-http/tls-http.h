@@ -50,10 +50,12 @@ struct th_conf {
 	/* PROXY protocol (proxy-accept.c): 0 off, else PP_V1|PP_V2 bits */
 	int proxy_protocol;
 	const char *const *trusted_proxies;
+	int retry_permanent; /* client: keep retrying after 401 / a bad certificate */
 };
 
 struct th_ctx;
 struct th_link;
+#define TH_REFUSED_AUTH 2 /* th_link.refused: the server said 401 */
 
 /*
  * A role: how links come to be and what happens when one ends.  The
@@ -108,7 +110,7 @@ struct th_link {
 	struct th_link *prev, *next;
 	struct th_conn *io;
 	struct tp_session *s;     /* set by th_link_attach */
-	int refused;              /* the peer said no to us for good (client) */
+	int refused;              /* the peer said no to us for good (client); TH_REFUSED_AUTH: 401 */
 	uint64_t retry_after;     /* ms the server asked us to wait (client), 0 = none */
 	uint8_t peer_key[16];     /* source address, per-address limits (auth.h) */
 	uint64_t born_ms;         /* accepted at (the oldest handshake gives way) */
@@ -256,6 +258,23 @@ int th_check_101(const struct http_msg *m, const struct tp_session_info *info,
 /* Copy n bytes of a peer's text (up to a NUL) with control and non-ASCII
  * bytes and '\\' as \xNN, always terminated. */
 void th_escape(char *dst, size_t cap, const char *src, size_t n);
+
+/* resolve.c: resolve host:port off the loop; `done` gets the addresses
+ * (the caller frees them) or a getaddrinfo error, later through the loop,
+ * or at once for an address literal (then NULL is returned).  A job not
+ * yet done can be cancelled; `done` is then never called. */
+struct th_resolve;
+struct addrinfo;
+typedef void (*th_resolved_fn)(struct th_ctx *c, struct addrinfo *ai, int rc);
+struct th_resolve *th_resolve_start(struct th_ctx *c, const char *host, const char *port,
+				    th_resolved_fn done);
+void th_resolve_cancel(struct th_ctx *c, struct th_resolve *r);
+
+/* certnames.c: the names a certificate holds ("DNS:a, IP:1.2.3.4, CN:a",
+ * escaped; "none"), and the sentence that says why the server's
+ * certificate was refused (for a name mismatch: `expected` against them). */
+size_t th_cert_names(X509 *x, char *out, size_t cap);
+void th_cert_refusal(SSL *ssl, const char *expected, char *out, size_t cap);
 /* Retry-After as seconds (at most a day), or -1 if absent or not
  * delta-seconds. */
 long th_retry_after(const struct http_msg *m);

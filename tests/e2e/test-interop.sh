@@ -131,7 +131,12 @@ tp_wait_listen "$S" 8443 10 || tp_fail "the article server is not listening on 8
 tp_ok "listening"
 
 tp_check "(b) tunpipe understands the article server's 401 (user bob is not allowed)"
-tp_start client-bob "$C" "$(tp_conf_for_user "$TP_CONF/client.conf" bob)"
+# retry_permanent: the client keeps running after the 401 (a service's
+# setting), so SIGTERM below still finds it.
+bob_conf=$(tp_conf_for_user "$TP_CONF/client.conf" bob)
+sed -i 's/^\( *role *= *"client";\)/\1 retry_permanent = true;/' "$bob_conf"
+grep -q 'retry_permanent = true' "$bob_conf" || tp_fail "could not set retry_permanent in $bob_conf"
+tp_start client-bob "$C" "$bob_conf"
 tp_wait_log "$(tp_logfile client-bob)" 'authentication failed for user bob' 10 ||
 	tp_fail "the tunpipe client did not report the 401"
 tp_wait_addr "$C" tun0 1 >/dev/null && tp_fail "the refused client configured an address on tun0"
