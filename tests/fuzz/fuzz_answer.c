@@ -11,8 +11,10 @@
  * bytes 2-5 = the server's IPv4 address as the socket would see it, the
  * rest = the server's bytes (copied into a heap block of its exact size so
  * ASan sees any read past them).  Beyond "no crash", abort() when:
- *   - a 101 passes the check but its address is not unicast, shorter than
- *     the minimum, or covers the server's address;
+ *   - a 101 passes the check but assigns no address, or an address that
+ *     is not unicast, shorter than the minimum, or (IPv4) covers the
+ *     server's address — a 101 with only Simple-VPN-Address6 (an IPv6-only
+ *     tunnel) is a valid answer;
  *   - the escaped text holds a byte outside printable ASCII;
  *   - Retry-After comes out outside 0 .. 86400.
  */
@@ -96,19 +98,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_escape(err, size);
 		goto out;
 	}
-	const uint8_t *a = info.addr4.addr;
-	if (info.addr4.family != AF_INET || info.addr4.plen < min4 || info.addr4.plen > 32)
-		fz_fail("accepted an IPv4 prefix out of bounds", size);
-	if (a[0] == 0 || a[0] == 127 || a[0] >= 224 || (a[0] == 169 && a[1] == 254))
-		fz_fail("accepted a non-unicast IPv4 address", size);
-	if (covers4(&info.addr4, srv.addr))
-		fz_fail("accepted an address covering the server", size);
+	/* An IPv6-only tunnel's 101 carries no IPv4 address (svpn-check.c
+	 * accepts it); an accepted answer always assigns one family at least. */
+	if (info.addr4.family != AF_INET && info.addr6.family != AF_INET6)
+		fz_fail("accepted a 101 that assigns no address", size);
+	if (info.addr4.family == AF_INET) {
+		const uint8_t *a = info.addr4.addr;
+		if (info.addr4.plen < min4 || info.addr4.plen > 32)
+			fz_fail("accepted an IPv4 prefix out of bounds", size);
+		if (a[0] == 0 || a[0] == 127 || a[0] >= 224 || (a[0] == 169 && a[1] == 254))
+			fz_fail("accepted a non-unicast IPv4 address", size);
+		if (covers4(&info.addr4, srv.addr))
+			fz_fail("accepted an address covering the server", size);
+	} else if (info.addr4.family != 0) {
+		fz_fail("accepted an IPv4 address of another family", size);
+	}
 	if (info.addr6.family == AF_INET6) {
 		const uint8_t *b = info.addr6.addr;
 		if (info.addr6.plen < min6 || info.addr6.plen > 128)
 			fz_fail("accepted an IPv6 prefix out of bounds", size);
 		if (b[0] == 0xff || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80))
 			fz_fail("accepted a multicast or link-local IPv6 address", size);
+	} else if (info.addr6.family != 0) {
+		fz_fail("accepted an IPv6 address of another family", size);
 	}
 out:
 	free(buf);
