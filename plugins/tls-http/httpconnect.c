@@ -153,6 +153,9 @@ enum hc_result hc_feed(struct hc_parser *p, const uint8_t *buf, size_t n, size_t
 			r = bad(p, "LF without CR");
 		} else if (ch == '\0') {
 			r = bad(p, "NUL byte in the answer");
+		} else if (!p->in_head && p->len < 7 && ch != (unsigned char)"HTTP/1."[p->len]) {
+			/* not HTTP at all (a TLS server, SSH): say so at once */
+			r = bad(p, "the answer does not start with an HTTP/1.x status line");
 		} else if (p->len + 1 >= sizeof(p->line)) {
 			r = bad(p, "a line of the answer is too long");
 		} else {
