@@ -11,7 +11,9 @@
 # proxy_password_file) → tunnel; no or wrong credentials → exit status 3
 # with the message, quickly; https_proxy from the environment; no_proxy
 # matching the server bypasses the proxy (and then cannot reach it); the
-# proxy refusing the port (403) → exit status 5 with the message.
+# proxy refusing the port (403) → exit status 5 with the message; an answer
+# that is not HTTP, a 502 and a proxy that never answers (15 s) → a clear
+# message and retries.
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -187,6 +189,66 @@ exits_within refused 5
 grep -q 'proxy refused CONNECT to vpn.test:9443 (403 ' "$(tp_logfile refused)" ||
 	tp_fail "no message for the 403"
 tp_ok "status 5 after $EXIT_MS ms: $(grep -m1 'refused CONNECT' "$(tp_logfile refused)" | sed 's/.*\] //')"
+
+# Misbehaving proxies (python3): 3130 answers SSH's banner, 3131 accepts
+# and never answers, 3132 answers 502 (the proxy cannot reach the server).
+tp_need python3
+tp_in "$P" python3 - >>"$TP_TMP/fakeproxy.log" 2>&1 <<'PY' &
+import socket, threading, time
+answers = {3130: b"SSH-2.0-OpenSSH_9.2\r\n", 3131: None,
+           3132: b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"}
+def serve(port, answer):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("10.202.0.1", port))
+    ls.listen(16)
+    while True:
+        c, _ = ls.accept()
+        c.recv(4096)
+        if answer is not None:
+            c.sendall(answer)
+            time.sleep(0.2)
+            c.close()
+        # the silent one keeps the connection open, says nothing
+for port, answer in answers.items():
+    threading.Thread(target=serve, args=(port, answer), daemon=True).start()
+time.sleep(3600)
+PY
+echo $! >"$TP_TMP/fakeproxy.pid"
+for port in 3130 3131 3132; do
+	tp_wait_listen "$P" "$port" 10 || tp_fail "the fake proxy is not listening on $port"
+done
+
+tp_check "a proxy that never answers is given up after 15 s, and retried"
+connect silent "$URL" --ca "$DEMO/ca.crt" --proxy http://10.202.0.1:3131
+t0=$(date +%s%N)
+
+tp_check "an answer that is not HTTP: a clear message, retried"
+connect garbage "$URL" --ca "$DEMO/ca.crt" --proxy http://10.202.0.1:3130
+tp_wait_log "$(tp_logfile garbage)" 'the proxy 10\.202\.0\.1:3130 gave a bad answer to CONNECT: the answer does not start with an HTTP/1\.x status line' 5 ||
+	tp_fail "no message for the garbage answer"
+sleep 1
+[ "$(grep -c 'connecting to proxy' "$(tp_logfile garbage)")" -ge 2 ] || tp_fail "not retried"
+tp_stop garbage || tp_fail "garbage: status $? on SIGTERM"
+tp_ok "$(grep -m1 'bad answer' "$(tp_logfile garbage)" | sed 's/.*\] //')"
+
+tp_check "502 from the proxy: transient, retried with backoff"
+connect gw "$URL" --ca "$DEMO/ca.crt" --proxy http://10.202.0.1:3132
+tp_wait_log "$(tp_logfile gw)" 'the proxy 10\.202\.0\.1:3132 cannot reach vpn\.test:8443 \(502 Bad Gateway\)' 5 ||
+	tp_fail "no message for the 502"
+sleep 1
+[ "$(grep -c 'cannot reach' "$(tp_logfile gw)")" -ge 2 ] || tp_fail "not retried"
+tp_alive "$(tp_pid gw)" || tp_fail "exited on a 502"
+tp_stop gw || tp_fail "gw: status $? on SIGTERM"
+tp_ok "$(grep -m1 'cannot reach' "$(tp_logfile gw)" | sed 's/.*\] //')"
+
+tp_wait_log "$(tp_logfile silent)" 'the proxy did not answer CONNECT in time' "$(($(tp_ms 20000) / 1000))" ||
+	tp_fail "no message for the silent proxy within 20 s"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -ge 14000 ] || tp_fail "the silent proxy was given up after $ms ms, before 15 s"
+tp_alive "$(tp_pid silent)" || tp_fail "exited on a silent proxy"
+tp_stop silent || tp_fail "silent: status $? on SIGTERM"
+tp_ok "given up after ≈$ms ms, still running (retrying)"
 
 tp_check "bad proxy URLs are refused at start naming the option"
 for bad in https://10.202.0.1:3128 socks5://10.202.0.1:1080 http://10.202.0.1:99999 \
