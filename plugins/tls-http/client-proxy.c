@@ -242,9 +242,13 @@ static void on_answer(struct th_cproxy *p)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
-			snprintf(why, sizeof(why), "the proxy %s closed the connection %s", p->peer,
-				 n < 0 ? strerror(errno) : p->hp.total ? "in the middle of its answer"
-								       : "without answering");
+			if (n < 0)
+				snprintf(why, sizeof(why), "reading the answer of the proxy %s: %s",
+					 p->peer, strerror(errno));
+			else
+				snprintf(why, sizeof(why), "the proxy %s closed the connection %s",
+					 p->peer, p->hp.total ? "in the middle of its answer"
+							      : "without answering");
 			finish(p, TH_PX_RETRY, why);
 			return;
 		}
@@ -338,7 +342,7 @@ int th_cproxy_open(struct th_cproxy *p, int fd, const char *peer, uint64_t conne
 			     : 0;
 	explicit_bzero(auth, sizeof(auth));
 	if (!p->req_len) {
-		TH_LOG(c, TP_LOG_ERROR, "the CONNECT request for %s does not fit", p->target);
+		TH_LOG(c, TP_LOG_ERROR, "cannot form the CONNECT request for %s (a bad host name, or too long)", p->target);
 		goto fail;
 	}
 	if (c->host->fd_add(c->st, fd, TP_FD_WRITE, on_io, p) < 0)

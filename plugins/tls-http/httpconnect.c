@@ -170,6 +170,13 @@ size_t hc_request(char *out, size_t cap, const char *host, const char *port, con
 {
 	char hp[300], b64[700];
 	int v6 = strchr(host, ':') != NULL;
+	/* Only what a host name or address literal holds: nothing that could
+	 * end the request line or add a header. */
+	for (const char *h = host; *h; h++)
+		if (!is_tchar((unsigned char)*h) && *h != ':')
+			return 0;
+	if (!host[0] || strspn(port, "0123456789") != strlen(port) || !port[0])
+		return 0;
 	int n = snprintf(hp, sizeof(hp), v6 ? "[%s]:%s" : "%s:%s", host, port);
 	if (n < 0 || (size_t)n >= sizeof(hp))
 		return 0;

@@ -177,6 +177,10 @@ START_TEST(request)
 	ck_assert_str_eq(out, "CONNECT [2001:db8::1]:443 HTTP/1.1\r\nHost: [2001:db8::1]:443\r\n"
 			      "Proxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n");
 	ck_assert_uint_eq(hc_request(out, 20, "vpn.test", "8443", NULL), 0);
+	ck_assert_uint_eq(hc_request(out, sizeof(out), "a\r\nX: y", "443", NULL), 0);
+	ck_assert_uint_eq(hc_request(out, sizeof(out), "a b", "443", NULL), 0);
+	ck_assert_uint_eq(hc_request(out, sizeof(out), "a", "44 3", NULL), 0);
+	ck_assert_uint_eq(hc_request(out, sizeof(out), "", "443", NULL), 0);
 }
 END_TEST
 
