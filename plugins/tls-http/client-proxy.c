@@ -342,7 +342,8 @@ int th_cproxy_open(struct th_cproxy *p, int fd, const char *peer, uint64_t conne
 			     : 0;
 	explicit_bzero(auth, sizeof(auth));
 	if (!p->req_len) {
-		TH_LOG(c, TP_LOG_ERROR, "cannot form the CONNECT request for %s (a bad host name, or too long)", p->target);
+		TH_LOG(c, TP_LOG_ERROR, "cannot form the CONNECT request for %s (a bad host name, "
+		       "or too long)", p->target);
 		goto fail;
 	}
 	if (c->host->fd_add(c->st, fd, TP_FD_WRITE, on_io, p) < 0)

@@ -67,7 +67,8 @@ int px_parse_url(const char *s, struct px_url *u, char *err, size_t errlen)
 					      "use http://HOST:PORT (the VPN's TLS still runs end to end)");
 			return -1;
 		} else {
-			snprintf(err, errlen, "only http:// proxies are supported (http://[USER[:PASSWORD]@]HOST[:PORT])");
+			snprintf(err, errlen, "only http:// proxies are supported "
+					      "(http://[USER[:PASSWORD]@]HOST[:PORT])");
 			return -1;
 		}
 	}
