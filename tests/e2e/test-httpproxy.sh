@@ -79,6 +79,7 @@ tp_server_start server "$TP_CONF/server.conf"
 connect() {
 	local name=$1
 	shift
+	# shellcheck disable=SC2086 # PROXY_ENV: zero or more NAME=VALUE words
 	printf '%s\n' "$PW" | ip netns exec "$C" env ${PROXY_ENV:-} "$TUNPIPE" connect "$@" \
 		>>"$TP_TMP/$name.log" 2>&1 &
 	echo $! >"$TP_TMP/$name.pid"
