@@ -180,6 +180,17 @@ grep -q 'no_proxy matches vpn.test: connecting directly' "$(tp_logfile bypass)" 
 grep -q 'connecting to proxy' "$(tp_logfile bypass)" && tp_fail "the proxy was used"
 [ "$(grep -c 'CONNECT' "$TP_TMP/tinyproxy-3128.log")" = "$before" ] || tp_fail "tinyproxy saw a CONNECT"
 tp_ok "$(grep -m1 'cannot connect' "$(tp_logfile bypass)" | sed 's/.*\] //')"
+
+tp_check "--proxy none ignores https_proxy"
+PROXY_ENV="https_proxy=http://10.202.0.1:3128"
+connect none "$URL" --ca "$DEMO/ca.crt" --proxy none
+tp_wait_log "$(tp_logfile none)" 'cannot connect to .*10\.200\.0\.1:8443' 10 ||
+	tp_fail "no failed direct attempt"
+tp_stop none || tp_fail "none: status $? on SIGTERM"
+grep -q 'proxy = "none": connecting directly' "$(tp_logfile none)" || tp_fail "not logged"
+grep -q 'connecting to proxy' "$(tp_logfile none)" && tp_fail "the proxy was used"
+[ "$(grep -c 'CONNECT' "$TP_TMP/tinyproxy-3128.log")" = "$before" ] || tp_fail "tinyproxy saw a CONNECT"
+tp_ok "direct attempt, tinyproxy untouched"
 printf '127.0.0.1 localhost\n' >"/etc/netns/$C/hosts"
 PROXY_ENV=
 
