@@ -10,7 +10,8 @@
 # tunnel and ping; Basic authentication with the right password (URL and
 # proxy_password_file) → tunnel; no or wrong credentials → exit status 3
 # with the message, quickly; https_proxy from the environment; no_proxy
-# matching the server bypasses the proxy (and then cannot reach it); the
+# matching the server, or --proxy none, bypasses the proxy (and then cannot
+# reach the server); the
 # proxy refusing the port (403) → exit status 5 with the message; an answer
 # that is not HTTP, a 502 and a proxy that never answers (15 s) → a clear
 # message and retries.
