@@ -41,6 +41,24 @@ _tunpipe()
 	done
 
 	case $cmd in
+	connect)
+		# Its options from `tunpipe connect --help`: "  --proxy URL   …".
+		case $prev in
+		--ca | --password-file | --proxy-password-file)
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			return
+			;;
+		--proxy)
+			mapfile -t COMPREPLY < <(compgen -W "http:// none" -- "$cur")
+			compopt -o nospace 2>/dev/null
+			return
+			;;
+		--server-name) return ;;
+		esac
+		[[ $cur == -* ]] && mapfile -t COMPREPLY < <(compgen -W "$("${words[0]}" connect --help \
+			2>/dev/null | awk '/^  --/ { print $1 }') -v -q" -- "$cur")
+		return
+		;;
 	inspect)
 		mapfile -t COMPREPLY < <(compgen -W "--man $(_tunpipe_plugins "${words[0]}")" -- "$cur")
 		return

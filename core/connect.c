@@ -26,6 +26,7 @@ void tp_connect_usage(FILE *out)
 	fprintf(out,
 		"Usage: tunpipe connect https://USER@HOST[:PORT]/PATH [--ca FILE] [--server-name NAME]\n"
 		"                       [--full-tunnel] [--password-file FILE] [--retry] [-v|-q]\n"
+		"                       [--proxy URL [--proxy-password-file FILE]]\n"
 		"\n"
 		"  --ca FILE            CA that signed the server's certificate (default: system store)\n"
 		"  --server-name NAME   name the certificate must hold (default: HOST)\n"
@@ -34,7 +35,12 @@ void tp_connect_usage(FILE *out)
 		"  --password-file FILE the password is its first line (else a prompt on a\n"
 		"                       terminal, else the first line of standard input)\n"
 		"  --retry              keep retrying after a wrong password or certificate\n"
-		"                       (else exit with status 3 or 4)\n");
+		"                       (else exit with status 3, 4 or 5)\n"
+		"  --proxy URL          through this HTTP proxy: http://[USER[:PASSWORD]@]HOST[:PORT]\n"
+		"                       (port 3128 by default); \"none\" ignores https_proxy (which is\n"
+		"                       used when --proxy is not given, unless no_proxy matches)\n"
+		"  --proxy-password-file FILE\n"
+		"                       the proxy's password is its first line (USER in the URL)\n");
 }
 
 int tp_connect_parse_url(const char *in, char *user, size_t ulen, char *url, size_t urllen,
@@ -165,14 +171,16 @@ int tp_connect_prepare(int argc, char **argv, char *path, size_t pathlen, int *v
 		{ "full-tunnel", no_argument, NULL, 'f' },
 		{ "password-file", required_argument, NULL, 'p' },
 		{ "retry", no_argument, NULL, 'r' },
+		{ "proxy", required_argument, NULL, 'x' },
+		{ "proxy-password-file", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char ca[PATH_MAX] = "", pwfile[PATH_MAX] = "", user[128], url[1024], err[300];
-	char pw[256] = "", who[1200];
-	const char *server_name = NULL;
+	char pw[256] = "", who[1200], pxfile[PATH_MAX] = "";
+	const char *server_name = NULL, *proxy = NULL;
 	int full = 0, retry = 0, c, fd = -1, rc = 2;
 	FILE *f = NULL;
 
@@ -182,6 +190,8 @@ int tp_connect_prepare(int argc, char **argv, char *path, size_t pathlen, int *v
 		case 'a': if (abspath("--ca", optarg, ca) < 0) return 2; break;
 		case 'p': if (abspath("--password-file", optarg, pwfile) < 0) return 2; break;
 		case 'n': server_name = optarg; break;
+		case 'x': proxy = optarg; break;
+		case 'X': if (abspath("--proxy-password-file", optarg, pxfile) < 0) return 2; break;
 		case 'f': full = 1; break;
 		case 'r': retry = 1; break;
 		case 'v': (*verbosity)++; break;
@@ -229,6 +239,14 @@ int tp_connect_prepare(int argc, char **argv, char *path, size_t pathlen, int *v
 	if (server_name) {
 		fprintf(f, "; server_name = ");
 		put_str(f, server_name);
+	}
+	if (proxy) {
+		fprintf(f, "; proxy = ");
+		put_str(f, proxy);
+	}
+	if (pxfile[0]) {
+		fprintf(f, "; proxy_password_file = ");
+		put_str(f, pxfile);
 	}
 	fprintf(f, "; retry_permanent = %s;\n      ", retry ? "true" : "false");
 	if (pwfile[0]) {

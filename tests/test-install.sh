@@ -186,6 +186,10 @@ if command -v bash >/dev/null 2>&1; then
 	done
 	got=$(complete_words tunpipe --conf)
 	[ "$got" = "--config " ] || fail "completing 'tunpipe --conf' gave '$got'"
+	got=$(complete_words tunpipe connect https://a@b/vpn --prox)
+	[ "$got" = "--proxy --proxy-password-file " ] || fail "completing 'tunpipe connect … --prox' gave '$got'"
+	got=$(complete_words tunpipe connect https://a@b/vpn --proxy n)
+	[ "$got" = "none " ] || fail "completing 'tunpipe connect … --proxy n' gave '$got'"
 	ok
 fi
 

@@ -553,6 +553,7 @@ struct tp_host {
 /* Exit statuses a plugin asks for with tp_host.exit (tunpipe(8) lists them). */
 #define TP_EXIT_AUTH 3   /* the peer refused our credentials */
 #define TP_EXIT_VERIFY 4 /* the peer's certificate failed verification */
+#define TP_EXIT_PROXY 5  /* an HTTP proxy refused to open the tunnel (403) */
 
 /* ------------------------------------------------------------------------
  * Framing (1.1), a core service like GStreamer's base parser class: a

@@ -16,6 +16,7 @@
 #include <config.h>
 #endif
 #include "tls-http.h"
+#include "client-proxy.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,10 +46,13 @@ struct cli {
 	struct th_resolve *res;   /* a resolution under way (resolve.c) */
 	struct tp_timer *retry;
 	uint64_t backoff;
+	struct th_cproxy *px;     /* the HTTP proxy, NULL: direct (client-proxy.c) */
 };
 
 static void cli_connect(void *arg);
 static void cli_try(struct th_ctx *c);
+static void backoff(struct th_ctx *c);
+static void cli_tunnel(struct th_ctx *c, int fd, enum th_px_result r, const char *why);
 
 static uint64_t jitter(uint64_t ms)
 {
@@ -87,8 +91,9 @@ static int permanent(struct th_ctx *c, int status, const char *what)
 		return 0;
 	}
 	TH_LOG(c, TP_LOG_ERROR, "%s", what);
-	c->host->exit(c->st, status, status == TP_EXIT_AUTH ? "authentication refused"
-							  : "server certificate refused");
+	c->host->exit(c->st, status, status == TP_EXIT_AUTH     ? "authentication refused"
+				     : status == TP_EXIT_PROXY  ? "the proxy refused the tunnel"
+								: "server certificate refused");
 	return 1;
 }
 
@@ -183,8 +188,8 @@ static void cli_try(struct th_ctx *c)
 		if (!inet_ntop(ai->ai_family, a, ip, sizeof(ip)))
 			snprintf(ip, sizeof(ip), "?");
 		snprintf(peer, sizeof(peer), ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", ip,
-			 cl->url.port);
-		TH_LOG(c, TP_LOG_INFO, "connecting to %s", peer);
+			 cl->px ? th_cproxy_port(cl->px) : cl->url.port);
+		TH_LOG(c, TP_LOG_INFO, "connecting to %s%s", cl->px ? "proxy " : "", peer);
 		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0 || (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)) {
 			TH_LOG(c, TP_LOG_WARN, "cannot connect to %s: %s", peer, strerror(errno));
@@ -193,6 +198,13 @@ static void cli_try(struct th_ctx *c)
 			continue;
 		}
 		cl->next = ai->ai_next;
+		if (cl->px) {
+			/* CONNECT first; the link starts in cli_tunnel */
+			if (th_cproxy_open(cl->px, fd, peer, cl->next ? CONNECT_TIMEOUT : HS_TIMEOUT,
+					   HS_TIMEOUT, cli_tunnel) < 0)
+				continue;
+			return;
+		}
 		struct th_link *l = th_link_connect(c, fd, peer, HEAD_CAP);
 		if (!l) { /* the fd is the link's, closed on failure */
 			TH_LOG(c, TP_LOG_ERROR, "cannot register the connection to %s", c->cf->url);
@@ -207,12 +219,46 @@ static void cli_try(struct th_ctx *c)
 	backoff(c);
 }
 
+/* The proxy's CONNECT ended (client-proxy.c): TLS over the tunnel, or
+ * the next address, a backoff, or a permanent error. */
+static void cli_tunnel(struct th_ctx *c, int fd, enum th_px_result r, const char *why)
+{
+	struct cli *cl = c->role_priv;
+	char peer[64];
+
+	if (r == TH_PX_OK) {
+		snprintf(peer, sizeof(peer), "%.40s:%s via proxy", cl->url.host, cl->url.port);
+		struct th_link *l = th_link_connect(c, fd, peer, HEAD_CAP);
+		if (!l) {
+			TH_LOG(c, TP_LOG_ERROR, "cannot register the connection to %s", c->cf->url);
+			backoff(c);
+			return;
+		}
+		cl->cc = l;
+		if (th_conn_deadline(l->io, HS_TIMEOUT, "handshake timed out") < 0)
+			th_conn_close(l->io, "cannot arm the handshake timer");
+		return;
+	}
+	if (r == TH_PX_RETRY) {
+		TH_LOG(c, TP_LOG_WARN, "cannot connect to %s: %s", c->cf->url, why);
+		if (cl->next)
+			cli_try(c);
+		else
+			backoff(c);
+		return;
+	}
+	if (permanent(c, r == TH_PX_AUTH ? TP_EXIT_AUTH : TP_EXIT_PROXY, why))
+		return;
+	(*c->c_reconnects)++;
+	schedule(c, (uint64_t)c->cf->auth_retry);
+}
+
 static void cli_resolved(struct th_ctx *c, struct addrinfo *ai, int rc)
 {
 	struct cli *cl = c->role_priv;
 	cl->res = NULL;
 	if (rc) {
-		TH_LOG(c, TP_LOG_WARN, "cannot resolve %s: %s", cl->url.host,
+		TH_LOG(c, TP_LOG_WARN, "cannot resolve %s: %s", cl->px ? th_cproxy_host(cl->px) : cl->url.host,
 		       rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		backoff(c);
 		return;
@@ -234,6 +280,12 @@ static void cli_connect(void *arg)
 		cl->ai = cl->next = NULL;
 	}
 	/* Each attempt resolves again: the server may have moved. */
+	if (cl->px) {
+		TH_LOG(c, TP_LOG_INFO, "resolving the proxy %s", th_cproxy_host(cl->px));
+		cl->res = th_resolve_start(c, th_cproxy_host(cl->px), th_cproxy_port(cl->px),
+					   cli_resolved);
+		return;
+	}
 	TH_LOG(c, TP_LOG_INFO, "resolving %s", cl->url.host);
 	cl->res = th_resolve_start(c, cl->url.host, cl->url.port, cli_resolved);
 }
@@ -281,6 +333,7 @@ static void cli_stop(struct th_ctx *c)
 	}
 	th_resolve_cancel(c, cl->res);
 	cl->res = NULL;
+	th_cproxy_cancel(cl->px);
 	if (cl->cc) {
 		snprintf(cl->cc->io->why, sizeof(cl->cc->io->why), "client stopping");
 		th_link_free(cl->cc);
@@ -315,6 +368,8 @@ static int cli_setup(struct th_ctx *c, char *err, size_t errlen)
 	}
 	if (th_parse_url(cf->url, &cl->url, err, errlen) < 0)
 		return -1;
+	if (th_cproxy_setup(c, cl->url.host, cl->url.port, &cl->px, err, errlen) < 0)
+		return -1;
 	SSL_CTX_set_verify(c->ssl, cf->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
 	if (cf->ca) {
 		if (th_readable("ca", cf->ca, err, errlen) < 0)
@@ -337,6 +392,8 @@ static void cli_destroy(struct th_ctx *c)
 	struct cli *cl = c->role_priv;
 	if (cl && cl->ai)
 		freeaddrinfo(cl->ai);
+	if (cl)
+		th_cproxy_free(cl->px);
 	free(c->role_priv);
 	c->role_priv = NULL;
 }

@@ -6,6 +6,9 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/conn.c plugins/tls-http/conn-io.c plugins/tls-http/conn.h \
 	plugins/tls-http/link.c plugins/tls-http/util.c plugins/tls-http/budget.c \
 	plugins/tls-http/server.c plugins/tls-http/client.c plugins/tls-http/certnames.c plugins/tls-http/resolve.c \
+	plugins/tls-http/client-proxy.c plugins/tls-http/client-proxy.h \
+	plugins/tls-http/httpconnect.c plugins/tls-http/httpconnect.h \
+	plugins/tls-http/proxyenv.c plugins/tls-http/proxyenv.h \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
 	plugins/tls-http/svpn-check.c \
 	plugins/tls-http/proxyproto.c plugins/tls-http/proxyproto.h plugins/tls-http/proxy-accept.c \
@@ -137,3 +140,19 @@ tests_unit_test_connect_SOURCES = tests/unit/test_connect.c tests/unit/check-mai
 tests_unit_test_connect_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http -I$(top_srcdir)/core
 tests_unit_test_connect_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_connect_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
+
+# The client's HTTP proxy code without sockets: the CONNECT answer parser
+# (httpconnect.c), the proxy URL and the no_proxy matcher (proxyenv.c).
+check_PROGRAMS += tests/unit/test_httpconnect
+TESTS += tests/unit/test_httpconnect
+tests_unit_test_httpconnect_SOURCES = tests/unit/test_httpconnect.c tests/unit/check-main.c \
+	plugins/tls-http/httpconnect.c plugins/tls-http/proxyenv.c plugins/tls-http/http.c \
+	plugins/tls-http/util.c
+tests_unit_test_httpconnect_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_unit_test_httpconnect_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_httpconnect_LDADD = $(CHECK_LIBS)
+
+# Through a real HTTP proxy (Debian's tinyproxy) in its own namespace, the
+# client's namespace having no route to the server.  Needs root, tinyproxy.
+TESTS += tests/e2e/test-httpproxy.sh
+dist_noinst_SCRIPTS += tests/e2e/test-httpproxy.sh

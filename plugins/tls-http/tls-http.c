@@ -112,6 +112,14 @@ static const struct tp_option th_options[] = {
 		       "keep retrying (every auth_retry ms) after a wrong password (401) or a server "
 		       "certificate that fails verification, instead of exiting with status 3 or 4 "
 		       "(for a service)", CLIENT),
+	TP_OPTION_STRING(struct th_conf, proxy, NULL,
+			 "http://[USER[:PASSWORD]@]HOST[:PORT] (port 3128 by default): connect "
+			 "through this HTTP proxy with CONNECT; \"none\" ignores https_proxy; unset: "
+			 "https_proxy/HTTPS_PROXY unless no_proxy matches", CLIENT,
+			 .flags = TP_OPT_SECRET),
+	TP_OPTION_PATH(struct th_conf, proxy_password_file, NULL,
+		       "file whose first line is the proxy's password (the user is in the proxy URL)",
+		       CLIENT),
 	TP_OPTIONS_END
 };
 

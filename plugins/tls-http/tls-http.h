@@ -51,6 +51,7 @@ struct th_conf {
 	int proxy_protocol;
 	const char *const *trusted_proxies;
 	int retry_permanent; /* client: keep retrying after 401 / a bad certificate */
+	const char *proxy, *proxy_password_file; /* client: HTTP proxy (client-proxy.c) */
 };
 
 struct th_ctx;

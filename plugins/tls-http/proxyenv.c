@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proxyenv.c — the proxy URL and the no_proxy matcher (see proxyenv.h).
+ * The no_proxy rules follow what curl and most tools agree on (there is
+ * no standard): a domain entry covers its subdomains with or without a
+ * leading dot, `*` alone disables the proxy, prefixes apply to address
+ * literals only (we never resolve a name to decide).
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include "proxyenv.h"
+
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode n bytes of s into out (cap); control bytes refused. */
+static int pct_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		int ch = (unsigned char)s[i];
+		if (ch == '%') {
+			int h, l;
+			if (i + 2 >= n)
+				return -1;
+			if ((h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0)
+				return -1;
+			ch = h * 16 + l;
+			i += 2;
+		}
+		if (ch < 0x20 || ch == 0x7f || o + 1 >= cap)
+			return -1;
+		out[o++] = (char)ch;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int px_parse_url(const char *s, struct px_url *u, char *err, size_t errlen)
+{
+	const char *a = s, *end, *at, *sep;
+	char hostport[300];
+
+	memset(u, 0, sizeof(*u));
+	const char *colon3 = strstr(s, "://");
+	if (colon3) {
+		if ((size_t)(colon3 - s) == 4 && !strncasecmp(s, "http", 4)) {
+			a = colon3 + 3;
+		} else if ((size_t)(colon3 - s) == 5 && !strncasecmp(s, "https", 5)) {
+			snprintf(err, errlen, "https:// proxies (TLS to the proxy) are not supported; "
+					      "use http://HOST:PORT (the VPN's TLS still runs end to end)");
+			return -1;
+		} else {
+			snprintf(err, errlen, "only http:// proxies are supported "
+					      "(http://[USER[:PASSWORD]@]HOST[:PORT])");
+			return -1;
+		}
+	}
+	for (const char *p = a; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			snprintf(err, errlen, "a space or control character in the proxy URL");
+			return -1;
+		}
+	end = a + strcspn(a, "/?#");
+	if (*end && strcmp(end, "/") != 0) {
+		snprintf(err, errlen, "a proxy URL has no path (http://[USER[:PASSWORD]@]HOST[:PORT])");
+		return -1;
+	}
+	/* The last '@' before the host: a password may hold '@' unencoded. */
+	at = NULL;
+	for (const char *p = a; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at) {
+		sep = memchr(a, ':', (size_t)(at - a));
+		size_t ul = sep ? (size_t)(sep - a) : (size_t)(at - a);
+		if (!ul || pct_decode(a, ul, u->user, sizeof(u->user)) < 0 || !u->user[0] ||
+		    strchr(u->user, ':')) {
+			snprintf(err, errlen, "bad user name in the proxy URL");
+			return -1;
+		}
+		u->has_user = 1;
+		if (sep) {
+			if (pct_decode(sep + 1, (size_t)(at - sep - 1), u->password,
+				       sizeof(u->password)) < 0) {
+				snprintf(err, errlen, "bad password in the proxy URL (too long or a "
+						      "control character)");
+				return -1;
+			}
+			u->has_password = 1;
+		}
+		a = at + 1;
+	}
+	if ((size_t)(end - a) >= sizeof(hostport) || end == a) {
+		snprintf(err, errlen, "no proxy host (http://[USER[:PASSWORD]@]HOST[:PORT])");
+		return -1;
+	}
+	memcpy(hostport, a, (size_t)(end - a));
+	hostport[end - a] = '\0';
+	snprintf(u->port, sizeof(u->port), "%s", PX_DEFAULT_PORT);
+	if (th_split_hostport(hostport, u->host, sizeof(u->host), u->port, sizeof(u->port)) < 0) {
+		snprintf(err, errlen, "bad proxy host or port '%s'", hostport);
+		return -1;
+	}
+	for (const char *p = u->host; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == ':' || *p == '_')) {
+			snprintf(err, errlen, "bad proxy host '%s'", u->host);
+			return -1;
+		}
+	return 0;
+}
+
+/* An address literal (IPv4 or IPv6, brackets allowed) into a[16]. */
+static int parse_ip(const char *s, size_t n, int *family, uint8_t a[16])
+{
+	char b[64];
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(b))
+		return -1;
+	memcpy(b, s, n);
+	b[n] = '\0';
+	if (inet_pton(AF_INET, b, a) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, b, a) == 1) {
+		*family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+static int prefix_match(const uint8_t *a, const uint8_t *net, unsigned bits)
+{
+	unsigned full = bits / 8, rest = bits % 8;
+	if (memcmp(a, net, full) != 0)
+		return 0;
+	if (!rest)
+		return 1;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a[full] & mask) == (net[full] & mask);
+}
+
+/* One entry (n bytes at e) against the host. */
+static int entry_match(const char *e, size_t n, const char *host, size_t hl, int hfam,
+		       const uint8_t *haddr)
+{
+	int fam;
+	uint8_t net[16];
+	const char *slash = memchr(e, '/', n);
+
+	if (n == 1 && e[0] == '*')
+		return 1;
+	if (slash) { /* a prefix: address literals only */
+		char *endp;
+		char bits[8];
+		size_t bl = n - (size_t)(slash - e) - 1;
+		if (!hfam || bl == 0 || bl >= sizeof(bits))
+			return 0;
+		memcpy(bits, slash + 1, bl);
+		bits[bl] = '\0';
+		unsigned long v = strtoul(bits, &endp, 10);
+		if (*endp || parse_ip(e, (size_t)(slash - e), &fam, net) < 0 || fam != hfam ||
+		    v > (fam == AF_INET ? 32u : 128u))
+			return 0;
+		return prefix_match(haddr, net, (unsigned)v);
+	}
+	if (parse_ip(e, n, &fam, net) == 0)
+		return hfam == fam && !memcmp(haddr, net, fam == AF_INET ? 4 : 16);
+	/* host:port — the port is not ours to compare (one url, one port) */
+	const char *colon = memchr(e, ':', n);
+	if (colon) {
+		n = (size_t)(colon - e);
+		if (parse_ip(e, n, &fam, net) == 0)
+			return hfam == fam && !memcmp(haddr, net, fam == AF_INET ? 4 : 16);
+	}
+	if (hfam)
+		return 0;
+	if (n >= 2 && e[0] == '*' && e[1] == '.') {
+		e++;
+		n--;
+	}
+	if (n && e[0] == '.') {
+		e++;
+		n--;
+	}
+	if (n && e[n - 1] == '.')
+		n--;
+	if (!n || n > hl)
+		return 0;
+	/* itself, or a subdomain: the match ends host and starts at a dot */
+	return !strncasecmp(host + hl - n, e, n) && (hl == n || host[hl - n - 1] == '.');
+}
+
+int px_no_proxy_match(const char *list, const char *host)
+{
+	uint8_t haddr[16];
+	int hfam = 0;
+	size_t hl = strlen(host);
+
+	if (!list || !host[0])
+		return 0;
+	if (parse_ip(host, hl, &hfam, haddr) < 0)
+		hfam = 0;
+	if (!hfam && hl && host[hl - 1] == '.')
+		hl--;
+	for (const char *p = list; *p;) {
+		p += strspn(p, ", \t");
+		size_t n = strcspn(p, ", \t");
+		if (n && entry_match(p, n, host, hl, hfam, haddr))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
