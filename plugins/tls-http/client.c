@@ -17,6 +17,7 @@
 #endif
 #include "tls-http.h"
 #include "client-proxy.h"
+#include "race.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,17 +33,18 @@
 #define STABLE_MS 10000 /* a session this long resets the backoff */
 #define HEAD_CAP 16384  /* bytes of the server's answer head */
 #define HS_TIMEOUT 15000 /* ms for TCP + TLS + the upgrade */
-/* ms for the TCP connect alone while other addresses wait their turn: an
- * address whose packets vanish (no ICMP) must not cost the whole
- * HS_TIMEOUT before the next one is tried. */
-#define CONNECT_TIMEOUT 3000
+/* Happy Eyeballs (race.c): the next address starts this long after the
+ * previous one unless that one connected or failed first — RFC 8305's
+ * recommended Connection Attempt Delay.  An address whose packets vanish
+ * (no ICMP) costs this much, not a whole timeout. */
+#define STAGGER_MS 250
 
 /* The client role's own part of the context (c->role_priv). */
 struct cli {
 	struct th_url url;
 	struct th_link *cc;       /* the one link, if any */
-	struct addrinfo *ai;      /* the url host's addresses */
-	struct addrinfo *next;    /* the one to try after the current attempt */
+	struct addrinfo *ai;      /* the url host's (or proxy's) addresses */
+	struct th_race *race;     /* the TCP connects under way (race.c) */
 	struct th_resolve *res;   /* a resolution under way (resolve.c) */
 	struct tp_timer *retry;
 	uint64_t backoff;
@@ -50,7 +52,6 @@ struct cli {
 };
 
 static void cli_connect(void *arg);
-static void cli_try(struct th_ctx *c);
 static void backoff(struct th_ctx *c);
 static void cli_tunnel(struct th_ctx *c, int fd, enum th_px_result r, const char *why);
 
@@ -104,7 +105,6 @@ static void cli_closed(struct th_link *l)
 	struct th_ctx *c = l->ctx;
 	struct cli *cl = c->role_priv;
 	int was_up = l->io->state == CS_OPEN, refused = l->refused;
-	int connecting = l->io->state == CS_CONNECTING;
 	uint64_t retry_after = l->retry_after;
 	uint64_t lasted = was_up ? c->host->now_ms(c->st) - l->io->open_since : 0;
 	char what[512];
@@ -132,12 +132,6 @@ static void cli_closed(struct th_link *l)
 		return;
 	if (status && permanent(c, status, what))
 		return;
-	/* Every resolved address in turn before backing off: an unreachable
-	 * IPv6 address must not hide a working IPv4 one. */
-	if (connecting && cl->next) {
-		cli_try(c);
-		return;
-	}
 	uint64_t delay;
 	if (refused) {
 		delay = (uint64_t)c->cf->auth_retry;
@@ -173,50 +167,34 @@ static void backoff(struct th_ctx *c)
 	schedule(c, delay);
 }
 
-/* Connect to the next address of the list (cl->next), skipping those that
- * fail at once; back off when none is left. */
-static void cli_try(struct th_ctx *c)
+/* The TCP race is over (race.c): TLS to the server over the winner, or
+ * CONNECT first through a proxy; none connected: back off. */
+static void cli_raced(struct th_ctx *c, int fd, const char *peer, const char *why)
 {
 	struct cli *cl = c->role_priv;
-	char peer[64], ip[INET6_ADDRSTRLEN];
 
-	for (; cl->next; cl->next = cl->next->ai_next) {
-		struct addrinfo *ai = cl->next;
-		const void *a = ai->ai_family == AF_INET6
-					? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
-					: (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-		if (!inet_ntop(ai->ai_family, a, ip, sizeof(ip)))
-			snprintf(ip, sizeof(ip), "?");
-		snprintf(peer, sizeof(peer), ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", ip,
-			 cl->px ? th_cproxy_port(cl->px) : cl->url.port);
-		TH_LOG(c, TP_LOG_INFO, "connecting to %s%s", cl->px ? "proxy " : "", peer);
-		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0 || (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)) {
-			TH_LOG(c, TP_LOG_WARN, "cannot connect to %s: %s", peer, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			continue;
-		}
-		cl->next = ai->ai_next;
-		if (cl->px) {
-			/* CONNECT first; the link starts in cli_tunnel */
-			if (th_cproxy_open(cl->px, fd, peer, cl->next ? CONNECT_TIMEOUT : HS_TIMEOUT,
-					   HS_TIMEOUT, cli_tunnel) < 0)
-				continue;
-			return;
-		}
-		struct th_link *l = th_link_connect(c, fd, peer, HEAD_CAP);
-		if (!l) { /* the fd is the link's, closed on failure */
-			TH_LOG(c, TP_LOG_ERROR, "cannot register the connection to %s", c->cf->url);
-			break;
-		}
-		cl->cc = l;
-		if (th_conn_deadline(l->io, cl->next ? CONNECT_TIMEOUT : HS_TIMEOUT,
-				     cl->next ? "connect timed out" : "handshake timed out") < 0)
-			th_conn_close(l->io, "cannot arm the handshake timer");
+	cl->race = NULL;
+	if (fd < 0) {
+		TH_LOG(c, TP_LOG_WARN, "cannot connect to %s%s: %s", cl->px ? "the proxy for " : "",
+		       c->cf->url, why);
+		backoff(c);
 		return;
 	}
-	backoff(c);
+	if (cl->px) {
+		/* CONNECT first; the link starts in cli_tunnel */
+		if (th_cproxy_open(cl->px, fd, peer, HS_TIMEOUT, HS_TIMEOUT, cli_tunnel) < 0)
+			backoff(c);
+		return;
+	}
+	struct th_link *l = th_link_connect(c, fd, peer, HEAD_CAP);
+	if (!l) { /* the fd is the link's, closed on failure */
+		TH_LOG(c, TP_LOG_ERROR, "cannot register the connection to %s", c->cf->url);
+		backoff(c);
+		return;
+	}
+	cl->cc = l;
+	if (th_conn_deadline(l->io, HS_TIMEOUT, "handshake timed out") < 0)
+		th_conn_close(l->io, "cannot arm the handshake timer");
 }
 
 /* The proxy's CONNECT ended (client-proxy.c): TLS over the tunnel, or
@@ -241,10 +219,7 @@ static void cli_tunnel(struct th_ctx *c, int fd, enum th_px_result r, const char
 	}
 	if (r == TH_PX_RETRY) {
 		TH_LOG(c, TP_LOG_WARN, "cannot connect to %s: %s", c->cf->url, why);
-		if (cl->next)
-			cli_try(c);
-		else
-			backoff(c);
+		backoff(c);
 		return;
 	}
 	if (permanent(c, r == TH_PX_AUTH ? TP_EXIT_AUTH : TP_EXIT_PROXY, why))
@@ -263,11 +238,14 @@ static void cli_resolved(struct th_ctx *c, struct addrinfo *ai, int rc)
 		backoff(c);
 		return;
 	}
-	/* Every address is tried, in the order getaddrinfo sorts them
-	 * (RFC 6724: usually IPv6 first). */
-	cl->ai = cl->next = ai;
-	cli_try(c);
-}
+	/* Every address is tried, families interleaved from the order
+	 * getaddrinfo sorts them (RFC 6724: usually IPv6 first). */
+	cl->ai = ai;
+	if (th_race_start(c, ai, cl->px ? th_cproxy_port(cl->px) : cl->url.port,
+			  cl->px ? "proxy " : "", STAGGER_MS, HS_TIMEOUT, cli_raced, &cl->race) < 0) {
+		TH_LOG(c, TP_LOG_ERROR, "cannot start connecting: out of memory");
+		backoff(c);
+	}}
 
 static void cli_connect(void *arg)
 {
@@ -277,7 +255,7 @@ static void cli_connect(void *arg)
 	cl->retry = NULL;
 	if (cl->ai) {
 		freeaddrinfo(cl->ai);
-		cl->ai = cl->next = NULL;
+		cl->ai = NULL;
 	}
 	/* Each attempt resolves again: the server may have moved. */
 	if (cl->px) {
@@ -333,6 +311,8 @@ static void cli_stop(struct th_ctx *c)
 	}
 	th_resolve_cancel(c, cl->res);
 	cl->res = NULL;
+	th_race_cancel(cl->race);
+	cl->race = NULL;
 	th_cproxy_cancel(cl->px);
 	if (cl->cc) {
 		snprintf(cl->cc->io->why, sizeof(cl->cc->io->why), "client stopping");

@@ -7,6 +7,7 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/link.c plugins/tls-http/util.c plugins/tls-http/budget.c \
 	plugins/tls-http/server.c plugins/tls-http/client.c plugins/tls-http/certnames.c plugins/tls-http/resolve.c \
 	plugins/tls-http/client-proxy.c plugins/tls-http/client-proxy.h \
+	plugins/tls-http/race.c plugins/tls-http/race.h \
 	plugins/tls-http/httpconnect.c plugins/tls-http/httpconnect.h \
 	plugins/tls-http/proxyenv.c plugins/tls-http/proxyenv.h \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
