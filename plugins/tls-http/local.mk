@@ -137,3 +137,12 @@ tests_unit_test_connect_SOURCES = tests/unit/test_connect.c tests/unit/check-mai
 tests_unit_test_connect_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http -I$(top_srcdir)/core
 tests_unit_test_connect_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_connect_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
+
+# Behind a reverse proxy (nginx): the X-Forwarded-For / Forwarded parser
+# (fwd.c), pure code.
+check_PROGRAMS += tests/unit/test_fwd
+TESTS += tests/unit/test_fwd
+tests_unit_test_fwd_SOURCES = tests/unit/test_fwd.c tests/unit/check-main.c plugins/tls-http/fwd.c
+tests_unit_test_fwd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_unit_test_fwd_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_fwd_LDADD = $(CHECK_LIBS)
