@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fwd.c — X-Forwarded-For and Forwarded (RFC 7239) lists to one client
- * address (see fwd.h).  Strict: a value we cannot read whole is refused,
- * not half-used, since the caller would otherwise fall back to the
- * proxy's own address and put every client under one limiter key.
+ * address (see fwd.h).  Strict where it counts: an entry the walk from
+ * the right reaches must be an address (else the request is refused, not
+ * given the proxy's own address, which would put every client under one
+ * limiter key); entries left of the client are its own text and may be
+ * anything.  A Forwarded value must still be well-formed as a whole:
+ * without that, its elements cannot be told apart.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -17,8 +20,9 @@
 #include <sys/socket.h>
 
 struct hop {
-	int known;             /* 0: "unknown", obfuscated or no for= */
+	int known;             /* 1; 0: "unknown", obfuscated or no for=; -1: not an address */
 	struct fwd_addr a;
+	const char *why;       /* known == -1 */
 };
 
 struct hops {
@@ -140,10 +144,12 @@ static int parse_xff(const char *v, struct hops *hs, const char **why)
 		while (n && is_ows(p[n - 1]))
 			n--;
 		if (n) {
+			/* Left of the client an entry is the client's own text:
+			 * a bad one matters only if the walk reaches it. */
 			struct hop h;
 			if (node_of(p, n, 1, 0, &h) < 0) {
-				*why = "X-Forwarded-For entry is not an IP address";
-				return -1;
+				h.known = -1;
+				h.why = "X-Forwarded-For entry is not an IP address";
 			}
 			if (add(hs, &h) < 0) {
 				*why = "too many X-Forwarded-For entries";
@@ -211,10 +217,12 @@ static int parse_forwarded(const char *p, struct hops *hs, const char **why)
 			if (!nlen || *p++ != '=' || value_of(&p, val, sizeof(val), &vlen) < 0)
 				return -1;
 			if (nlen == 3 && strncasecmp(name, "for", 3) == 0) {
-				if (have_for++ || node_of(val, vlen, 0, 1, &h) < 0) {
-					*why = have_for > 1 ? "Forwarded element with two for= parameters"
-							    : "Forwarded for= is not a node (IPv6 needs \"[...]\")";
-					return -1;
+				if (have_for++) {
+					h.known = -1;
+					h.why = "Forwarded element with two for= parameters";
+				} else if (node_of(val, vlen, 0, 1, &h) < 0) {
+					h.known = -1;
+					h.why = "Forwarded for= is not a node (IPv6 needs \"[...]\")";
 				}
 			}
 			while (is_ows(*p))
@@ -255,6 +263,10 @@ int fwd_client(enum fwd_kind kind, const char *const *values, size_t n, fwd_trus
 	size_t i = hs.n;
 	while (i-- > 0) {
 		const struct hop *h = &hs.h[i];
+		if (h->known < 0) {
+			*why = h->why;
+			return -1;
+		}
 		if (!h->known) {
 			*why = "the client is \"unknown\" or obfuscated";
 			return -1;

@@ -9,6 +9,7 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
 	plugins/tls-http/svpn-check.c \
 	plugins/tls-http/proxyproto.c plugins/tls-http/proxyproto.h plugins/tls-http/proxy-accept.c \
+	plugins/tls-http/fwd.c plugins/tls-http/fwd.h plugins/tls-http/front.c plugins/tls-http/fallback.c \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \
 	plugins/tls-http/http.c plugins/tls-http/http.h \
 	plugins/tls-http/auth.c plugins/tls-http/auth.h \

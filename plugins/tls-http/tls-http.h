@@ -51,7 +51,12 @@ struct th_conf {
 	int proxy_protocol;
 	const char *const *trusted_proxies;
 	int retry_permanent; /* client: keep retrying after 401 / a bad certificate */
+	int tls;              /* server: false = plain HTTP behind a TLS-terminating proxy */
+	const char *fallback; /* server: HOST:PORT for requests not for the VPN (fallback.c) */
 };
+
+/* A plain-HTTP server (tls = false; a client's tls field is never set). */
+#define th_plain(cf) ((cf)->role == TH_SERVER && !(cf)->tls)
 
 struct th_ctx;
 struct th_link;
@@ -117,6 +122,8 @@ struct th_link {
 	struct tp_timer *hs_timer; /* the handshake deadline (server) */
 	char user[64];            /* who the session is for, once up (server) */
 	int evicted;              /* closed by us to make room: not the peer's doing */
+	int proxied;              /* from a trusted proxy over plain HTTP: the client is in its headers */
+	int front_done;           /* front.c has seen the request head */
 
 	char *head;               /* handshake bytes read so far */
 	size_t head_len, head_cap;
@@ -143,7 +150,8 @@ struct th_ctx {
 	const struct th_handshake *hs;
 	void *role_priv;          /* the role's own state (server.c, client.c) */
 	void *hs_priv;            /* the handshake's own state */
-	void *pp_priv;            /* proxy-accept.c's state (proxy_protocol on) */
+	void *pp_priv;            /* proxy-accept.c's state (proxy_protocol on, or tls = false) */
+	void *fb_priv;            /* fallback.c's state (fallback set) */
 
 	uint64_t *c_sessions, *c_auth_failures, *c_refused, *c_bytes_in, *c_bytes_out,
 		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled,
@@ -182,6 +190,11 @@ int th_link_read_head(struct th_link *l);
  * fd is taken in any case. */
 struct sockaddr_storage;
 void th_srv_take(struct th_ctx *c, int fd, const struct sockaddr_storage *ss);
+/* The same for a connection from a trusted proxy over plain HTTP: its
+ * per-address budget waits for the client's address (front.c). */
+void th_srv_take_proxied(struct th_ctx *c, int fd, const struct sockaddr_storage *ss);
+/* "10.0.0.2:4711", "[2001:db8::1]:4711"; without ":port" when it is 0. */
+void th_peer_name(const struct sockaddr_storage *ss, char *out, size_t cap);
 /* The per-address key of ss: IPv4 as ::ffff:a.b.c.d, IPv6 by its /64. */
 void th_peer_key(const struct sockaddr_storage *ss, uint8_t key[16]);
 
@@ -193,6 +206,25 @@ int th_pp_setup(struct th_ctx *c, char *err, size_t errlen);
 void th_pp_accept(struct th_ctx *c, int fd, const struct sockaddr_storage *ss, const char *sock);
 void th_pp_stop(struct th_ctx *c);
 void th_pp_destroy(struct th_ctx *c);
+/* Is the address (4 or 16 bytes of family) in trusted_proxies? */
+int th_pp_trusted(void *c, int family, const uint8_t *addr);
+
+/* front.c: what a request head says before the Simple-VPN decision: with
+ * tls = false the client's address from X-Forwarded-For/Forwarded (the
+ * link's peer and limiter key from then on); with fallback, a request not
+ * for the VPN goes to the web server.  0: decide as usual; 1: the link is
+ * gone to the fallback; 2: refuse with r (400 for a bad header, 503). */
+struct hs_params;
+int th_front_request(struct th_link *l, const struct hs_params *p, struct hs_request *r);
+
+/* fallback.c: relay a client's stream to the `fallback` web server. */
+int th_fb_setup(struct th_ctx *c, char *err, size_t errlen);
+/* Take over l's socket (and TLS), send `head` (len bytes already read)
+ * to the web server and relay both ways; the link is closed.  -1: no room
+ * (max concurrent fallbacks), nothing taken. */
+int th_fb_take(struct th_link *l, const char *head, size_t len);
+void th_fb_stop(struct th_ctx *c);
+void th_fb_destroy(struct th_ctx *c);
 
 /* budget.c: what one address or one user may hold (server) */
 /* Live links of the handshake phase, and those of them from `key`. */

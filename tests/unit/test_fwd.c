@@ -62,6 +62,7 @@ static const char *xff_bad[] = {
 	"", " , ", "unknown", "192.0.2", "192.0.2.7.1", "192.0.2.7:", "192.0.2.7:0",
 	"192.0.2.7:65536", "192.0.2.7:80x", "[2001:db8::1", "[2001:db8::1]x", "[192.0.2.7]",
 	"2001:db8::g", "192.0.2.7 10.0.0.1", "_hidden", "\"192.0.2.7\"", "300.0.2.7",
+	"192.0.2.7, garbage", "192.0.2.7, unknown, 10.9.0.1", "192.0.2.7, 10.9.0.1:99999",
 };
 
 START_TEST(xff_garbage)
@@ -84,7 +85,9 @@ START_TEST(forwarded_basic)
 			 "192.0.2.43 0");
 	ck_assert_str_eq(client(FWD_FORWARDED, "for=\"192.0.2.43:_port\""), "192.0.2.43 0");
 	ck_assert_str_eq(client(FWD_FORWARDED, "for=\"\\[2001:db8::2\\]\""), "2001:db8::2 0");
-	/* unknown further left is the client's own business */
+	/* unknown or garbage further left is the client's own business */
+	ck_assert_str_eq(client(FWD_FORWARDED, "for=_x;for=1.1.1.1, for=192.0.2.43"), "192.0.2.43 0");
+	ck_assert_str_eq(client(FWD_XFF, "garbage, unknown, 192.0.2.7, 10.9.0.1"), "192.0.2.7 0");
 	ck_assert_str_eq(client(FWD_FORWARDED, "for=unknown, for=192.0.2.43"), "192.0.2.43 0");
 }
 END_TEST
@@ -95,6 +98,7 @@ static const char *fwd_bad[] = {
 	"for = 192.0.2.43", "for=unknown", "for=_hidden", "proto=https",
 	"for=192.0.2.43, for=unknown", "for=\"_x\", for=10.9.0.1", "for=\"a\x01\"",
 	"for=192.0.2.43:99999", "for=\"[::1]:\"", "for=[::1]", ";for=192.0.2.43",
+	"for=10.9.0.1;for=10.9.0.2", "for=192.0.2.1, for=\"x", "for=192.0.2.1, for=\"[::1]\":1",
 };
 
 START_TEST(forwarded_garbage)
