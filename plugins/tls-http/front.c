@@ -83,7 +83,11 @@ static int client_of(struct th_link *l, const struct http_msg *m, struct hs_requ
 		why = "a trusted proxy sent neither Forwarded nor X-Forwarded-For";
 	else
 		fwd_client(kind, vals, n, th_pp_trusted, c, &a, &why); /* why: NULL if found */
-	if (why) { /* refused, counted and logged at warn by the caller */
+	if (why) {
+		char v[200] = "";
+		if (n)
+			th_escape(v, sizeof(v), vals[n - 1], strlen(vals[n - 1]));
+		th_warn_limited(c, &c->rl_front[n ? 0 : 1], "refused %s: 400 %s%s%s", proxy, why, n ? ": " : "", v);
 		r->status = 400;
 		r->why = why;
 		return -1;
@@ -94,6 +98,8 @@ static int client_of(struct th_link *l, const struct http_msg *m, struct hs_requ
 	th_budget_handshakes(c, l->peer_key, &from_key);
 	/* this link already counts under its new key */
 	if (from_key > (unsigned)c->cf->max_handshakes_per_address) {
+		th_warn_limited(c, &c->rl_front[2], "refused %s: 503 it already has %u connections not "
+				"logged in (max_handshakes_per_address)", l->io->peer, from_key - 1);
 		r->status = 503;
 		r->why = "too many connections not logged in from this address";
 		r->retry_after = 1;
@@ -109,6 +115,16 @@ static int for_vpn(const struct http_msg *m, const struct hs_params *p)
 	return strcmp(m->method, "GET") == 0 && plen == strlen(p->path) &&
 	       strncmp(m->target, p->path, plen) == 0 && http_has_token(m, "Connection", "upgrade") &&
 	       http_has_token(m, "Upgrade", "Simple-VPN");
+}
+
+/* The answer is sent from here, then the stream closes (CS_CLOSING). */
+static int refuse(struct th_link *l, const struct hs_params *p, const struct hs_request *r)
+{
+	size_t n = hs_error_response((char *)th_conn_wbuf(l->io), TH_RECORD, p, r);
+	(*l->ctx->c_refused)++;
+	th_conn_send(l->io, n, 0);
+	th_conn_linger(l->io, r->status == 400 ? "refused with 400" : "refused with 503");
+	return 1;
 }
 
 int th_front_request(struct th_link *l, const struct hs_params *p, struct hs_request *r)
@@ -134,7 +150,7 @@ int th_front_request(struct th_link *l, const struct hs_params *p, struct hs_req
 	if (http_parse(copy, n, 0, p->max_request, hdrs, maxh, &m) != HTTP_DONE)
 		goto out;
 	if (l->proxied && client_of(l, &m, r) < 0) {
-		ret = 2;
+		ret = refuse(l, p, r);
 		goto out;
 	}
 	if (c->fb_priv && !for_vpn(&m, p)) {
@@ -149,7 +165,7 @@ int th_front_request(struct th_link *l, const struct hs_params *p, struct hs_req
 			r->status = 503;
 			r->why = "too many fallback connections";
 			r->retry_after = 1;
-			ret = 2;
+			ret = refuse(l, p, r);
 		}
 	}
 out:

@@ -273,6 +273,7 @@ int fwd_client(enum fwd_kind kind, const char *const *values, size_t n, fwd_trus
 		}
 		if (i == 0 || !trusted(arg, h->a.family, h->a.addr)) {
 			*out = h->a;
+			*why = NULL;
 			return 0;
 		}
 	}

@@ -33,7 +33,7 @@ typedef int (*fwd_trusted_fn)(void *arg, int family, const uint8_t *addr);
 /*
  * The client's address from the n field values of one header kind, in the
  * order they arrived (several X-Forwarded-For lines are one list).  0 with
- * *out set; -1 with *why (a literal) when a value is malformed, has more
+ * *out set and *why NULL; -1 with *why (a literal) when a value is malformed, has more
  * than FWD_MAX_HOPS entries, or the client's entry is "unknown" or an
  * obfuscated name (RFC 7239 6.2-6.3: then nobody knows who it is).
  * An IPv4-mapped IPv6 address comes out as the IPv4 address it is.

@@ -147,3 +147,10 @@ tests_unit_test_fwd_SOURCES = tests/unit/test_fwd.c tests/unit/check-main.c plug
 tests_unit_test_fwd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_unit_test_fwd_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_fwd_LDADD = $(CHECK_LIBS)
+
+# Behind real nginx (Debian's 1.22): stream with proxy_protocol, http
+# terminating TLS in front of tls = false (X-Forwarded-For, Forwarded), the
+# fallback website, the limiter per client.  Needs root, nginx and its
+# stream module, python3 and curl.
+TESTS += tests/e2e/test-nginx.sh
+EXTRA_DIST += tests/e2e/test-nginx.sh

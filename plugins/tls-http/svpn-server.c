@@ -338,10 +338,7 @@ static void svs_step(struct th_link *l)
 		return;
 	}
 	params_of(c, &p);
-	int f = th_front_request(l, &p, &r); /* 1: gone to the fallback, 2: refuse r */
-	if (f == 2)
-		answer(l, &p, &r);
-	if (f)
+	if (th_front_request(l, &p, &r)) /* gone to the fallback, or refused */
 		return;
 	hs_decide_deferred(l->head, l->head_len, &p, &r, pass, sizeof(pass));
 	if (r.need_auth)

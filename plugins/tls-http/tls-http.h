@@ -139,6 +139,18 @@ struct th_link {
 	} hs;
 };
 
+/*
+ * A warning that may come in floods: at most TH_RL_BURST lines per
+ * TH_RL_MS of one kind; the first line after a quiet spell says how many
+ * were suppressed.  One struct per kind of warning.
+ */
+#define TH_RL_BURST 1
+#define TH_RL_MS 10000
+struct th_ratelog {
+	uint64_t since;   /* start of the current period */
+	unsigned n;       /* lines logged in it */
+	unsigned quiet;   /* suppressed since the last line */
+};
 struct th_ctx {
 	struct tp_stage *st;
 	const struct tp_host *host;
@@ -157,6 +169,7 @@ struct th_ctx {
 		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled,
 		*c_stalled, *c_auth_checks;
 	size_t queued_total;   /* pool buffers queued by all streams (env.queued_total) */
+	struct th_ratelog rl_front[3]; /* front.c's refusals: bad header, none, per address */
 
 	struct th_link *links; /* every live link */
 	unsigned n_links;
@@ -212,8 +225,8 @@ int th_pp_trusted(void *c, int family, const uint8_t *addr);
 /* front.c: what a request head says before the Simple-VPN decision: with
  * tls = false the client's address from X-Forwarded-For/Forwarded (the
  * link's peer and limiter key from then on); with fallback, a request not
- * for the VPN goes to the web server.  0: decide as usual; 1: the link is
- * gone to the fallback; 2: refuse with r (400 for a bad header, 503). */
+ * for the VPN goes to the web server.  0: decide as usual; 1: done here
+ * (gone to the fallback, or refused: 400 for a bad header, 503). */
 struct hs_params;
 int th_front_request(struct th_link *l, const struct hs_params *p, struct hs_request *r);
 
@@ -250,18 +263,6 @@ void th_key_str(const uint8_t key[16], char *out, size_t cap);
  * with "WHAT PATH is readable by group/others (mode 0644)" in msg. */
 int th_file_private(const char *what, const char *path, char *msg, size_t cap);
 
-/*
- * A warning that may come in floods: at most TH_RL_BURST lines per
- * TH_RL_MS of one kind; the first line after a quiet spell says how many
- * were suppressed.  One struct per kind of warning.
- */
-#define TH_RL_BURST 1
-#define TH_RL_MS 10000
-struct th_ratelog {
-	uint64_t since;   /* start of the current period */
-	unsigned n;       /* lines logged in it */
-	unsigned quiet;   /* suppressed since the last line */
-};
 void th_warn_limited(struct th_ctx *c, struct th_ratelog *rl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

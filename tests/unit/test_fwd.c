@@ -36,6 +36,7 @@ static const char *client(enum fwd_kind kind, const char *v)
 		ck_assert_ptr_nonnull(why);
 		return "ERR";
 	}
+	ck_assert_ptr_null(why);
 	inet_ntop(a.family, a.addr, t, sizeof(t));
 	snprintf(out, sizeof(out), "%s %u", t, a.port);
 	return out;
