@@ -49,6 +49,9 @@ tp_say "$(nginx -v 2>&1)"
 # The website: one page with a marker no tunpipe answer contains.
 mkdir -p "$TP_TMP/www"
 printf '<html><body>tunpipe-nginx-test website %s</body></html>\n' "$$" >"$TP_TMP/www/index.html"
+# and 4 MiB to push through the fallback's bounded buffers (16 KiB each way)
+head -c 4194304 /dev/urandom >"$TP_TMP/www/big.bin"
+big_sum=$(sha256sum <"$TP_TMP/www/big.bin" | cut -d' ' -f1)
 tp_in "$S" ip link set lo up
 tp_in "$S" python3 -m http.server 8000 --bind 127.0.0.1 --directory "$TP_TMP/www" \
 	>"$TP_TMP/www.log" 2>&1 &
@@ -158,7 +161,9 @@ c401=$(tp_in "$A" curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert 
 	-H 'Connection: Upgrade' -H 'Upgrade: Simple-VPN' --resolve vpn.test:8443:10.200.0.1 https://vpn.test:8443/vpn)
 [ "$c401" = 401 ] || tp_fail "an upgrade without credentials got $c401, expected 401 from tunpipe"
 grep -q '"GET / HTTP/1.1" 200' "$TP_TMP/www.log" || tp_fail "the website's log shows no GET /"
-tp_ok "the website's page directly and through nginx; /vpn without Upgrade: $c404 (website), with Upgrade and no credentials: $c401"
+s1=$(web "$A" https://vpn.test:8443/big.bin vpn.test:8443:10.200.0.1 | sha256sum | cut -d' ' -f1)
+[ "$s1" = "$big_sum" ] || tp_fail "4 MiB through the TLS listener's fallback arrived changed or cut"
+tp_ok "the website's page directly and through nginx, 4 MiB intact; /vpn without Upgrade: $c404 (website), with Upgrade and no credentials: $c401"
 tp_stop alice || tp_fail "alice exited with status $?"
 nginx_stop
 tp_stop server-a || tp_fail "server-a exited with status $?"
@@ -264,7 +269,9 @@ tp_ok "alice $aaddr (XFF) from $pa, bob $baddr (Forwarded) from $pb; pings pass,
 tp_check "(b) / through nginx and the plain listener's fallback is the website"
 w3=$(web "$X" https://vpn.test:8444/ vpn.test:8444:10.200.0.11) || tp_fail "curl through nginx http failed"
 case $w3 in *"tunpipe-nginx-test website $$"*) ;; *) tp_fail "/ through nginx answered '$w3', not the website" ;; esac
-tp_ok "the website's page through nginx → tunpipe (tls = false) → fallback"
+s2=$(web "$X" https://vpn.test:8444/big.bin vpn.test:8444:10.200.0.11 | sha256sum | cut -d' ' -f1)
+[ "$s2" = "$big_sum" ] || tp_fail "4 MiB through nginx and the plain listener's fallback arrived changed or cut"
+tp_ok "the website's page and 4 MiB intact through nginx → tunpipe (tls = false) → fallback"
 
 tp_check "(c) 8 wrong logins from 10.200.0.14 through nginx: 429 for it, 101 for carol"
 hp "$X" burst 10.200.0.11 8444 "$CA" bob 8 >"$TP_TMP/burst.out" 2>&1 ||
