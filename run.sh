@@ -34,6 +34,10 @@ pkgs=(build-essential autoconf automake libtool libtool-bin pkg-config
 pkgs+=(resolvconf)
 # test-haproxy.sh: tunpipe behind HAProxy 2.6 with the PROXY protocol.
 pkgs+=(haproxy)
+# test-nginx.sh: tunpipe behind nginx (stream with proxy_protocol; http
+# terminating TLS in front of tls = false); Debian 12 ships the stream
+# module separately.
+pkgs+=(nginx libnginx-mod-stream)
 
 install_missing() {
 	local p missing=()
