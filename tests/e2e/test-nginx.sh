@@ -18,9 +18,9 @@
 #  (c) an attacker's 8 wrong logins through nginx get 401s then 429,
 #      while carol through the same nginx gets 101;
 #  - a direct connection to the plain listener from an address not in
-#    trusted_proxies is refused and logged at warn; a forged malformed
-#    X-Forwarded-For gets 400; -t refuses tls = false without
-#    trusted_proxies.
+#    trusted_proxies is refused and logged at warn; a proxy that passes a
+#    malformed or no X-Forwarded-For gets 400; -t refuses tls = false
+#    without trusted_proxies; with the website down the fallback says 502.
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -53,7 +53,7 @@ printf '<html><body>tunpipe-nginx-test website %s</body></html>\n' "$$" >"$TP_TM
 head -c 4194304 /dev/urandom >"$TP_TMP/www/big.bin"
 big_sum=$(sha256sum <"$TP_TMP/www/big.bin" | cut -d' ' -f1)
 tp_in "$S" ip link set lo up
-tp_in "$S" python3 -m http.server 8000 --bind 127.0.0.1 --directory "$TP_TMP/www" \
+ip netns exec "$S" python3 -m http.server 8000 --bind 127.0.0.1 --directory "$TP_TMP/www" \
 	>"$TP_TMP/www.log" 2>&1 &
 echo $! >"$TP_TMP/www.pid"
 tp_wait_listen "$S" 8000 10 || tp_fail "the website (python3 http.server) is not listening"
@@ -314,10 +314,20 @@ tp_wait_log "$srvlog" 'warn.*refused 10\.200\.0\.12:[0-9]+: not in trusted_proxi
 	tp_fail "no warning for the direct connection"
 tp_ok "closed without an answer; $(grep -m 1 'not in trusted_proxies' "$srvlog" | sed 's/^.*\] //')"
 
+tp_check "the website down: the fallback answers 502 and warns"
+kill "$(cat "$TP_TMP/www.pid")" 2>/dev/null || true
+wait "$(cat "$TP_TMP/www.pid")" 2>/dev/null || true
+rm -f "$TP_TMP/www.pid"
+down=$(code "$X" 8444)
+[ "$down" = 502 ] || tp_fail "/ with the website down got $down, expected 502"
+tp_wait_log "$srvlog" 'warn.*fallback 127\.0\.0\.1:8000: Connection refused \(the client 10\.200\.0\.14 gets 502\)' 5 ||
+	tp_fail "no warning for the unreachable website"
+tp_ping "$A" 10.0.0.1 3 || tp_fail "alice's tunnel suffered from the fallback's failure"
+tp_ok "$down; $(grep -m 1 'gets 502' "$srvlog" | sed 's/^.*\] //')"
+
 tp_check "stopping everything"
 tp_stop alice || tp_fail "alice exited with status $?"
 tp_stop bob || tp_fail "bob exited with status $?"
 nginx_stop
 tp_stop server-b || tp_fail "server-b exited with status $?"
-kill "$(cat "$TP_TMP/www.pid")" 2>/dev/null || true
 tp_ok "clients, nginx and servers stopped cleanly"
