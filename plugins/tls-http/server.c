@@ -294,7 +294,10 @@ static int srv_start(struct th_ctx *c)
 		goto fail;
 	}
 	freeaddrinfo(ai);
-	TH_LOG(c, TP_LOG_INFO, "listening on %s", c->cf->listen);
+	/* Passwords (Basic) and tunnel traffic cross the proxy's hop in clear. */
+	TH_LOG(c, TP_LOG_INFO, "listening on %s%s", c->cf->listen,
+	       c->cf->tls ? "" : " in plain HTTP (tls = false) for trusted_proxies only: keep "
+				 "the hop from the proxy private");
 	return 0;
 fail:
 	if (ai)
