@@ -154,3 +154,12 @@ tests_unit_test_fwd_LDADD = $(CHECK_LIBS)
 # stream module, python3 and curl.
 TESTS += tests/e2e/test-nginx.sh
 EXTRA_DIST += tests/e2e/test-nginx.sh
+
+# tls = false and fallback in the harness, the test playing the proxy and
+# the web server with raw loopback sockets.
+check_PROGRAMS += tests/unit/test_tls_plain
+TESTS += tests/unit/test_tls_plain
+tests_unit_test_tls_plain_SOURCES = tests/unit/test_tls_plain.c tests/unit/check-main.c
+tests_unit_test_tls_plain_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_tls_plain_LDADD = tests/libtpharness.la $(CHECK_LIBS) $(CRYPT_LIBS)
+EXTRA_tests_unit_test_tls_plain_DEPENDENCIES = plugins/tls-http/tls-http.la
