@@ -109,7 +109,8 @@ sanitize)
 	e2e="tests/e2e/test-tunnel.sh tests/e2e/test-auth.sh tests/e2e/test-spoof.sh
 		tests/e2e/test-smallflood.sh tests/e2e/test-slowclient.sh tests/e2e/test-authload.sh
 		tests/e2e/test-interop.sh tests/e2e/test-evilserver.sh tests/e2e/test-fairshare.sh
-		tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh tests/e2e/test-haproxy.sh"
+		tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh tests/e2e/test-haproxy.sh
+		tests/e2e/test-nginx.sh"
 	# One line: make takes TESTS as a blank-separated list.
 	# shellcheck disable=SC2086 # word lists
 	tests=$(printf '%s ' ${SANITIZE_TESTS:-$units $e2e})
