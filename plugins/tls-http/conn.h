@@ -5,6 +5,8 @@
  * a bounded write queue, timeouts, close.  It knows no HTTP and no roles:
  * whatever is said on the stream before it carries data (an upgrade, a
  * login) is its owner's business, told through struct th_conn_ops.
+ * Behind a proxy that terminates TLS (env->plain) an accepted stream is
+ * plain TCP with the same states and calls (th_conn_rd/th_conn_wr).
  *
  * States: CONNECTING (TCP connect in progress) -> TLS -> SECURE (TLS is
  * up; the owner runs its handshake with th_conn_read/th_conn_wbuf) ->

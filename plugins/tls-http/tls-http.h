@@ -15,6 +15,11 @@
  *              session once it is; th_link_attach opens the session
  * conn.c, conn-io.c (conn.h)
  *              the TLS byte stream: no HTTP, no roles
+ * proxy-accept.c, front.c
+ *              behind a proxy (server): the PROXY header before TLS,
+ *              trusted_proxies; the client from X-Forwarded-For/Forwarded
+ *              (fwd.c) and requests not for the VPN (fallback.c, which
+ *              takes the socket over from the stream)
  * util.c       host:port and URL parsing, file checks (both roles)
  * handshake.c / http.c / auth.c  pure protocol and password code
  * authworker.c the thread that runs password checks off the loop
