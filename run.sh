@@ -36,6 +36,10 @@ pkgs+=(resolvconf)
 pkgs+=(haproxy)
 # test-httpproxy.sh: the client through Debian's tinyproxy with CONNECT.
 pkgs+=(tinyproxy)
+# test-nginx.sh: tunpipe behind nginx (stream with proxy_protocol; http
+# terminating TLS in front of tls = false); Debian 12 ships the stream
+# module separately.
+pkgs+=(nginx libnginx-mod-stream)
 
 install_missing() {
 	local p missing=()
@@ -108,7 +112,7 @@ sanitize)
 		tests/e2e/test-smallflood.sh tests/e2e/test-slowclient.sh tests/e2e/test-authload.sh
 		tests/e2e/test-interop.sh tests/e2e/test-evilserver.sh tests/e2e/test-fairshare.sh
 		tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh tests/e2e/test-haproxy.sh
-		tests/e2e/test-httpproxy.sh"
+		tests/e2e/test-httpproxy.sh tests/e2e/test-nginx.sh"
 	# One line: make takes TESTS as a blank-separated list.
 	# shellcheck disable=SC2086 # word lists
 	tests=$(printf '%s ' ${SANITIZE_TESTS:-$units $e2e})

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <openssl/err.h>
 
 /*
@@ -39,6 +40,40 @@ const char *th_ssl_errstr(void)
 	return buf;
 }
 
+int th_conn_rd(struct th_conn *k, void *buf, int n, int *e)
+{
+	if (!k->plain) {
+		int r = SSL_read(k->ssl, buf, n);
+		if (r <= 0)
+			*e = SSL_get_error(k->ssl, r);
+		return r;
+	}
+	ssize_t r = recv(k->fd, buf, (size_t)n, 0);
+	if (r > 0)
+		return (int)r;
+	*e = r == 0 ? SSL_ERROR_ZERO_RETURN
+	     : errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? SSL_ERROR_WANT_READ
+	     : SSL_ERROR_SYSCALL;
+	return r == 0 ? 0 : -1;
+}
+
+/* Plain mode may write part of rec[]; the caller keeps the rest. */
+int th_conn_wr(struct th_conn *k, const void *buf, int n, int *e)
+{
+	if (!k->plain) {
+		int r = SSL_write(k->ssl, buf, n);
+		if (r <= 0)
+			*e = SSL_get_error(k->ssl, r);
+		return r;
+	}
+	ssize_t r = send(k->fd, buf, (size_t)n, MSG_NOSIGNAL);
+	if (r > 0)
+		return (int)r;
+	*e = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? SSL_ERROR_WANT_WRITE
+	     : SSL_ERROR_SYSCALL;
+	return -1;
+}
+
 int th_conn_read(struct th_conn *k, char *buf, size_t cap, size_t *len)
 {
 	/* Only the last SSL call's wish counts: a stale WANT_WRITE would keep
@@ -47,12 +82,11 @@ int th_conn_read(struct th_conn *k, char *buf, size_t cap, size_t *len)
 	while (*len < cap) {
 		ERR_clear_error();
 		errno = 0;
-		int n = SSL_read(k->ssl, buf + *len, (int)(cap - *len));
+		int e, n = th_conn_rd(k, buf + *len, (int)(cap - *len), &e);
 		if (n > 0) {
 			*len += (size_t)n;
 			continue;
 		}
-		int e = SSL_get_error(k->ssl, n);
 		if (e == SSL_ERROR_WANT_READ)
 			return 0;
 		if (e == SSL_ERROR_WANT_WRITE) {
@@ -130,7 +164,14 @@ int th_conn_write(struct th_conn *k, const char **err)
 			return 0;
 		ERR_clear_error();
 		errno = 0;
-		int n = SSL_write(k->ssl, k->rec, (int)k->rec_len);
+		int e, n = th_conn_wr(k, k->rec, (int)k->rec_len, &e);
+		if (n > 0 && (size_t)n < k->rec_len) { /* plain: a partial send */
+			*env->c_bytes_out += (uint64_t)n;
+			k->stalled_since = 0;
+			memmove(k->rec, k->rec + n, k->rec_len - (size_t)n);
+			k->rec_len -= (size_t)n;
+			continue;
+		}
 		if (n > 0) {
 			*env->c_bytes_out += (uint64_t)n;
 			k->stalled_since = 0; /* the peer reads */
@@ -141,7 +182,7 @@ int th_conn_write(struct th_conn *k, const char **err)
 			k->rec_len = 0;
 			continue;
 		}
-		switch (SSL_get_error(k->ssl, n)) {
+		switch (e) {
 		case SSL_ERROR_WANT_WRITE:
 			k->io_want_write = 1;
 			return 0;
@@ -244,7 +285,7 @@ const char *th_conn_read_batch(struct th_conn *k, long *again_ms)
 			room = limit - got; /* SSL_read keeps the rest of a record */
 		ERR_clear_error();
 		errno = 0;
-		int n = SSL_read(k->ssl, b->data + b->len, (int)room);
+		int e, n = th_conn_rd(k, b->data + b->len, (int)room, &e);
 		if (n > 0) {
 			tp_buf_put(b, (size_t)n);
 			*env->c_bytes_in += (uint64_t)n;
@@ -264,7 +305,6 @@ const char *th_conn_read_batch(struct th_conn *k, long *again_ms)
 			}
 			continue;
 		}
-		int e = SSL_get_error(k->ssl, n);
 		if (e == SSL_ERROR_WANT_WRITE)
 			k->io_want_write = 1;
 		else if (e == SSL_ERROR_ZERO_RETURN)

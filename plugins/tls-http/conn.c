@@ -81,7 +81,10 @@ static struct th_conn *conn_new(const struct th_conn_env *env, int fd, const cha
 	snprintf(k->peer, sizeof(k->peer), "%s", peer);
 	tp_batch_init(&k->wq);
 	k->state = CS_CONNECTING;
-	if (accept && start_tls(k, 1) < 0)
+	k->plain = accept && env->plain;
+	if (k->plain)
+		k->state = CS_TLS; /* passes at the first event (tls_step) */
+	else if (accept && start_tls(k, 1) < 0)
 		goto fail_ssl;
 	k->events = accept ? TP_FD_READ : TP_FD_WRITE;
 	if (env->host->fd_add(env->st, fd, k->events, conn_io, k) < 0)
@@ -311,6 +314,11 @@ static void connect_step(struct th_conn *k)
 
 static void tls_step(struct th_conn *k)
 {
+	if (k->plain) {
+		k->state = CS_SECURE;
+		k->ops->secure(k);
+		return;
+	}
 	ERR_clear_error();
 	errno = 0;
 	int r = SSL_do_handshake(k->ssl);
@@ -343,6 +351,7 @@ static void tls_step(struct th_conn *k)
 static void closing_step(struct th_conn *k)
 {
 	char sink[4096];
+	int e;
 	if (th_conn_flush(k) < 0)
 		return;
 	if (!k->rec_len) {
@@ -350,7 +359,7 @@ static void closing_step(struct th_conn *k)
 		return;
 	}
 	ERR_clear_error();
-	while (SSL_read(k->ssl, sink, (int)sizeof(sink)) > 0)
+	while (th_conn_rd(k, sink, (int)sizeof(sink), &e) > 0)
 		;
 	ERR_clear_error();
 }

@@ -5,6 +5,8 @@
  * a bounded write queue, timeouts, close.  It knows no HTTP and no roles:
  * whatever is said on the stream before it carries data (an upgrade, a
  * login) is its owner's business, told through struct th_conn_ops.
+ * Behind a proxy that terminates TLS (env->plain) an accepted stream is
+ * plain TCP with the same states and calls (th_conn_rd/th_conn_wr).
  *
  * States: CONNECTING (TCP connect in progress) -> TLS -> SECURE (TLS is
  * up; the owner runs its handshake with th_conn_read/th_conn_wbuf) ->
@@ -83,6 +85,10 @@ struct th_conn_env {
 	uint64_t stall_ms;   /* close a stream whose queue has not moved this long; 0 = never */
 	uint64_t *c_stalled;  /* may be NULL */
 	int keepalive;       /* seconds before TCP keepalive probes; 0 = off */
+	/* Accepted streams are plain TCP (behind a proxy that terminates
+	 * TLS, tls = false): no SSL object, reads and writes go to the fd,
+	 * CS_TLS passes at once; everything above is unchanged. */
+	int plain;
 	uint64_t *c_bytes_in, *c_bytes_out, *c_queue_drops;
 };
 
@@ -120,6 +126,7 @@ struct th_conn {
 	int dead;                 /* teardown requested (deferred while busy) */
 	int frames;               /* write mode: one queued buffer per record */
 	int wipe;                 /* wipe rec[] once written (secrets) */
+	int plain;                /* no TLS: ssl is NULL (env->plain) */
 	char why[200];            /* close reason */
 	char peer[64];
 	struct tp_timer *timer;   /* handshake deadline / read resume */
@@ -195,6 +202,12 @@ void th_conn_leave(struct th_conn *k);
 int th_conn_write(struct th_conn *k, const char **err);
 void th_conn_admit(struct th_conn *k, struct tp_batch *q);
 const char *th_conn_read_batch(struct th_conn *k, long *again_ms);
+
+/* conn-io.c: one read or write on the stream, TLS or plain, with
+ * OpenSSL's codes in *e when it returns <= 0 (plain: WANT_READ/WRITE for
+ * EAGAIN, ZERO_RETURN for EOF, SYSCALL with errno). */
+int th_conn_rd(struct th_conn *k, void *buf, int n, int *e);
+int th_conn_wr(struct th_conn *k, const void *buf, int n, int *e);
 
 /* The OpenSSL error of the last failed call, as text (clears the queue). */
 const char *th_ssl_errstr(void);

@@ -13,6 +13,7 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
 	plugins/tls-http/svpn-check.c \
 	plugins/tls-http/proxyproto.c plugins/tls-http/proxyproto.h plugins/tls-http/proxy-accept.c \
+	plugins/tls-http/fwd.c plugins/tls-http/fwd.h plugins/tls-http/front.c plugins/tls-http/fallback.c \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \
 	plugins/tls-http/http.c plugins/tls-http/http.h \
 	plugins/tls-http/auth.c plugins/tls-http/auth.h \
@@ -157,3 +158,27 @@ tests_unit_test_httpconnect_LDADD = $(CHECK_LIBS)
 # client's namespace having no route to the server.  Needs root, tinyproxy.
 TESTS += tests/e2e/test-httpproxy.sh
 dist_noinst_SCRIPTS += tests/e2e/test-httpproxy.sh
+# Behind a reverse proxy (nginx): the X-Forwarded-For / Forwarded parser
+# (fwd.c), pure code.
+check_PROGRAMS += tests/unit/test_fwd
+TESTS += tests/unit/test_fwd
+tests_unit_test_fwd_SOURCES = tests/unit/test_fwd.c tests/unit/check-main.c plugins/tls-http/fwd.c
+tests_unit_test_fwd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_unit_test_fwd_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_fwd_LDADD = $(CHECK_LIBS)
+
+# Behind real nginx (Debian's 1.22): stream with proxy_protocol, http
+# terminating TLS in front of tls = false (X-Forwarded-For, Forwarded), the
+# fallback website, the limiter per client.  Needs root, nginx and its
+# stream module, python3 and curl.
+TESTS += tests/e2e/test-nginx.sh
+EXTRA_DIST += tests/e2e/test-nginx.sh
+
+# tls = false and fallback in the harness, the test playing the proxy and
+# the web server with raw loopback sockets.
+check_PROGRAMS += tests/unit/test_tls_plain
+TESTS += tests/unit/test_tls_plain
+tests_unit_test_tls_plain_SOURCES = tests/unit/test_tls_plain.c tests/unit/check-main.c
+tests_unit_test_tls_plain_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests
+tests_unit_test_tls_plain_LDADD = tests/libtpharness.la $(CHECK_LIBS) $(CRYPT_LIBS)
+EXTRA_tests_unit_test_tls_plain_DEPENDENCIES = plugins/tls-http/tls-http.la

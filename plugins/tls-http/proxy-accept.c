@@ -17,6 +17,9 @@
  *
  * Every waiting connection counts against max_handshakes (the oldest
  * gives way) and must be decided within handshake_timeout.
+ *
+ * With tls = false the same trusted_proxies decide who may connect at
+ * all: a plain-HTTP listener serves our reverse proxies only.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -60,7 +63,7 @@ struct pp_state {
 	struct pp_wait *head, *tail; /* oldest first */
 	unsigned n_wait;
 	/* one pace per kind: a flood of one does not hide the others */
-	struct th_ratelog rl_bad, rl_untrusted, rl_late, rl_evict, rl_addr;
+	struct th_ratelog rl_bad, rl_untrusted, rl_late, rl_evict, rl_addr, rl_plain;
 };
 
 static const char *mode_name(int m)
@@ -106,6 +109,20 @@ static int prefix_has(const struct pp_prefix *p, int family, const uint8_t *a)
 
 /* An IPv4 client of a dual-stack socket ([::]) is ::ffff:a.b.c.d: it is
  * matched, and shown, as the IPv4 address it is. */
+static int trusted_addr(const struct pp_state *ps, int fam, const uint8_t *a)
+{
+	for (unsigned i = 0; i < ps->n_trusted; i++)
+		if (prefix_has(&ps->trusted[i], fam, a))
+			return 1;
+	return 0;
+}
+
+int th_pp_trusted(void *ctx, int family, const uint8_t *addr)
+{
+	struct th_ctx *c = ctx;
+	return c->pp_priv && trusted_addr(c->pp_priv, family, addr);
+}
+
 static int trusted(const struct pp_state *ps, const struct sockaddr_storage *ss)
 {
 	int fam = ss->ss_family;
@@ -119,18 +136,22 @@ static int trusted(const struct pp_state *ps, const struct sockaddr_storage *ss)
 			a += 12;
 		}
 	}
-	for (unsigned i = 0; i < ps->n_trusted; i++)
-		if (prefix_has(&ps->trusted[i], fam, a))
-			return 1;
-	return 0;
+	return trusted_addr(ps, fam, a);
 }
 
 int th_pp_setup(struct th_ctx *c, char *err, size_t errlen)
 {
 	const struct th_conf *cf = c->cf;
 	struct pp_state *ps;
-	if (!cf->proxy_protocol)
+	if (!cf->proxy_protocol && cf->tls)
 		return 0;
+	/* nginx's http proxy sends no PROXY header; one listener, one rule */
+	if (cf->proxy_protocol && !cf->tls) {
+		snprintf(err, errlen, "proxy_protocol = %s and tls = false cannot be combined: a plain "
+			 "listener takes the client from X-Forwarded-For/Forwarded",
+			 mode_name((int)cf->proxy_protocol));
+		return -1;
+	}
 	if (!(ps = calloc(1, sizeof(*ps)))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -146,6 +167,11 @@ int th_pp_setup(struct th_ctx *c, char *err, size_t errlen)
 				 "address/prefix-length", cf->trusted_proxies[i]);
 			return -1;
 		}
+	}
+	if (!ps->n_trusted && !cf->tls) {
+		snprintf(err, errlen, "tls = false needs trusted_proxies (the addresses of the "
+			 "reverse proxies that terminate TLS; nobody else may connect in plain HTTP)");
+		return -1;
 	}
 	if (!ps->n_trusted) {
 		snprintf(err, errlen, "proxy_protocol = %s needs trusted_proxies (the addresses "
@@ -295,6 +321,20 @@ void th_pp_accept(struct th_ctx *c, int fd, const struct sockaddr_storage *ss, c
 	int trust = trusted(ps, ss);
 
 	th_peer_key(ss, key);
+	/* Plain HTTP (tls = false): only our reverse proxies may talk to
+	 * us; anyone else could write X-Forwarded-For, and reaches us
+	 * without TLS, so they are refused before a byte is read. */
+	if (!c->cf->tls) {
+		if (trust) {
+			th_srv_take_proxied(c, fd, ss);
+			return;
+		}
+		(*c->c_refused)++;
+		th_warn_limited(c, &ps->rl_plain, "refused %s: not in trusted_proxies (tls = false "
+				"serves only the reverse proxies)", sock);
+		close(fd);
+		return;
+	}
 	if (!trust && over_budget(c, key)) {
 		(*c->c_refused)++;
 		th_key_str(key, a, sizeof(a));

@@ -4,7 +4,8 @@
  * socket, accepting within the handshake budgets (admit(): per address,
  * in total, the oldest handshake giving way), the handshake deadline,
  * and what is logged when a link ends.  With proxy_protocol a connection
- * first waits in proxy-accept.c for its PROXY header (th_srv_take after).  max_sessions counts tunnels only
+ * first waits in proxy-accept.c for its PROXY header (th_srv_take after);
+ * with tls = false proxy-accept.c lets only trusted proxies in.  max_sessions counts tunnels only
  * and is checked when a session opens (svpn-server.c).  What is said on an accepted stream is the
  * handshake table's business (svpn-server.c).
  */
@@ -40,7 +41,7 @@ struct srv {
 	struct th_ratelog rl_evict;    /* "oldest handshake gave way" */
 };
 
-static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
+void th_peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
@@ -48,12 +49,12 @@ static void peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
 		const struct sockaddr_in *in = (const void *)ss;
 		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
 		port = ntohs(in->sin_port);
-		snprintf(out, cap, "%s:%u", a, port);
+		snprintf(out, cap, port ? "%s:%u" : "%s", a, port);
 	} else {
 		const struct sockaddr_in6 *in6 = (const void *)ss;
 		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
 		port = ntohs(in6->sin6_port);
-		snprintf(out, cap, "[%s]:%u", a, port);
+		snprintf(out, cap, port ? "[%s]:%u" : "[%s]", a, port);
 	}
 }
 
@@ -135,12 +136,12 @@ static void refuse_full(struct th_ctx *c, const char *peer)
  * so a flood from many addresses delays a real login by at most one
  * reconnect instead of locking it out.  Every refusal is counted.
  */
-static int admit(struct th_ctx *c, const uint8_t key[16], const char *peer)
+static int admit(struct th_ctx *c, const uint8_t key[16], const char *peer, int proxied)
 {
 	struct srv *sv = c->role_priv;
 	unsigned from_key, n = th_budget_handshakes(c, key, &from_key);
 	char a[64];
-	if (from_key >= (unsigned)c->cf->max_handshakes_per_address) {
+	if (!proxied && from_key >= (unsigned)c->cf->max_handshakes_per_address) {
 		(*c->c_refused)++;
 		th_key_str(key, a, sizeof(a));
 		th_warn_limited(c, &sv->rl_addr, "refused %s: %s already has %u connections not "
@@ -190,13 +191,13 @@ static int arm_deadline(struct th_link *l)
 	return th_conn_deadline(l->io, ms + 1000, "handshake timed out");
 }
 
-void th_srv_take(struct th_ctx *c, int cfd, const struct sockaddr_storage *ss)
+static void take(struct th_ctx *c, int cfd, const struct sockaddr_storage *ss, int proxied)
 {
 	uint8_t key[16];
 	char peer[64];
-	peer_name(ss, peer, sizeof(peer));
+	th_peer_name(ss, peer, sizeof(peer));
 	th_peer_key(ss, key);
-	if (!admit(c, key, peer)) {
+	if (!admit(c, key, peer, proxied)) {
 		close(cfd);
 		return;
 	}
@@ -209,6 +210,7 @@ void th_srv_take(struct th_ctx *c, int cfd, const struct sockaddr_storage *ss)
 		return;
 	}
 	memcpy(l->peer_key, key, 16);
+	l->proxied = proxied;
 	l->born_ms = c->host->now_ms(c->st);
 	if (arm_deadline(l) < 0) {
 		TH_LOG(c, TP_LOG_ERROR, "cannot arm the handshake timer for %s", peer);
@@ -216,6 +218,18 @@ void th_srv_take(struct th_ctx *c, int cfd, const struct sockaddr_storage *ss)
 		return;
 	}
 	TH_LOG(c, TP_LOG_DEBUG, "connection from %s", peer);
+}
+
+void th_srv_take(struct th_ctx *c, int cfd, const struct sockaddr_storage *ss)
+{
+	take(c, cfd, ss, 0);
+}
+
+/* Every client of a reverse proxy comes from its address: the budget per
+ * address is applied once the request names the client (front.c). */
+void th_srv_take_proxied(struct th_ctx *c, int cfd, const struct sockaddr_storage *ss)
+{
+	take(c, cfd, ss, 1);
 }
 
 static void accept_cb(void *arg, int fd, uint32_t ev)
@@ -239,7 +253,7 @@ static void accept_cb(void *arg, int fd, uint32_t ev)
 		}
 		if (c->pp_priv) { /* who it is for comes first (proxy-accept.c) */
 			char sock[64];
-			peer_name(&ss, sock, sizeof(sock));
+			th_peer_name(&ss, sock, sizeof(sock));
 			th_pp_accept(c, cfd, &ss, sock);
 			continue;
 		}
@@ -280,7 +294,10 @@ static int srv_start(struct th_ctx *c)
 		goto fail;
 	}
 	freeaddrinfo(ai);
-	TH_LOG(c, TP_LOG_INFO, "listening on %s", c->cf->listen);
+	/* Passwords (Basic) and tunnel traffic cross the proxy's hop in clear. */
+	TH_LOG(c, TP_LOG_INFO, "listening on %s%s", c->cf->listen,
+	       c->cf->tls ? "" : " in plain HTTP (tls = false) for trusted_proxies only: keep "
+				 "the hop from the proxy private");
 	return 0;
 fail:
 	if (ai)
@@ -304,6 +321,7 @@ static void srv_stop(struct th_ctx *c)
 		sv->lfd = -1;
 	}
 	th_pp_stop(c);
+	th_fb_stop(c);
 	while (c->links) {
 		snprintf(c->links->io->why, sizeof(c->links->io->why), "server stopping");
 		th_link_free(c->links);
@@ -382,23 +400,25 @@ static int srv_setup(struct th_ctx *c, char *err, size_t errlen)
 	}
 	sv->lfd = -1;
 	c->role_priv = sv;
-	if (!cf->cert || !cf->key || !cf->users) {
-		snprintf(err, errlen, "role = server needs option '%s'",
-			 !cf->cert ? "cert" : !cf->key ? "key" : "users");
+	if ((cf->tls && (!cf->cert || !cf->key)) || !cf->users) {
+		snprintf(err, errlen, "role = server needs option '%s'%s",
+			 !cf->users ? "users" : !cf->cert ? "cert" : "key",
+			 cf->users ? " (or tls = false behind a proxy that terminates TLS)" : "");
 		return -1;
 	}
 	if (th_split_hostport(cf->listen, h, sizeof(h), p, sizeof(p)) < 0) {
 		snprintf(err, errlen, "listen '%s': expected address:port or [v6]:port", cf->listen);
 		return -1;
 	}
-	if (th_pp_setup(c, err, errlen) < 0)
+	if (th_pp_setup(c, err, errlen) < 0 || th_fb_setup(c, err, errlen) < 0)
 		return -1;
-	return srv_load_keys(c, c->ssl, err, errlen);
+	return cf->tls ? srv_load_keys(c, c->ssl, err, errlen) : 0;
 }
 
 static void srv_destroy(struct th_ctx *c)
 {
 	th_pp_destroy(c);
+	th_fb_destroy(c);
 	free(c->role_priv);
 	c->role_priv = NULL;
 }

@@ -338,6 +338,8 @@ static void svs_step(struct th_link *l)
 		return;
 	}
 	params_of(c, &p);
+	if (th_front_request(l, &p, &r)) /* gone to the fallback, or refused */
+		return;
 	hs_decide_deferred(l->head, l->head_len, &p, &r, pass, sizeof(pass));
 	if (r.need_auth)
 		auth_start(l, &p, &r, pass);

@@ -38,8 +38,11 @@ static const struct tp_option th_options[] = {
 	/* server */
 	TP_OPTION_STRING(struct th_conf, listen, "0.0.0.0:8443",
 			 "address:port to listen on ([::]:8443 for IPv6)", SERVER),
-	TP_OPTION_PATH(struct th_conf, cert, NULL, "certificate chain (PEM)", SERVER, REQUIRED),
-	TP_OPTION_PATH(struct th_conf, key, NULL, "private key (PEM)", SERVER, REQUIRED),
+	/* cert and key are checked by the server role: tls = false needs none */
+	TP_OPTION_PATH(struct th_conf, cert, NULL, "certificate chain (PEM); required unless tls = false",
+		       SERVER),
+	TP_OPTION_PATH(struct th_conf, key, NULL, "private key (PEM); required unless tls = false",
+		       SERVER),
 	TP_OPTION_PATH(struct th_conf, users, NULL,
 		       "htpasswd-style user:hash file ($6$, $y$, $2b$), re-read on SIGHUP", SERVER,
 		       REQUIRED),
@@ -71,7 +74,15 @@ static const struct tp_option th_options[] = {
 		       "client address; others connect directly", SERVER),
 	TP_OPTION_LIST(struct th_conf, trusted_proxies,
 		       "prefixes (10.0.0.5/32, fd00::/64) whose connections must start with a "
-		       "PROXY header when proxy_protocol is on", SERVER),
+		       "PROXY header when proxy_protocol is on; with tls = false, the only "
+		       "addresses served", SERVER),
+	TP_OPTION_BOOL(struct th_conf, tls, "true",
+		       "false: plain HTTP for a reverse proxy that terminates TLS (nginx); needs "
+		       "trusted_proxies, refuses everyone else, takes the client from "
+		       "X-Forwarded-For/Forwarded", SERVER),
+	TP_OPTION_STRING(struct th_conf, fallback, NULL,
+			 "HOST:PORT of a web server that gets every request not for the VPN "
+			 "(another path, no Upgrade) instead of 404", SERVER),
 	/* client */
 	TP_OPTION_STRING(struct th_conf, url, NULL, "https://host[:port]/path", CLIENT, REQUIRED),
 	TP_OPTION_PATH(struct th_conf, ca, NULL,
@@ -224,7 +235,7 @@ static void th_reload_keys(struct th_ctx *c)
 	char err[512] = "", fp[3 * EVP_MAX_MD_SIZE + 1];
 	SSL_CTX *ssl;
 
-	if (!c->role->load_keys)
+	if (!c->role->load_keys || th_plain(c->cf))
 		return;
 	ssl = th_ssl_new(c, err, sizeof(err));
 	if (!ssl || c->role->load_keys(c, ssl, err, sizeof(err)) < 0) {
@@ -273,6 +284,7 @@ static void *th_create(struct tp_stage *st, const struct tp_host *host, const vo
 	c->env.stall_ms = (uint64_t)cf->stall_timeout;
 	c->env.c_stalled = c->c_stalled;
 	c->env.keepalive = (int)cf->keepalive;
+	c->env.plain = th_plain(cf);
 	c->env.c_bytes_in = c->c_bytes_in;
 	c->env.c_bytes_out = c->c_bytes_out;
 	c->env.c_queue_drops = c->c_queue_drops;

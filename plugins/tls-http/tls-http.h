@@ -15,6 +15,11 @@
  *              session once it is; th_link_attach opens the session
  * conn.c, conn-io.c (conn.h)
  *              the TLS byte stream: no HTTP, no roles
+ * proxy-accept.c, front.c
+ *              behind a proxy (server): the PROXY header before TLS,
+ *              trusted_proxies; the client from X-Forwarded-For/Forwarded
+ *              (fwd.c) and requests not for the VPN (fallback.c, which
+ *              takes the socket over from the stream)
  * util.c       host:port and URL parsing, file checks (both roles)
  * handshake.c / http.c / auth.c  pure protocol and password code
  * authworker.c the thread that runs password checks off the loop
@@ -52,7 +57,12 @@ struct th_conf {
 	const char *const *trusted_proxies;
 	int retry_permanent; /* client: keep retrying after 401 / a bad certificate */
 	const char *proxy, *proxy_password_file; /* client: HTTP proxy (client-proxy.c) */
+	int tls;              /* server: false = plain HTTP behind a TLS-terminating proxy */
+	const char *fallback; /* server: HOST:PORT for requests not for the VPN (fallback.c) */
 };
+
+/* A plain-HTTP server (tls = false; a client's tls field is never set). */
+#define th_plain(cf) ((cf)->role == TH_SERVER && !(cf)->tls)
 
 struct th_ctx;
 struct th_link;
@@ -118,6 +128,8 @@ struct th_link {
 	struct tp_timer *hs_timer; /* the handshake deadline (server) */
 	char user[64];            /* who the session is for, once up (server) */
 	int evicted;              /* closed by us to make room: not the peer's doing */
+	int proxied;              /* from a trusted proxy over plain HTTP: the client is in its headers */
+	int front_done;           /* front.c has seen the request head */
 
 	char *head;               /* handshake bytes read so far */
 	size_t head_len, head_cap;
@@ -133,6 +145,18 @@ struct th_link {
 	} hs;
 };
 
+/*
+ * A warning that may come in floods: at most TH_RL_BURST lines per
+ * TH_RL_MS of one kind; the first line after a quiet spell says how many
+ * were suppressed.  One struct per kind of warning.
+ */
+#define TH_RL_BURST 1
+#define TH_RL_MS 10000
+struct th_ratelog {
+	uint64_t since;   /* start of the current period */
+	unsigned n;       /* lines logged in it */
+	unsigned quiet;   /* suppressed since the last line */
+};
 struct th_ctx {
 	struct tp_stage *st;
 	const struct tp_host *host;
@@ -144,12 +168,14 @@ struct th_ctx {
 	const struct th_handshake *hs;
 	void *role_priv;          /* the role's own state (server.c, client.c) */
 	void *hs_priv;            /* the handshake's own state */
-	void *pp_priv;            /* proxy-accept.c's state (proxy_protocol on) */
+	void *pp_priv;            /* proxy-accept.c's state (proxy_protocol on, or tls = false) */
+	void *fb_priv;            /* fallback.c's state (fallback set) */
 
 	uint64_t *c_sessions, *c_auth_failures, *c_refused, *c_bytes_in, *c_bytes_out,
 		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled,
 		*c_stalled, *c_auth_checks;
 	size_t queued_total;   /* pool buffers queued by all streams (env.queued_total) */
+	struct th_ratelog rl_front[3]; /* front.c's refusals: bad header, none, per address */
 
 	struct th_link *links; /* every live link */
 	unsigned n_links;
@@ -183,6 +209,11 @@ int th_link_read_head(struct th_link *l);
  * fd is taken in any case. */
 struct sockaddr_storage;
 void th_srv_take(struct th_ctx *c, int fd, const struct sockaddr_storage *ss);
+/* The same for a connection from a trusted proxy over plain HTTP: its
+ * per-address budget waits for the client's address (front.c). */
+void th_srv_take_proxied(struct th_ctx *c, int fd, const struct sockaddr_storage *ss);
+/* "10.0.0.2:4711", "[2001:db8::1]:4711"; without ":port" when it is 0. */
+void th_peer_name(const struct sockaddr_storage *ss, char *out, size_t cap);
 /* The per-address key of ss: IPv4 as ::ffff:a.b.c.d, IPv6 by its /64. */
 void th_peer_key(const struct sockaddr_storage *ss, uint8_t key[16]);
 
@@ -194,6 +225,25 @@ int th_pp_setup(struct th_ctx *c, char *err, size_t errlen);
 void th_pp_accept(struct th_ctx *c, int fd, const struct sockaddr_storage *ss, const char *sock);
 void th_pp_stop(struct th_ctx *c);
 void th_pp_destroy(struct th_ctx *c);
+/* Is the address (4 or 16 bytes of family) in trusted_proxies? */
+int th_pp_trusted(void *c, int family, const uint8_t *addr);
+
+/* front.c: what a request head says before the Simple-VPN decision: with
+ * tls = false the client's address from X-Forwarded-For/Forwarded (the
+ * link's peer and limiter key from then on); with fallback, a request not
+ * for the VPN goes to the web server.  0: decide as usual; 1: done here
+ * (gone to the fallback, or refused: 400 for a bad header, 503). */
+struct hs_params;
+int th_front_request(struct th_link *l, const struct hs_params *p, struct hs_request *r);
+
+/* fallback.c: relay a client's stream to the `fallback` web server. */
+int th_fb_setup(struct th_ctx *c, char *err, size_t errlen);
+/* Take over l's socket (and TLS), send `head` (len bytes already read)
+ * to the web server and relay both ways; the link is closed.  -1: no room
+ * (max concurrent fallbacks), nothing taken. */
+int th_fb_take(struct th_link *l, const char *head, size_t len);
+void th_fb_stop(struct th_ctx *c);
+void th_fb_destroy(struct th_ctx *c);
 
 /* budget.c: what one address or one user may hold (server) */
 /* Live links of the handshake phase, and those of them from `key`. */
@@ -219,18 +269,6 @@ void th_key_str(const uint8_t key[16], char *out, size_t cap);
  * with "WHAT PATH is readable by group/others (mode 0644)" in msg. */
 int th_file_private(const char *what, const char *path, char *msg, size_t cap);
 
-/*
- * A warning that may come in floods: at most TH_RL_BURST lines per
- * TH_RL_MS of one kind; the first line after a quiet spell says how many
- * were suppressed.  One struct per kind of warning.
- */
-#define TH_RL_BURST 1
-#define TH_RL_MS 10000
-struct th_ratelog {
-	uint64_t since;   /* start of the current period */
-	unsigned n;       /* lines logged in it */
-	unsigned quiet;   /* suppressed since the last line */
-};
 void th_warn_limited(struct th_ctx *c, struct th_ratelog *rl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -3,17 +3,17 @@
 # (see tests/fuzz/README.md); `make fuzz FUZZ_SECONDS=60` runs each one.
 FUZZ_TARGETS = tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len \
 	tests/fuzz/fuzz_http tests/fuzz/fuzz_answer tests/fuzz/fuzz_users tests/fuzz/fuzz_offload \
-	tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_connect
+	tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_connect tests/fuzz/fuzz_forwarded
 FUZZ_SECONDS = 60
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/fuzz_lz4.c tests/fuzz/fuzz_framer.c \
 	tests/fuzz/fuzz_framer.h tests/fuzz/fuzz_framer_ip.c tests/fuzz/fuzz_framer_len.c \
 	tests/fuzz/fuzz_http.c tests/fuzz/fuzz_answer.c tests/fuzz/fuzz_users.c tests/fuzz/fuzz_offload.c \
-	tests/fuzz/fuzz_proxyproto.c tests/fuzz/fuzz_connect.c
+	tests/fuzz/fuzz_proxyproto.c tests/fuzz/fuzz_connect.c tests/fuzz/fuzz_forwarded.c
 
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len \
 	tests/fuzz/fuzz_http tests/fuzz/fuzz_answer tests/fuzz/fuzz_users tests/fuzz/fuzz_offload \
-	tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_connect
+	tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_connect tests/fuzz/fuzz_forwarded
 # -fsanitize=fuzzer links libFuzzer's main(); the plugins and the core are
 # instrumented by the user's CFLAGS (-fsanitize=fuzzer-no-link,address).
 TP_FUZZ_CPP = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
@@ -72,6 +72,10 @@ tests_fuzz_fuzz_connect_SOURCES = tests/fuzz/fuzz_connect.c plugins/tls-http/htt
 tests_fuzz_fuzz_connect_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_fuzz_fuzz_connect_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 tests_fuzz_fuzz_connect_LDFLAGS = $(TP_FUZZ_LINK)
+# The X-Forwarded-For / Forwarded parser (tls-http's fwd.c): pure code.
+tests_fuzz_fuzz_forwarded_SOURCES = tests/fuzz/fuzz_forwarded.c plugins/tls-http/fwd.c
+tests_fuzz_fuzz_forwarded_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_fuzz_fuzz_forwarded_LDFLAGS = $(TP_FUZZ_LINK)
 
 # Each target runs on its own corpus in the build tree (kept between runs:
 # it is what makes the next run smarter); a crash input lands next to it
