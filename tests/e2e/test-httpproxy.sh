@@ -46,7 +46,7 @@ printf '10.200.0.1 vpn.test\n' >"/etc/netns/$P/hosts"
 printf '127.0.0.1 localhost\n' >"/etc/netns/$C/hosts"
 
 tp_check "the client's namespace cannot reach the server by itself"
-tp_in "$C" ping -c 1 -W 1 10.202.0.1 >/dev/null || tp_fail "no link to the proxy"
+tp_wait_ping "$C" 10.202.0.1 10 || tp_fail "no link to the proxy"
 tp_in "$C" ping -c 1 -W 1 10.200.0.1 >/dev/null 2>&1 && tp_fail "the client reaches the server directly"
 tp_ok "10.202.0.1 (proxy) reachable, 10.200.0.1 (server) not"
 
