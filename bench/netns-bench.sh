@@ -7,7 +7,10 @@
 #      CPU seconds the two tunpipe processes used (utime+stime from
 #      /proc/PID/stat, read just before they are stopped) and per GB moved;
 #      the default stack twice: with TUN offloads (the default) and with
-#      `offload = "off"` on both tun stages (stack "no-offl");
+#      `offload = "off"` on both tun stages (stack "no-offl"); and the
+#      default server against the plain Simple-VPN client of the article's
+#      design (tests/e2e/article-peer, stack "plain": no agreement, plain
+#      packets); each with its average ping round trip;
 #   2. small-packet rate: a UDP flood of 64-byte payloads (iperf3 -u -b 0
 #      -l 64) through the default stack and the bare veth, reported as the
 #      packets per second the receiver actually got (lost ones excluded) and
@@ -46,6 +49,7 @@ C=$(tp_client_ns 1)
 
 results=()
 udp_results=()
+rtt_results=()
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 # bench_udp SERVER_NS ADDR CLIENT_NS SECONDS [-R] — a UDP flood of 64-byte
@@ -77,6 +81,44 @@ bench_udp() {
 	} END { if (r != "") print r }' "$TP_TMP/iperf3-udp.out")
 	[ -n "$res" ] || { cat "$TP_TMP/iperf3-udp.out" >&2; return 1; }
 	printf '%s' "$res"
+}
+
+# bench_rtt NS ADDR — the average round-trip time in ms of 50 pings 10 ms
+# apart (56-byte payload), or nothing when they fail.
+bench_rtt() {
+	tp_in "$1" ping -q -c 50 -i 0.01 -W 2 "$2" 2>/dev/null |
+		awk -F/ '/^rtt|^round-trip/ { printf "%.3f", $5 }'
+}
+
+# bench_plain SECONDS — the default tunpipe server against the plain
+# Simple-VPN client of the article's design (tests/e2e/article-peer: no
+# stack header, no offload agreement, packets at most the MTU): one TCP
+# stream each way, RTT; appends to results/rtt_results as stack "plain".
+bench_plain() {
+	local secs=$1 peer up down scpu cpu rtt
+	peer=${ARTICLE_PEER:-$top_builddir/tests/e2e/article-peer}
+	if [ ! -x "$peer" ]; then
+		tp_say "plain peer: $peer not built (make tests/e2e/article-peer): skipped"
+		return 0
+	fi
+	tp_say "stack plain (conf/server.conf + the article's client), $secs s each way ..."
+	tp_server_start server "$TP_CONF/server.conf"
+	ip netns exec "$C" "$peer" client https://10.200.0.1:8443/vpn alice \
+		"$(head -n 1 "$TP_CONF/demo/alice.pass")" "$TP_CONF/demo/ca.crt" vpn.test \
+		>>"$TP_TMP/article-client.log" 2>&1 &
+	echo $! >"$TP_TMP/article-client.pid"
+	tp_wait_addr "$C" svpn0 20 >/dev/null || tp_fail "plain: the article client got no address"
+	tp_wait_ping "$C" 10.0.0.1 10 || tp_fail "plain: no ping through the article client's tunnel"
+	rtt=$(bench_rtt "$C" 10.0.0.1)
+	up=$(tp_iperf "$S" 10.0.0.1 "$C" "$secs") || tp_fail "plain: iperf3 failed"
+	down=$(tp_iperf "$S" 10.0.0.1 "$C" "$secs" -R) || tp_fail "plain: iperf3 -R failed"
+	scpu=$(tp_cpu_seconds "$(tp_pid server)")
+	cpu=$(awk -v a="$scpu" -v u="$up" -v d="$down" -v t="$secs" 'BEGIN {
+		gb = (u + d) * t / 8; printf "%.2f (server %.2f s/GB; the peer is not tunpipe)", a, gb > 0 ? a / gb : 0 }')
+	tp_stop article-client || true
+	tp_stop server || tp_fail "plain: server exited with status $?"
+	results+=("plain|$up|$down|$cpu")
+	rtt_results+=("plain|${rtt:--}")
 }
 
 # bench_mem PID — "VMRSS RSS ANON PSS" in KiB for a live tunpipe.  VmRSS
@@ -169,6 +211,7 @@ tp_say "bare veth, $secs s each way (TCP, then UDP 64-byte flood) ..."
 veth_up=$(tp_iperf "$S" 10.200.0.1 "$C" "$secs") || tp_fail "iperf3 over the bare veth failed"
 veth_down=$(tp_iperf "$S" 10.200.0.1 "$C" "$secs" -R) || tp_fail "iperf3 -R over the bare veth failed"
 results+=("veth|$veth_up|$veth_down|-")
+rtt_results+=("veth|$(bench_rtt "$C" 10.200.0.1)")
 vudp_up=$(bench_udp "$S" 10.200.0.1 "$C" "$secs") || tp_fail "iperf3 -u over the bare veth failed"
 vudp_down=$(bench_udp "$S" 10.200.0.1 "$C" "$secs" -R) || tp_fail "iperf3 -u -R over the bare veth failed"
 udp_results+=("veth|$vudp_up|$vudp_down")
@@ -185,6 +228,7 @@ for stack in default no-offl len lz4; do
 	tp_server_start server "$TP_CONF/server$sfx.conf"
 	tp_client_up client "$C" "$TP_CONF/client$sfx.conf"
 	tp_wait_ping "$C" 10.0.0.1 10 || tp_fail "$stack: no ping through the tunnel"
+	rtt_results+=("$stack|$(bench_rtt "$C" 10.0.0.1)")
 	up=$(tp_iperf "$S" 10.0.0.1 "$C" "$secs") || tp_fail "$stack: iperf3 failed"
 	down=$(tp_iperf "$S" 10.0.0.1 "$C" "$secs" -R) || tp_fail "$stack: iperf3 -R failed"
 	# Read before the UDP runs, so the column stays "the two TCP runs".
@@ -205,6 +249,7 @@ for stack in default no-offl len lz4; do
 	tp_stop server || tp_fail "$stack: server exited with status $?"
 	results+=("$stack|$up|$down|$cpu")
 done
+bench_plain "$secs"
 
 tp_say "memory: default server before and after $sessions sessions ..."
 bench_more_clients "$sessions"
@@ -240,6 +285,12 @@ for r in "${results[@]}"; do
 	IFS='|' read -r name up down cpu <<<"$r"
 	printf '%-8s  %-15s  %8s  %8s  %s\n' "$name" "client->server" "$up" "$(ratio "$up" "$veth_up")" "$cpu"
 	printf '%-8s  %-15s  %8s  %8s\n' "" "server->client" "$down" "$(ratio "$down" "$veth_down")"
+done
+
+printf '\nPing, 50 x 56-byte payload 10 ms apart, average round trip\n'
+for r in "${rtt_results[@]}"; do
+	IFS='|' read -r name rtt <<<"$r"
+	printf '%-8s  %8s ms\n' "$name" "${rtt:--}"
 done
 
 printf '\nUDP flood, 64-byte payload (92-byte IP packets), iperf3 -b 0, %s s each way\n' "$secs"
