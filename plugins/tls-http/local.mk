@@ -12,7 +12,8 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \
 	plugins/tls-http/http.c plugins/tls-http/http.h \
 	plugins/tls-http/auth.c plugins/tls-http/auth.h \
-	plugins/tls-http/authworker.c plugins/tls-http/authworker.h
+	plugins/tls-http/authworker.c plugins/tls-http/authworker.h \
+	plugins/tls-http/authcache.c plugins/tls-http/authcache.h
 plugins_tls_http_tls_http_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) -fvisibility=hidden $(PTHREAD_CFLAGS)
 plugins_tls_http_tls_http_la_LIBADD = $(OPENSSL_LIBS) $(CRYPT_LIBS)
 plugins_tls_http_tls_http_la_LDFLAGS = $(TP_MODULE_FLAGS) $(PTHREAD_LIBS)
@@ -137,3 +138,13 @@ tests_unit_test_connect_SOURCES = tests/unit/test_connect.c tests/unit/check-mai
 tests_unit_test_connect_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http -I$(top_srcdir)/core
 tests_unit_test_connect_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_connect_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
+
+# The cache of verified credentials (authcache.c) with the real users
+# loader: hits, misses, expiry on a test clock, reloads, locked users.
+check_PROGRAMS += tests/unit/test_authcache
+TESTS += tests/unit/test_authcache
+tests_unit_test_authcache_SOURCES = tests/unit/test_authcache.c tests/unit/check-main.c \
+	plugins/tls-http/authcache.c plugins/tls-http/auth.c
+tests_unit_test_authcache_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_unit_test_authcache_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_authcache_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)

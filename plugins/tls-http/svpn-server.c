@@ -22,6 +22,7 @@
 #include "tls-http.h"
 #include "auth.h"
 #include "authworker.h"
+#include "authcache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,8 @@
 #include <unistd.h>
 #include <sys/random.h>
 
-#define AUTH_QUEUE 64         /* password checks waiting; more get 503 */
+#define AUTH_QUEUE_MIN 64     /* password checks waiting at least … */
+#define AUTH_QUEUE_MAX 65536  /* … and at most: else one per max_sessions */
 #define AUTH_MAX_FAILS 5      /* failed logins per address per window … */
 #define AUTH_WINDOW_MS 10000  /* … before it gets 429 until the window ends */
 #define AUTH_COLLECT 32       /* results taken per aw_collect() */
@@ -41,6 +43,8 @@
 struct svs {
 	struct auth_db *users;
 	struct aw *aw;                 /* password checks (started with the server) */
+	unsigned aw_cap;               /* its queue: from max_sessions */
+	struct ac *cache;              /* verified credentials; NULL: auth_cache = 0 */
 	struct auth_limiter lim;       /* failed logins per source address */
 	uint64_t busy_warned_ms;       /* last "auth queue full" warning */
 	int busy_warned;
@@ -218,6 +222,10 @@ static void auth_results(void *arg, int fd, uint32_t ev)
 				continue;
 			struct th_conn *k = l->io;
 			l->hs.svpn.auth_id = 0;
+			if (res[i].ok && sv->cache)
+				ac_put(sv->cache, l->hs.svpn.pend.user, l->hs.svpn.cred,
+				       l->hs.svpn.gen, c->host->now_ms(c->st));
+			explicit_bzero(l->hs.svpn.cred, sizeof(l->hs.svpn.cred));
 			th_conn_enter(k);
 			check_ended(c, l->peer_key, res[i].ok);
 			hs_auth_result(&l->hs.svpn.pend, res[i].ok);
@@ -238,7 +246,7 @@ static void auth_busy(struct th_link *l, const struct hs_params *p, struct hs_re
 	(*c->c_auth_busy)++;
 	if (!sv->busy_warned || now - sv->busy_warned_ms >= BUSY_WARN_MS) {
 		TH_LOG(c, TP_LOG_WARN, "password checks queue full (%d waiting): answering 503 "
-		       "(%llu so far, counted as auth_busy)", AUTH_QUEUE,
+		       "(%llu so far, counted as auth_busy)", sv->aw_cap,
 		       (unsigned long long)*c->c_auth_busy);
 		sv->busy_warned = 1;
 		sv->busy_warned_ms = now;
@@ -279,6 +287,23 @@ static void auth_start(struct th_link *l, const struct hs_params *p, struct hs_r
 		return;
 	}
 	int known = auth_lookup(sv->users, r->user, hash, sizeof(hash));
+	uint8_t cred[AC_MAC];
+	if (sv->cache) {
+		ac_mac(sv->cache, r->user, pass, cred);
+		/* Verified recently against the same entry, which still
+		 * exists unlocked (known): no crypt, and no check to count. */
+		if (known && ac_verified(sv->cache, sv->users, r->user, cred, now)) {
+			explicit_bzero(hash, sizeof(hash));
+			explicit_bzero(cred, sizeof(cred));
+			(*c->c_auth_cached)++;
+			hs_auth_result(r, 1);
+			answer(l, p, r);
+			return;
+		}
+		memcpy(l->hs.svpn.cred, cred, sizeof(cred));
+		l->hs.svpn.gen = ac_gen(sv->cache);
+		explicit_bzero(cred, sizeof(cred));
+	}
 	if (aw_submit_from(sv->aw, l->peer_key, hash, known, pass, &id) < 0 &&
 	    (!aw_sweep(sv->aw, still_waiting, c) ||
 	     aw_submit_from(sv->aw, l->peer_key, hash, known, pass, &id) < 0)) {
@@ -414,14 +439,31 @@ static int svs_setup(struct th_ctx *c, char *err, size_t errlen)
 	sv->lim.max_inflight = AUTH_INFLIGHT;
 	sv->lim.released = lim_released;
 	sv->lim.arg = c;
+	/* One check per session that may come at once (a reconnect storm),
+	 * within bounds: a job holds ~700 bytes. */
+	sv->aw_cap = cf->max_sessions < AUTH_QUEUE_MIN	 ? AUTH_QUEUE_MIN
+		     : cf->max_sessions > AUTH_QUEUE_MAX ? AUTH_QUEUE_MAX
+							 : (unsigned)cf->max_sessions;
+	if (cf->auth_cache &&
+	    !(sv->cache = ac_new(2 * sv->aw_cap, (uint64_t)cf->auth_cache * 1000, err, errlen)))
+		return -1;
 	return 0;
+}
+
+/* auth_threads, or one per online CPU. */
+static unsigned auth_threads(struct th_ctx *c)
+{
+	long n = c->cf->auth_threads;
+	if (!n)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
 static int svs_start(struct th_ctx *c)
 {
 	struct svs *sv = c->hs_priv;
 	char err[256];
-	if (!(sv->aw = aw_new(AUTH_QUEUE, NULL, err, sizeof(err)))) {
+	if (!(sv->aw = aw_new_n(sv->aw_cap, auth_threads(c), NULL, err, sizeof(err)))) {
 		TH_LOG(c, TP_LOG_ERROR, "%s", err);
 		return -1;
 	}
@@ -432,8 +474,9 @@ static int svs_start(struct th_ctx *c)
 		return -1;
 	}
 	sv->lim_timer = c->host->timer_add(c->st, LIM_TICK_MS, lim_tick, c);
-	TH_LOG(c, TP_LOG_INFO, "Simple-VPN upgrade on path %s, %zu users", c->cf->path,
-	       auth_count(sv->users));
+	TH_LOG(c, TP_LOG_INFO, "Simple-VPN upgrade on path %s, %zu users, %u password-check "
+	       "threads, queue %u, auth_cache %llds", c->cf->path, auth_count(sv->users),
+	       aw_threads(sv->aw), sv->aw_cap, (long long)c->cf->auth_cache);
 	return 0;
 }
 
@@ -464,6 +507,8 @@ static void svs_reload(struct th_ctx *c)
 	}
 	users_private(c);
 	unsigned closed = th_budget_close_revoked(c, sv->users, db);
+	if (sv->cache)
+		ac_reload(sv->cache, sv->users, db);
 	/* Checks in flight hold copies of their hashes: freeing is safe.
 	 * The limiter is left alone: log rotation sends SIGHUP too, and it
 	 * must not give an attacker a fresh allowance. */
@@ -478,7 +523,8 @@ static void svs_destroy(struct th_ctx *c)
 	struct svs *sv = c->hs_priv;
 	if (!sv)
 		return;
-	aw_free(sv->aw); /* normally gone with stop(); joins the thread */
+	aw_free(sv->aw); /* normally gone with stop(); joins the threads */
+	ac_free(sv->cache);
 	auth_free(sv->users);
 	free(sv);
 	c->hs_priv = NULL;

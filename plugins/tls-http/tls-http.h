@@ -51,6 +51,7 @@ struct th_conf {
 	int proxy_protocol;
 	const char *const *trusted_proxies;
 	int retry_permanent; /* client: keep retrying after 401 / a bad certificate */
+	int64_t auth_threads, auth_cache; /* password checks (svpn-server.c) */
 };
 
 struct th_ctx;
@@ -128,6 +129,10 @@ struct th_link {
 			 * and the decision that stands if it matches */
 			uint64_t auth_id;
 			struct hs_request pend;
+			/* the credential's cache key (authcache.h) and the
+			 * users generation its check runs against */
+			uint8_t cred[32];
+			uint64_t gen;
 		} svpn;
 	} hs;
 };
@@ -147,7 +152,7 @@ struct th_ctx {
 
 	uint64_t *c_sessions, *c_auth_failures, *c_refused, *c_bytes_in, *c_bytes_out,
 		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled,
-		*c_stalled, *c_auth_checks;
+		*c_stalled, *c_auth_checks, *c_auth_cached;
 	size_t queued_total;   /* pool buffers queued by all streams (env.queued_total) */
 
 	struct th_link *links; /* every live link */
