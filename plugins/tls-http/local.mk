@@ -148,3 +148,17 @@ tests_unit_test_authcache_SOURCES = tests/unit/test_authcache.c tests/unit/check
 tests_unit_test_authcache_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_unit_test_authcache_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_authcache_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
+
+# The crowd load generator (bench/crowd.c): N Simple-VPN clients on one
+# epoll loop for the server benchmark and tests/e2e/test-crowd.sh.  Built
+# by `make`, never installed.
+noinst_PROGRAMS += bench/crowd
+bench_crowd_SOURCES = bench/crowd.c
+bench_crowd_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+bench_crowd_LDADD = $(OPENSSL_LIBS)
+
+# A crowd at the door (issue 11): CROWD_N users at once from as many
+# addresses all get in while another session pings; sequential cycles hit
+# the credential cache; server fds come back.  Needs root.
+TESTS += tests/e2e/test-crowd.sh
+dist_noinst_SCRIPTS += tests/e2e/test-crowd.sh
