@@ -24,6 +24,7 @@
 #include "authworker.h"
 #include "authcache.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #define BUSY_WARN_MS 10000    /* at most one "queue full" warning per this */
 #define AUTH_INFLIGHT 4       /* password checks of one address at once */
 #define LIM_TICK_MS 1000      /* how often released addresses are noticed */
+#define TRIM_HEAP_AFTER 64    /* streams trimmed in one tick that return heap pages */
 
 /* The handshake's own part of the context (c->hs_priv). */
 struct svs {
@@ -140,6 +142,11 @@ static void answer(struct th_link *l, const struct hs_params *p, struct hs_reque
 	TH_LOG(c, TP_LOG_INFO, "session up: user %s from %s, address %s, stack %s", r->user,
 	       l->io->peer, a, p->stack);
 	th_conn_push(l->io, l->head + r->head_len, l->head_len - r->head_len);
+	/* The handshake is over: its buffer (max_request bytes) is not kept
+	 * for the session's lifetime. */
+	free(l->head);
+	l->head = NULL;
+	l->head_len = l->head_cap = 0;
 }
 
 static struct th_link *waiting_for(struct th_ctx *c, uint64_t id)
@@ -180,11 +187,30 @@ static void lim_released(void *arg, const uint8_t key[16])
 	TH_LOG(c, TP_LOG_INFO, "%s released: its logins are checked again", a);
 }
 
+/* Idle sessions hold no TLS buffers (th_conn_trim, conn-io.c): each
+ * tick every open stream with nothing pending gives them back; a busy one
+ * gets them again at its next record, so it pays an allocation a tick. */
+static void trim_idle(struct th_ctx *c)
+{
+	unsigned n = 0;
+	for (struct th_link *l = c->links; l; l = l->next)
+		if (l->s && !l->io->dead)
+			n += (unsigned)th_conn_trim(l->io);
+#ifdef __GLIBC__
+	/* After a crowd the freed buffers lie between live allocations,
+	 * where free() never returns them to the kernel: hand back their
+	 * pages when many went at once (a walk of the heap, not per tick). */
+	if (n >= TRIM_HEAP_AFTER)
+		malloc_trim(0);
+#endif
+}
+
 static void lim_tick(void *arg)
 {
 	struct th_ctx *c = arg;
 	struct svs *sv = c->hs_priv;
 	auth_lim_expire(&sv->lim, c->host->now_ms(c->st));
+	trim_idle(c);
 	sv->lim_timer = c->host->timer_add(c->st, LIM_TICK_MS, lim_tick, c);
 }
 
