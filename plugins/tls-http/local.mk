@@ -6,7 +6,8 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/conn.c plugins/tls-http/conn-io.c plugins/tls-http/conn.h \
 	plugins/tls-http/link.c plugins/tls-http/util.c plugins/tls-http/budget.c \
 	plugins/tls-http/server.c plugins/tls-http/client.c plugins/tls-http/certnames.c plugins/tls-http/resolve.c \
-	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
+	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-server.h plugins/tls-http/svpn-auth.c \
+	plugins/tls-http/svpn-client.c \
 	plugins/tls-http/svpn-check.c \
 	plugins/tls-http/proxyproto.c plugins/tls-http/proxyproto.h plugins/tls-http/proxy-accept.c \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \
@@ -162,3 +163,4 @@ bench_crowd_LDADD = $(OPENSSL_LIBS)
 # the credential cache; server fds come back.  Needs root.
 TESTS += tests/e2e/test-crowd.sh
 dist_noinst_SCRIPTS += tests/e2e/test-crowd.sh
+EXTRA_DIST += bench/crowd-bench.sh
