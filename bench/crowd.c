@@ -15,6 +15,9 @@
  *                    the caller routes to this namespace); prints the time
  *                    until all were in, the 503 count and other failures,
  *                    then keeps the N sessions idle until SIGTERM/SIGINT.
+ *                    --wave W: W at a time, each wave in before the next
+ *                    (a ramp: the memory of N idle sessions without the
+ *                    storm's peak).
  *   crowd --cycle N  N times in turn as PREFIX1: connect, upgrade, ping,
  *                    close (close_notify, then the server's EOF, so the
  *                    server has seen the session end); prints ms per cycle.
@@ -70,6 +73,7 @@ static struct {
 	uint32_t src; /* host order; 0 = let the kernel pick */
 	uint32_t tun;  /* the server's tunnel address, network order */
 	int resume;
+	int wave; /* --wave W: the storm in waves of W; 0 = all at once */
 	double timeout_s;
 } o = { .path = "/vpn", .prefix = "user", .resume = 1, .timeout_s = 30 };
 
@@ -412,12 +416,24 @@ static int storm(int n)
 	int count[K_NWHY] = { 0 };
 	if (!v)
 		die("out of memory");
+	for (int i = 0; i < n; i++)
+		v[i].fd = -1;
 	double t0 = now();
-	for (int i = 0; i < n; i++) {
-		v[i].idx = i + 1;
-		start(&v[i]);
+	int rc = 0;
+	/* All at once, or in waves of o.wave, each in before the next. */
+	for (int w0 = 0; w0 < n && !rc; w0 += o.wave ? o.wave : n) {
+		int w1 = o.wave && w0 + o.wave < n ? w0 + o.wave : n;
+		for (int i = w0; i < w1; i++) {
+			v[i].idx = i + 1;
+			start(&v[i]);
+		}
+		rc = run(v + w0, w1 - w0, S_IDLE, t0 + o.timeout_s);
 	}
-	int rc = run(v, n, S_IDLE, t0 + o.timeout_s);
+	for (int i = 0; i < n; i++)
+		if (!v[i].idx) { /* never started: a wave timed out */
+			v[i].st = S_FAIL;
+			v[i].why = K_TIMEOUT;
+		}
 	double t1 = now();
 	int in = 0;
 	for (int i = 0; i < n; i++) {
@@ -503,7 +519,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: crowd (--storm N | --cycle N) --server IP:PORT --tun IP --password PW\n"
 		"             [--prefix user] [--path /vpn] [--src IP] [--ca FILE] [--no-resume]\n"
-		"             [--timeout SECONDS]\n");
+		"             [--timeout SECONDS] [--wave W]\n");
 	exit(2);
 }
 
@@ -537,6 +553,8 @@ int main(int argc, char **argv)
 			o.path = v;
 		else if (!strcmp(a, "--ca"))
 			o.ca = v;
+		else if (!strcmp(a, "--wave"))
+			o.wave = atoi(v);
 		else if (!strcmp(a, "--timeout"))
 			o.timeout_s = atof(v);
 		else if (!strcmp(a, "--src")) {
