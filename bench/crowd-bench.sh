@@ -43,7 +43,7 @@ ip -n "$S" route add 10.201.0.0/21 via 10.200.0.11
 
 tp_say "crowd: hashing $N passwords with sha512-crypt (openssl passwd -6) ..."
 pw=$(openssl rand -hex 12)
-for i in $(seq 1 "$N"); do printf '%s\n' "$pw"; done | openssl passwd -6 -stdin >"$TP_TMP/hashes" ||
+for _ in $(seq 1 "$N"); do printf '%s\n' "$pw"; done | openssl passwd -6 -stdin >"$TP_TMP/hashes" ||
 	tp_fail "openssl passwd -6 failed"
 seq 1 "$N" | paste -d: - "$TP_TMP/hashes" | sed 's/^/crowd/' >>"$TP_CONF/demo/users.htpasswd"
 sed -e 's|address = "10.0.0.1/24";|address = "10.0.0.1/21";|' \

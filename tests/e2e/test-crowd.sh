@@ -10,9 +10,11 @@
 # and the server's open fds come back to where they were.  Behaviour only:
 # bench/netns-bench.sh prints the times.
 set -eu
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 # 200 crypts and TLS handshakes at once load the machine on purpose: no
 # timing test runs alongside (lib.sh's e2e lock).
+# shellcheck disable=SC2034 # read by lib.sh's tp_lock
 TP_EXCLUSIVE=1
 tp_init crowd crd
 tp_need ss
@@ -34,9 +36,10 @@ ip -n "$S" route add 10.201.0.0/21 via 10.200.0.11
 # CROWD_N users crowd1..crowdN, one password, each its own salt, hashed by
 # the real default (openssl passwd -6, sha512-crypt) in one process.
 pw=$(openssl rand -hex 12)
-for i in $(seq 1 "$N"); do printf '%s\n' "$pw"; done | openssl passwd -6 -stdin >"$TP_TMP/hashes" ||
+for _ in $(seq 1 "$N"); do printf '%s\n' "$pw"; done | openssl passwd -6 -stdin >"$TP_TMP/hashes" ||
 	tp_fail "openssl passwd -6 failed"
 seq 1 "$N" | paste -d: - "$TP_TMP/hashes" | sed 's/^/crowd/' >>"$TP_CONF/demo/users.htpasswd"
+# shellcheck disable=SC2016 # a literal $6$
 [ "$(grep -c '^crowd[0-9]*:\$6\$' "$TP_CONF/demo/users.htpasswd")" -eq "$N" ] ||
 	tp_fail "the users file does not hold $N sha512-crypt users"
 
@@ -61,7 +64,7 @@ tp_client_up alice "$C" "$TP_CONF/client.conf"
 tp_wait_ping "$C" 10.0.0.1 10 || tp_fail "alice cannot ping through her tunnel"
 sleep 0.3
 fd_start=$(fds)
-tp_in "$C" ping -q -c 40 -i 0.1 -W 2 10.0.0.1 >"$TP_TMP/alice-ping.out" 2>&1 &
+tp_in "$C" ping -q -c 40 -i 0.1 -W "$(($(tp_ms 2000) / 1000))" 10.0.0.1 >"$TP_TMP/alice-ping.out" 2>&1 &
 ppid=$!
 
 tp_check "$N users at once from $N addresses: all in, no 503"
