@@ -14,7 +14,8 @@
  *                    source address (--src A.B.C.D: A.B.C.D + i - 1, which
  *                    the caller routes to this namespace); prints the time
  *                    until all were in, the 503 count and other failures,
- *                    then keeps the N sessions idle until SIGTERM/SIGINT.
+ *                    then keeps the N sessions idle until SIGTERM/SIGINT
+ *                    (SIGUSR1: each pings once more, "crowd: pinged again").
  *                    --wave W: W at a time, each wave in before the next
  *                    (a ramp: the memory of N idle sessions without the
  *                    storm's peak).
@@ -80,7 +81,7 @@ static struct {
 static SSL_CTX *ctx;
 static SSL_SESSION *last_session;
 static int ep;
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, again;
 
 static double now(void)
 {
@@ -406,8 +407,34 @@ static int run(struct cl *v, int n, enum st until, double deadline)
 
 static void on_signal(int s)
 {
-	(void)s;
-	stop = 1;
+	if (s == SIGUSR1)
+		again = 1;
+	else
+		stop = 1;
+}
+
+/* SIGUSR1 while idle: every idle session pings once more (the server has
+ * had time to release its idle buffers: they must come back); prints how
+ * many got their reply. */
+static void ping_again(struct cl *v, int n)
+{
+	int sent = 0, ok = 0;
+	for (int i = 0; i < n; i++) {
+		struct cl *c = &v[i];
+		if (c->st != S_IDLE)
+			continue;
+		c->out_len = echo_request(c, (uint8_t *)c->out);
+		c->out_off = 0;
+		c->in_len = 0;
+		c->st = S_PING;
+		sent++;
+		step(c);
+	}
+	run(v, n, S_IDLE, now() + o.timeout_s);
+	for (int i = 0; i < n; i++)
+		ok += v[i].st == S_IDLE;
+	printf("crowd: pinged again sent=%d replies=%d\n", sent, ok);
+	fflush(stdout);
 }
 
 static int storm(int n)
@@ -460,6 +487,10 @@ static int storm(int n)
 			int k = epoll_wait(ep, ev, 64, 200);
 			for (int i = 0; i < k; i++)
 				step(ev[i].data.ptr);
+			if (again) {
+				again = 0;
+				ping_again(v, n);
+			}
 		}
 		int still = 0;
 		for (int i = 0; i < n; i++)
@@ -586,6 +617,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGUSR1, on_signal);
 	if (!(ctx = SSL_CTX_new(TLS_client_method())))
 		die("SSL_CTX_new failed");
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);

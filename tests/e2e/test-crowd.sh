@@ -5,7 +5,8 @@
 # CROWD_N source addresses; every one gets in on its first try (no 503, no
 # other failure) and pings the server's tunnel address through its session,
 # while a session that was already up (a real tunpipe client) keeps pinging
-# without loss.  Then CROWD_N sequential connect/upgrade/ping/close cycles by
+# without loss; after idling (the server gives back idle sessions' buffers)
+# every session pings again.  Then CROWD_N sequential connect/upgrade/ping/close cycles by
 # one user all succeed, the credential cache spares their crypt (auth_cached),
 # and the server's open fds come back to where they were.  Behaviour only:
 # bench/netns-bench.sh prints the times.
@@ -88,6 +89,17 @@ tp_ok "$line"
 wait "$ppid" || { cat "$TP_TMP/alice-ping.out"; tp_fail "alice's ping lost packets during the storm"; }
 grep -q ' 0% packet loss' "$TP_TMP/alice-ping.out" || tp_fail "alice's ping lost packets: $(cat "$TP_TMP/alice-ping.out")"
 tp_ok "alice's session kept flowing: $(grep -o '[0-9]* received' "$TP_TMP/alice-ping.out") of 40"
+# Idle for a few of the server's ticks, which give back idle sessions'
+# TLS and record buffers: every session must still carry a ping.
+sleep 2.5
+kill -USR1 "$cpid"
+for _ in $(seq 1 $(($(tp_ms 30000) / 100))); do
+	grep -q '^crowd: pinged again' "$TP_TMP/storm.out" && break
+	sleep 0.1
+done
+again=$(grep '^crowd: pinged again' "$TP_TMP/storm.out") || tp_fail "the crowd did not ping again"
+[ "$again" = "crowd: pinged again sent=$N replies=$N" ] || tp_fail "after idling: $again"
+tp_ok "after idling: $again"
 kill -TERM "$cpid"
 wait "$cpid" || tp_fail "the crowd exited with status $? after SIGTERM"
 grep -q "^crowd: end still_up=$N" "$TP_TMP/storm.out" || tp_fail "sessions were lost while idle: $(tail -n 1 "$TP_TMP/storm.out")"
