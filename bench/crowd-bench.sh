@@ -109,6 +109,7 @@ in=$(kv "$storm" in)
 leave "$cpid"
 rss2=$(rss)
 fd2=$(fds)
+a_fd0=$fd0
 tp_stop alice || true
 tp_stop server || tp_fail "server exited with status $?"
 log=$(tp_logfile server)
@@ -153,7 +154,7 @@ printf '  storm: %s of %s in after %s ms, 503: %s, other failures: %s\n' "$in" "
 printf '  a session already up, pinging every 100 ms during the storm: %s\n' "$aping"
 printf '  memory per idle session after the storm (%s sessions): VmRSS %s bytes, Anonymous %s bytes (RSS %s -> %s KiB)\n' \
 	"$in" "$(per "$rss0" "$rss1" "$in")" "$(per "$anon0" "$anon1" "$in")" "$rss0" "$rss1"
-printf '  after the crowd left: fds %s -> %s -> %s, VmRSS %s KiB\n' "$fd0" "$fd1" "$fd2" "$rss2"
+printf '  after the crowd left: fds %s -> %s -> %s, VmRSS %s KiB\n' "$a_fd0" "$fd1" "$fd2" "$rss2"
 printf '  memory per idle session after waves of 50 (%s sessions, fresh server): VmRSS %s bytes, Anonymous %s bytes\n' \
 	"$r_in" "$(per "$r_rss0" "$r_rss1" "$r_in")" "$(per "$r_anon0" "$r_anon1" "$r_in")"
 printf '  %s cycles by one user: %s ms each (worst %s ms, %s resumed TLS sessions); full handshakes: %s ms each\n' \
