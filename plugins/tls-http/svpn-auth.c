@@ -151,7 +151,7 @@ static void auth_busy(struct th_link *l, const struct hs_params *p, struct hs_re
 	uint64_t now = c->host->now_ms(c->st);
 	(*c->c_auth_busy)++;
 	if (!sv->busy_warned || now - sv->busy_warned_ms >= BUSY_WARN_MS) {
-		TH_LOG(c, TP_LOG_WARN, "password checks queue full (%d waiting): answering 503 "
+		TH_LOG(c, TP_LOG_WARN, "password checks queue full (%u waiting): answering 503 "
 		       "(%llu so far, counted as auth_busy)", sv->aw_cap,
 		       (unsigned long long)*c->c_auth_busy);
 		sv->busy_warned = 1;
@@ -164,8 +164,8 @@ static void auth_busy(struct th_link *l, const struct hs_params *p, struct hs_re
 	svs_refuse(l, p, r);
 }
 
-/* Credentials in hand: refuse at once (throttled, busy) or hand the
- * check to the worker and wait. */
+/* Credentials in hand: refuse at once (throttled, busy), answer from the
+ * credential cache, or hand the check to the worker and wait. */
 void svs_auth_start(struct th_link *l, const struct hs_params *p, struct hs_request *r,
 		       const char *pass)
 {
