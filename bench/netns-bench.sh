@@ -19,7 +19,12 @@
 #      Anonymous and Pss from smaps_rollup) before and after BENCH_SESSIONS
 #      clients (default 8, each in its own namespace on a bridge, each its
 #      own user) are connected and have each pinged it, divided by the number
-#      of sessions; plus a connected client's own footprint.
+#      of sessions; plus a connected client's own footprint;
+#   4. the crowd (bench/crowd-bench.sh, run last in its own namespaces):
+#      CROWD_N (1000) users at once — time until all are in, 503 count,
+#      bytes per idle session at CROWD_N sessions — and CROWD_CYCLES (1000)
+#      sequential connect/upgrade/ping/close cycles: ms each, the server's
+#      fds and RSS before and after (BENCH_CROWD=0 skips it).
 #
 #   make bench              (from the build directory; needs root)
 #   BENCH_SECONDS=10 BENCH_SESSIONS=32 bench/netns-bench.sh
@@ -326,3 +331,10 @@ tp_say "   processes share the server's binary and libraries, so its Pss can fal
 read -r -a cm <<<"$cmem"
 printf '  client, connected: VmRSS %s KiB, Rss %s KiB, Anonymous %s KiB, Pss %s KiB (mean of %s)\n' \
 	"${cm[0]}" "${cm[1]}" "${cm[2]}" "${cm[3]}" "$sessions"
+
+# 4. The crowd: its own namespaces and server, after everything above is
+# torn down by its own script (bench/crowd-bench.sh prints its section).
+if [ "${BENCH_CROWD:-1}" != 0 ]; then
+	tp_say ""
+	bash "$(dirname "$0")/crowd-bench.sh" || tp_fail "the crowd section failed"
+fi

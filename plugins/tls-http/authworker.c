@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * authworker.c — one thread that runs password checks for the loop (see
+ * authworker.c — the threads that run password checks for the loop (see
  * authworker.h).
  *
  * Jobs live in a fixed array of `cap` slots allocated once, so a login
@@ -9,7 +9,8 @@
  * in order of completion; the worker takes the queued job of the lowest
  * round, see authworker.h).  A slot is FREE → QUEUED → RUNNING → DONE →
  * FREE; only the mutex holder changes states, and while a slot is RUNNING
- * its data belongs to the worker alone, which is why crypt runs unlocked.
+ * its data belongs to the thread that took it alone, which is why crypt
+ * runs unlocked.  Every thread has its own crypt scratch.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -25,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define AW_PASS_MAX 256 /* what hs_decide can decode */
@@ -42,10 +45,23 @@ struct aw_job {
 	char pass[AW_PASS_MAX];
 };
 
+#define AW_THREADS_MAX 64
+#define AW_NICE 10 /* the workers' nice value (the loop keeps its own) */
+
+struct aw;
+
+/* One worker thread and its libcrypt scratch (~32 KiB). */
+struct aw_thr {
+	struct aw *w;
+	pthread_t t;
+	struct crypt_data cd;
+};
+
 struct aw {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	pthread_t thr;
+	struct aw_thr *thr;
+	unsigned nthr; /* threads started */
 	int stop;
 	int efd;
 	aw_verify_fn verify;
@@ -55,7 +71,6 @@ struct aw {
 	unsigned *done, dhead, dlen;
 	uint64_t next_id;
 	uint64_t round_now; /* round of the job taken last */
-	struct crypt_data *cd; /* the worker's scratch (~32 KiB) */
 };
 
 static void job_clear(struct aw_job *j)
@@ -98,7 +113,14 @@ static unsigned pick(struct aw *w)
 
 static void *worker(void *arg)
 {
-	struct aw *w = arg;
+	struct aw_thr *t = arg;
+	struct aw *w = t->w;
+	/* With a thread per core the checks could take every core from the
+	 * loop, which carries the sessions already up: they run a few nice
+	 * levels lower, so a crowd logging in waits a little longer rather
+	 * than the traffic.  Failing (a sandbox) changes nothing else. */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), AW_NICE) < 0)
+		errno = 0;
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->stop && !w->qlen)
@@ -112,7 +134,7 @@ static void *worker(void *arg)
 		j->state = J_RUNNING;
 		pthread_mutex_unlock(&w->mu);
 
-		int ok = w->verify(j->hash, j->known, j->pass, w->cd);
+		int ok = w->verify(j->hash, j->known, j->pass, &t->cd);
 		explicit_bzero(j->pass, sizeof(j->pass));
 
 		pthread_mutex_lock(&w->mu);
@@ -137,19 +159,53 @@ static void *worker(void *arg)
 
 struct aw *aw_new(unsigned cap, aw_verify_fn verify, char *err, size_t errlen)
 {
+	return aw_new_n(cap, 1, verify, err, errlen);
+}
+
+/* Stop and join the threads started so far.  The mutex is unlocked. */
+static void stop_threads(struct aw *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	for (unsigned i = 0; i < w->nthr; i++)
+		pthread_join(w->thr[i].t, NULL);
+	w->nthr = 0;
+}
+
+static void release(struct aw *w)
+{
+	if (w->efd >= 0)
+		close(w->efd);
+	free(w->jobs);
+	free(w->queue);
+	free(w->done);
+	free(w->thr);
+	free(w);
+}
+
+struct aw *aw_new_n(unsigned cap, unsigned threads, aw_verify_fn verify, char *err,
+		    size_t errlen)
+{
 	sigset_t all, old;
-	int rc;
+	int rc = 0;
 	struct aw *w = calloc(1, sizeof(*w));
-	if (!w || !cap)
+	if (!w)
 		goto nomem;
 	w->efd = -1;
+	if (!cap || !threads || threads > AW_THREADS_MAX) {
+		snprintf(err, errlen, "auth worker: %u threads for %u jobs (1..%d threads)", threads,
+			 cap, AW_THREADS_MAX);
+		goto fail;
+	}
 	w->cap = cap;
 	w->verify = verify ? verify : auth_verify;
 	w->jobs = calloc(cap, sizeof(*w->jobs));
 	w->queue = calloc(cap, sizeof(*w->queue));
 	w->done = calloc(cap, sizeof(*w->done));
-	w->cd = calloc(1, sizeof(*w->cd));
-	if (!w->jobs || !w->queue || !w->done || !w->cd)
+	w->thr = calloc(threads, sizeof(*w->thr));
+	if (!w->jobs || !w->queue || !w->done || !w->thr)
 		goto nomem;
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->efd < 0) {
@@ -158,14 +214,20 @@ struct aw *aw_new(unsigned cap, aw_verify_fn verify, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	/* Signals belong to the loop (signalfd or handlers): the worker
-	 * starts with all of them blocked so none is delivered to it. */
+	/* Signals belong to the loop (signalfd or handlers): the workers
+	 * start with all of them blocked so none is delivered to them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&w->thr, NULL, worker, w);
+	for (unsigned i = 0; i < threads && !rc; i++) {
+		w->thr[i].w = w;
+		rc = pthread_create(&w->thr[i].t, NULL, worker, &w->thr[i]);
+		if (!rc)
+			w->nthr++;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		snprintf(err, errlen, "auth worker: cannot start a thread: %s", strerror(rc));
+		stop_threads(w);
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
 		goto fail;
@@ -174,15 +236,8 @@ struct aw *aw_new(unsigned cap, aw_verify_fn verify, char *err, size_t errlen)
 nomem:
 	snprintf(err, errlen, "auth worker: out of memory");
 fail:
-	if (w) {
-		if (w->efd >= 0)
-			close(w->efd);
-		free(w->jobs);
-		free(w->queue);
-		free(w->done);
-		free(w->cd);
-		free(w);
-	}
+	if (w)
+		release(w);
 	return NULL;
 }
 
@@ -190,23 +245,15 @@ void aw_free(struct aw *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = 1;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thr, NULL);
+	stop_threads(w);
 	/* Queued jobs still hold passwords. */
 	explicit_bzero(w->jobs, w->cap * sizeof(*w->jobs));
-	explicit_bzero(w->cd, sizeof(*w->cd));
-	close(w->efd);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
-	free(w->jobs);
-	free(w->queue);
-	free(w->done);
-	free(w->cd);
-	free(w);
+	release(w);
 }
+
+unsigned aw_threads(const struct aw *w) { return w->nthr; }
 
 int aw_fd(const struct aw *w) { return w->efd; }
 

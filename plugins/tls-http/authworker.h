@@ -4,8 +4,8 @@
  *
  * crypt() is slow on purpose (5 ms for $6$, 30 ms for $y$, ~100 ms for
  * $2b$ cost 10); run on the loop it would freeze every tunnel of the
- * server while unauthenticated clients try passwords.  One worker thread
- * takes jobs from a bounded queue, runs the pure crypt + compare on copies
+ * server while unauthenticated clients try passwords.  Worker threads (as
+ * many as the machine has cores, on a server) take jobs from a bounded queue, runs the pure crypt + compare on copies
  * of the hash and the password, and signals each result through an eventfd
  * the loop watches.
  *
@@ -45,7 +45,14 @@ struct aw_result {
 /* Start the worker with room for `cap` jobs not yet collected (queued,
  * running or done).  NULL with a message in err. */
 struct aw *aw_new(unsigned cap, aw_verify_fn verify, char *err, size_t errlen);
-/* Stop the worker (the job running finishes; queued ones are dropped),
+/* The same with `threads` worker threads (1..64) taking jobs from the one
+ * queue; with more than one, jobs of the same round run concurrently and
+ * results may complete out of submission order. */
+struct aw *aw_new_n(unsigned cap, unsigned threads, aw_verify_fn verify, char *err,
+		    size_t errlen);
+/* Worker threads running. */
+unsigned aw_threads(const struct aw *w);
+/* Stop the workers (the jobs running finish; queued ones are dropped),
  * join it, wipe every password copy and free everything. */
 void aw_free(struct aw *w);
 

@@ -15,8 +15,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <openssl/err.h>
 
 /*
@@ -331,4 +333,29 @@ const char *th_conn_read_batch(struct th_conn *k, long *again_ms)
 		adapt_budget(k, limit, mono_us() - t0);
 	*again_ms = again;
 	return err;
+}
+
+/*
+ * Memory an idle stream need not hold (issue 11: a server keeps thousands
+ * of quiet sessions).  OpenSSL's read buffer (TH_READ_AHEAD with
+ * read_ahead) and write buffer go back to the heap while they hold
+ * nothing; OpenSSL allocates them again on the next read or write.  Not
+ * SSL_MODE_RELEASE_BUFFERS: that frees and reallocates them around every
+ * record of a busy stream; this runs about once a second per stream.
+ * rec[] stays inside the stream, but its whole pages go back to the kernel
+ * (MADV_DONTNEED: they read as zeros when next touched, which is fine as
+ * nothing is in it: rec_len is 0).  Returns 1 if anything was released.
+ */
+int th_conn_trim(struct th_conn *k)
+{
+	if (k->dead || k->busy || k->state != CS_OPEN || th_conn_pending(k) || !k->ssl ||
+	    SSL_has_pending(k->ssl))
+		return 0;
+	int freed = SSL_free_buffers(k->ssl) == 1;
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)k->rec + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+	uintptr_t e = ((uintptr_t)k->rec + sizeof(k->rec)) & ~((uintptr_t)pg - 1);
+	if (pg > 0 && e > a && madvise((void *)a, e - a, MADV_DONTNEED) == 0)
+		freed = 1;
+	return freed;
 }

@@ -176,6 +176,9 @@ uint8_t *th_conn_wbuf(struct th_conn *k);
 int th_conn_send(struct th_conn *k, size_t len, int secret);
 /* Written bytes not yet handed to TLS. */
 int th_conn_pending(const struct th_conn *k);
+/* An open stream with nothing pending gives back its TLS buffers and the
+ * pages of its record buffer (conn-io.c); 1 if anything was released. */
+int th_conn_trim(struct th_conn *k);
 
 /* Go to CS_OPEN: stream data flows, the deadline is off.  What was sent
  * before stays ahead of everything queued after. */

@@ -10,14 +10,16 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/race.c plugins/tls-http/race.h \
 	plugins/tls-http/httpconnect.c plugins/tls-http/httpconnect.h \
 	plugins/tls-http/proxyenv.c plugins/tls-http/proxyenv.h \
-	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
+	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-server.h plugins/tls-http/svpn-auth.c \
+	plugins/tls-http/svpn-client.c \
 	plugins/tls-http/svpn-check.c \
 	plugins/tls-http/proxyproto.c plugins/tls-http/proxyproto.h plugins/tls-http/proxy-accept.c \
 	plugins/tls-http/fwd.c plugins/tls-http/fwd.h plugins/tls-http/front.c plugins/tls-http/fallback.c \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \
 	plugins/tls-http/http.c plugins/tls-http/http.h \
 	plugins/tls-http/auth.c plugins/tls-http/auth.h \
-	plugins/tls-http/authworker.c plugins/tls-http/authworker.h
+	plugins/tls-http/authworker.c plugins/tls-http/authworker.h \
+	plugins/tls-http/authcache.c plugins/tls-http/authcache.h
 plugins_tls_http_tls_http_la_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) -fvisibility=hidden $(PTHREAD_CFLAGS)
 plugins_tls_http_tls_http_la_LIBADD = $(OPENSSL_LIBS) $(CRYPT_LIBS)
 plugins_tls_http_tls_http_la_LDFLAGS = $(TP_MODULE_FLAGS) $(PTHREAD_LIBS)
@@ -182,3 +184,28 @@ tests_unit_test_tls_plain_SOURCES = tests/unit/test_tls_plain.c tests/unit/check
 tests_unit_test_tls_plain_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests
 tests_unit_test_tls_plain_LDADD = tests/libtpharness.la $(CHECK_LIBS) $(CRYPT_LIBS)
 EXTRA_tests_unit_test_tls_plain_DEPENDENCIES = plugins/tls-http/tls-http.la
+
+# The cache of verified credentials (authcache.c) with the real users
+# loader: hits, misses, expiry on a test clock, reloads, locked users.
+check_PROGRAMS += tests/unit/test_authcache
+TESTS += tests/unit/test_authcache
+tests_unit_test_authcache_SOURCES = tests/unit/test_authcache.c tests/unit/check-main.c \
+	plugins/tls-http/authcache.c plugins/tls-http/auth.c
+tests_unit_test_authcache_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_unit_test_authcache_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_authcache_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
+
+# The crowd load generator (bench/crowd.c): N Simple-VPN clients on one
+# epoll loop for the server benchmark and tests/e2e/test-crowd.sh.  Built
+# by `make`, never installed.
+noinst_PROGRAMS += bench/crowd
+bench_crowd_SOURCES = bench/crowd.c
+bench_crowd_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
+bench_crowd_LDADD = $(OPENSSL_LIBS)
+
+# A crowd at the door (issue 11): CROWD_N users at once from as many
+# addresses all get in while another session pings; sequential cycles hit
+# the credential cache; server fds come back.  Needs root.
+TESTS += tests/e2e/test-crowd.sh
+dist_noinst_SCRIPTS += tests/e2e/test-crowd.sh
+EXTRA_DIST += bench/crowd-bench.sh

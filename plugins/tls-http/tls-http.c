@@ -83,6 +83,11 @@ static const struct tp_option th_options[] = {
 	TP_OPTION_STRING(struct th_conf, fallback, NULL,
 			 "HOST:PORT of a web server that gets every request not for the VPN "
 			 "(another path, no Upgrade) instead of 404", SERVER),
+	TP_OPTION_INT(struct th_conf, auth_threads, "0", 0, 64,
+		      "password-check threads; 0 = one per online CPU", SERVER),
+	TP_OPTION_INT(struct th_conf, auth_cache, "300", 0, 86400,
+		      "seconds a verified user/password pair is remembered (a keyed hash, never the "
+		      "password) so a reconnect skips crypt; 0 = off", SERVER),
 	/* client */
 	TP_OPTION_STRING(struct th_conf, url, NULL, "https://host[:port]/path", CLIENT, REQUIRED),
 	TP_OPTION_PATH(struct th_conf, ca, NULL,
@@ -172,9 +177,11 @@ static int th_counters(struct th_ctx *c)
 	c->c_auth_throttled = host->counter(st, "auth_throttled");
 	c->c_stalled = host->counter(st, "stalled");
 	c->c_auth_checks = host->counter(st, "auth_checks");
+	c->c_auth_cached = host->counter(st, "auth_cached");
 	if (!c->c_sessions || !c->c_auth_failures || !c->c_refused || !c->c_bytes_in ||
 	    !c->c_bytes_out || !c->c_queue_drops || !c->c_reconnects || !c->c_accept_errors ||
-	    !c->c_auth_busy || !c->c_auth_throttled || !c->c_stalled || !c->c_auth_checks)
+	    !c->c_auth_busy || !c->c_auth_throttled || !c->c_stalled || !c->c_auth_checks ||
+	    !c->c_auth_cached)
 		return -1;
 	return 0;
 }

@@ -59,6 +59,7 @@ struct th_conf {
 	const char *proxy, *proxy_password_file; /* client: HTTP proxy (client-proxy.c) */
 	int tls;              /* server: false = plain HTTP behind a TLS-terminating proxy */
 	const char *fallback; /* server: HOST:PORT for requests not for the VPN (fallback.c) */
+	int64_t auth_threads, auth_cache; /* password checks (svpn-server.c) */
 };
 
 /* A plain-HTTP server (tls = false; a client's tls field is never set). */
@@ -141,6 +142,10 @@ struct th_link {
 			 * and the decision that stands if it matches */
 			uint64_t auth_id;
 			struct hs_request pend;
+			/* the credential's cache key (authcache.h) and the
+			 * users generation its check runs against */
+			uint8_t cred[32];
+			uint64_t gen;
 		} svpn;
 	} hs;
 };
@@ -173,7 +178,7 @@ struct th_ctx {
 
 	uint64_t *c_sessions, *c_auth_failures, *c_refused, *c_bytes_in, *c_bytes_out,
 		*c_queue_drops, *c_reconnects, *c_accept_errors, *c_auth_busy, *c_auth_throttled,
-		*c_stalled, *c_auth_checks;
+		*c_stalled, *c_auth_checks, *c_auth_cached;
 	size_t queued_total;   /* pool buffers queued by all streams (env.queued_total) */
 	struct th_ratelog rl_front[3]; /* front.c's refusals: bad header, none, per address */
 

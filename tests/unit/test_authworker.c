@@ -118,6 +118,46 @@ static int quiet_for(struct aw *w, int ms)
 	return poll(&pfd, 1, ms) == 0;
 }
 
+/* Several threads: a check stuck in one (a slow hash) does not hold up
+ * the others, which the remaining threads finish meanwhile. */
+START_TEST(threads_run_checks_side_by_side)
+{
+	char err[256] = "";
+	struct aw *w = aw_new_n(16, 3, fake_verify, err, sizeof(err));
+	ck_assert_msg(w != NULL, "aw_new_n: %s", err);
+	ck_assert_uint_eq(aw_threads(w), 3);
+	reset_fake();
+	uint64_t gated = submit(w, "gate", "g");
+	wait_in_gate(); /* one thread is held */
+	uint64_t id[6];
+	for (int i = 0; i < 6; i++)
+		id[i] = submit(w, "x", i % 2 ? "x" : "y");
+	struct aw_result r[6];
+	ck_assert_uint_eq(await(w, r, 6), 6); /* all done while the gate holds */
+	int ok = 0;
+	for (int i = 0; i < 6; i++) {
+		ck_assert_uint_ne(r[i].id, gated);
+		ok += r[i].ok;
+	}
+	ck_assert_int_eq(ok, 3);
+	(void)id;
+	open_gate();
+	ck_assert_uint_eq(await(w, r, 1), 1);
+	ck_assert_uint_eq(r[0].id, gated);
+	aw_free(w);
+}
+END_TEST
+
+START_TEST(thread_count_checked)
+{
+	char err[256] = "";
+	ck_assert_ptr_null(aw_new_n(16, 0, fake_verify, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "threads"));
+	ck_assert_ptr_null(aw_new_n(16, 65, fake_verify, err, sizeof(err)));
+	ck_assert_ptr_null(aw_new_n(0, 2, fake_verify, err, sizeof(err)));
+}
+END_TEST
+
 /* Fairness: an address with many checks queued gets one per round, like
  * an address with one; the others do not wait behind its queue. */
 START_TEST(round_robin_across_keys)
@@ -397,6 +437,8 @@ Suite *tp_test_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, jobs_complete_in_order);
 	tcase_add_test(tc, round_robin_across_keys);
+	tcase_add_test(tc, threads_run_checks_side_by_side);
+	tcase_add_test(tc, thread_count_checked);
 	tcase_add_test(tc, collect_in_parts);
 	tcase_add_test(tc, cancel_queued_never_runs);
 	tcase_add_test(tc, cancel_running_drops_result);
