@@ -46,7 +46,12 @@ struct aw_job {
 };
 
 #define AW_THREADS_MAX 64
-#define AW_NICE 10 /* the workers' nice value (the loop keeps its own) */
+/* The workers' nice value (the loop keeps its own).  3, not more: at 10
+ * (weight 110 against 1024) a login waited 2.3 s for its bcrypt check
+ * while one address flooded cached logins (test-hostile-login); at 3
+ * (weight 526) a check still gets about half a core's share next to a
+ * busy loop, and the loop still wins when a crowd logs in. */
+#define AW_NICE 3
 
 struct aw;
 
