@@ -30,6 +30,7 @@
 #include "loop.h"
 #include "router.h"
 #include "stage.h"
+#include "super.h"
 
 enum { PD_DOWN, PD_UP, PD_EVENT };
 
@@ -299,6 +300,17 @@ static void deliver(struct tp_stage *st, int kind, struct tp_session *s, struct 
 		else
 			pass_up(st, s, q);
 		return;
+	}
+	/* Caps: a stage that did not declare TP_PLUGIN_SUPER, or a session
+	 * whose peer did not agree, gets plain packets only. */
+	if ((!(st->t->p->flags & TP_PLUGIN_SUPER) ||
+	     (kind == PD_DOWN && s && !(s->info.flags & TP_SI_SUPER))) && tp_super_any(q)) {
+		struct tp_pipeline *pl = st->t->pl;
+		const struct tp_split_counters sc = { pl->c_split, pl->c_split_segs, pl->c_split_bad,
+						      pl->c_split_nobuf };
+		tp_super_split(pl->pool, q, &sc);
+		if (!q->count)
+			return;
 	}
 	if (st->depth || st->pq_head) {
 		queue_data(st, kind, s, q);

@@ -132,6 +132,7 @@ struct tp_pipeline {
 	/* the router's own counters */
 	struct tp_stage router_stage; /* holds counters + name for logging */
 	uint64_t *c_spoofed, *c_link_local, *c_no_route, *c_no_session, *c_closed_drop;
+	uint64_t *c_split, *c_split_segs, *c_split_bad, *c_split_nobuf; /* super.c */
 };
 
 /* Instances. */

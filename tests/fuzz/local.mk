@@ -59,8 +59,8 @@ tests_fuzz_fuzz_users_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_fuzz_fuzz_users_LDFLAGS = $(TP_FUZZ_LINK)
 tests_fuzz_fuzz_users_LDADD = $(CRYPT_LIBS)
 # The tun plugin's offload parsing (virtio_net_hdr + super-packet): pure code.
-tests_fuzz_fuzz_offload_SOURCES = tests/fuzz/fuzz_offload.c plugins/tun/gso.c plugins/tun/gro.c
-tests_fuzz_fuzz_offload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun
+tests_fuzz_fuzz_offload_SOURCES = tests/fuzz/fuzz_offload.c core/gso.c plugins/tun/gro.c
+tests_fuzz_fuzz_offload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun -I$(top_srcdir)/core
 tests_fuzz_fuzz_offload_LDFLAGS = $(TP_FUZZ_LINK)
 # The PROXY protocol header parser (tls-http's proxyproto.c): pure code.
 tests_fuzz_fuzz_proxyproto_SOURCES = tests/fuzz/fuzz_proxyproto.c plugins/tls-http/proxyproto.c

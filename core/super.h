@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * super.h — the core's segmentation of super-packets (plugin.h, ABI 1.2)
+ * for stages and sessions that take only plain IP packets.
+ */
+#ifndef TP_CORE_SUPER_H
+#define TP_CORE_SUPER_H
+#include <stdint.h>
+#include <tunpipe/plugin.h>
+
+struct tp_pool;
+
+struct tp_split_counters {
+	uint64_t *split;    /* super-packets replaced by their segments */
+	uint64_t *segments; /* plain packets they became */
+	uint64_t *bad;      /* dropped: metadata that does not describe the packet */
+	uint64_t *nobuf;    /* dropped (wholly or partly): the pool ran out */
+};
+
+/* Whether any buffer of q carries offload metadata. */
+int tp_super_any(const struct tp_batch *q);
+/* Replace every super-packet of q, in place and in order, by the plain IP
+ * packets it stands for (pool buffers, every checksum complete); a buffer
+ * without metadata stays as it is.  Returns the number of super-packets
+ * split. */
+unsigned tp_super_split(struct tp_pool *pool, struct tp_batch *q, const struct tp_split_counters *c);
+
+#endif
