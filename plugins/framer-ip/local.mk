@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # framer-ip: the Simple-VPN framing (IP packets delimited by their own length).
 pkglib_LTLIBRARIES += plugins/framer-ip/framer-ip.la
-plugins_framer_ip_framer_ip_la_SOURCES = plugins/framer-ip/framer-ip.c
+plugins_framer_ip_framer_ip_la_SOURCES = plugins/framer-ip/framer-ip.c plugins/framer-ip/super-hdr.h
 plugins_framer_ip_framer_ip_la_LDFLAGS = $(TP_MODULE_FLAGS)
 EXTRA_DIST += plugins/framer-ip/README.md
 

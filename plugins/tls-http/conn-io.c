@@ -88,11 +88,23 @@ static size_t buf_cost(const struct tp_buf *b)
 	return (size_t)(b->end - b->head);
 }
 
+/* The queue's head is written out: back to the pool, uncharged. */
+static void release_head(struct th_conn *k)
+{
+	const struct th_conn_env *env = k->env;
+	struct tp_buf *b = tp_batch_pop(&k->wq);
+
+	k->wq_bytes -= buf_cost(b);
+	k->wq_bufs--;
+	if (env->queued_total)
+		(*env->queued_total)--;
+	env->host->buf_free(env->st, b);
+}
+
 /* Fill rec[] from the queue: as many buffers as fit in one record, or in
  * frame mode exactly one (th_conn_queue admits none larger than rec). */
 static void fill_record(struct th_conn *k)
 {
-	const struct th_conn_env *env = k->env;
 	while (!k->rec_len || (!k->frames && k->rec_len < TH_RECORD && k->wq.head && k->state == CS_OPEN)) {
 		struct tp_buf *b = k->wq.head;
 		if (!b)
@@ -106,13 +118,8 @@ static void fill_record(struct th_conn *k)
 		k->wq.bytes -= (uint32_t)take;
 		/* The buffer is charged whole (th_conn_queue) until it goes
 		 * back to the pool, however much of it is copied. */
-		if (!b->len) {
-			k->wq_bytes -= buf_cost(b);
-			k->wq_bufs--;
-			if (env->queued_total)
-				(*env->queued_total)--;
-			env->host->buf_free(env->st, tp_batch_pop(&k->wq));
-		}
+		if (!b->len)
+			release_head(k);
 		if (k->rec_len == TH_RECORD)
 			break;
 	}
@@ -123,17 +130,31 @@ int th_conn_write(struct th_conn *k, const char **err)
 	const struct th_conn_env *env = k->env;
 	k->io_want_write = 0;
 	for (;;) {
-		/* Coalescing: one SSL_write and one syscall for many small
-		 * packets. */
-		fill_record(k);
-		if (!k->rec_len)
+		/* A buffer of a whole record or more (a super-packet) is
+		 * encrypted from where it lies, not copied into rec[] first.
+		 * OpenSSL cuts it into full records; without partial writes a
+		 * WANT_WRITE retry repeats this same call (same buffer, same
+		 * length: it stays at the queue's head).  rec[] is empty here,
+		 * so no coalesced record is half sent. */
+		struct tp_buf *big = NULL;
+		if (!k->rec_len && !k->frames && k->state == CS_OPEN && k->wq.head &&
+		    k->wq.head->len >= TH_RECORD)
+			big = k->wq.head;
+		else
+			fill_record(k); /* coalescing: one SSL_write for many small packets */
+		if (!big && !k->rec_len)
 			return 0;
 		ERR_clear_error();
 		errno = 0;
-		int n = SSL_write(k->ssl, k->rec, (int)k->rec_len);
+		int n = big ? SSL_write(k->ssl, big->data, (int)big->len)
+			    : SSL_write(k->ssl, k->rec, (int)k->rec_len);
 		if (n > 0) {
 			*env->c_bytes_out += (uint64_t)n;
 			k->stalled_since = 0; /* the peer reads */
+			if (big) {
+				release_head(k);
+				continue;
+			}
 			if (k->wipe) { /* it held a secret (a password) */
 				explicit_bzero(k->rec, k->rec_len);
 				k->wipe = 0;

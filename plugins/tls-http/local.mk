@@ -7,7 +7,7 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/link.c plugins/tls-http/util.c plugins/tls-http/budget.c \
 	plugins/tls-http/server.c plugins/tls-http/client.c plugins/tls-http/certnames.c plugins/tls-http/resolve.c \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-client.c \
-	plugins/tls-http/svpn-check.c \
+	plugins/tls-http/svpn-check.c plugins/tls-http/svpn-offload.h \
 	plugins/tls-http/proxyproto.c plugins/tls-http/proxyproto.h plugins/tls-http/proxy-accept.c \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \
 	plugins/tls-http/http.c plugins/tls-http/http.h \

@@ -20,6 +20,7 @@
 #include <config.h>
 #endif
 #include "tls-http.h"
+#include "svpn-offload.h"
 #include "auth.h"
 #include "authworker.h"
 
@@ -120,6 +121,10 @@ static void answer(struct th_link *l, const struct hs_params *p, struct hs_reque
 	snprintf(info.user, sizeof(info.user), "%s", r->user);
 	snprintf(info.peer, sizeof(info.peer), "%s", l->io->peer);
 	size_t n = hs_build_101((char *)th_conn_wbuf(l->io), TH_RECORD, &info, p->stack);
+	if (n && r->offload && c->cf->offload) { /* agreed: echo the offer */
+		n = th_offload_append((char *)th_conn_wbuf(l->io), n, TH_RECORD);
+		info.flags |= TP_SI_SUPER;
+	}
 	if (!n) {
 		c->host->session_close(c->st, s, "101 answer too large");
 		r->status = 500;
