@@ -6,3 +6,8 @@ plugins_framer_ip_framer_ip_la_LDFLAGS = $(TP_MODULE_FLAGS)
 EXTRA_DIST += plugins/framer-ip/README.md
 
 # Its unit test is built with the framing service's tests (tests/plugins/local.mk).
+
+# End-to-end: super-packets carried whole between peers that agreed; a
+# mixed server; the plain-only stacks split by the core.
+TESTS += tests/e2e/test-superpkt.sh
+dist_noinst_SCRIPTS += tests/e2e/test-superpkt.sh
