@@ -303,8 +303,8 @@ static void deliver(struct tp_stage *st, int kind, struct tp_session *s, struct 
 	}
 	/* Caps: a stage that did not declare TP_PLUGIN_SUPER, or a session
 	 * whose peer did not agree, gets plain packets only. */
-	if ((!(st->t->p->flags & TP_PLUGIN_SUPER) ||
-	     (kind == PD_DOWN && s && !(s->info.flags & TP_SI_SUPER))) && tp_super_any(q)) {
+	if (tp_super_plain_only(st->t->p->flags, kind == PD_DOWN, s ? s->info.flags : 0) &&
+	    tp_super_any(q)) {
 		struct tp_pipeline *pl = st->t->pl;
 		const struct tp_split_counters sc = { pl->c_split, pl->c_split_segs, pl->c_split_bad,
 						      pl->c_split_nobuf };

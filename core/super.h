@@ -17,6 +17,15 @@ struct tp_split_counters {
 	uint64_t *nobuf;    /* dropped (wholly or partly): the pool ran out */
 };
 
+/* The caps rule (plugin.h, TP_PLUGIN_SUPER): a delivery must hold plain
+ * packets only when it goes to a stage that did not declare super-packets,
+ * or down to a session whose peer did not agree to them.  The core's
+ * stage.c and the test harness apply the same rule. */
+static inline int tp_super_plain_only(uint32_t stage_flags, int down, uint32_t si_flags)
+{
+	return !(stage_flags & TP_PLUGIN_SUPER) || (down && !(si_flags & TP_SI_SUPER));
+}
+
 /* Whether any buffer of q carries offload metadata. */
 int tp_super_any(const struct tp_batch *q);
 /* Replace every super-packet of q, in place and in order, by the plain IP
