@@ -711,7 +711,8 @@ struct tp_plugin {
  * (super-packets, see struct tp_offload) on its down and up callbacks.
  * Without it the core segments each super-packet into plain IP packets
  * before handing it over, as GStreamer's caps keep a pad from a format it
- * did not accept.  Which shipped stages declare it: tun, framer-ip.
+ * did not accept.  Which shipped stages declare it: tun, framer-ip and
+ * framer-len (compress-lz4 does not: the core splits before it).
  */
 #define TP_PLUGIN_SUPER (1u << 1)
 

@@ -19,6 +19,11 @@
 
 /* The largest IP packet, as in tun.c. */
 #define TUN_MAX_PACKET 65535
+/* Extra headroom in front of a super-packet (beyond the pipeline's and the
+ * vnet header's): room for a framer's super-packet header even when the
+ * framer declares only what a plain packet needs (framer-len), so the 64
+ * KiB are never moved. */
+#define TUN_SUPER_SLACK 32
 /* Newer than the kernel headers of some distributions (Linux 6.2). */
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20
@@ -134,9 +139,14 @@ static void keep_small(struct tun *t, struct tp_buf **bp)
 int tun_read_vnet(struct tun *t, struct tp_batch *q)
 {
 	struct tg_vnet_hdr h;
-	struct tp_buf *b = t->host->buf_alloc(t->st, TG_VNET_HDR_LEN + TUN_MAX_PACKET);
-	uint8_t *to = b && tp_buf_tailroom(b) >= TG_VNET_HDR_LEN + TUN_MAX_PACKET ? b->data : t->scratch;
+	struct tp_buf *b = t->host->buf_alloc(t->st, TUN_SUPER_SLACK + TG_VNET_HDR_LEN + TUN_MAX_PACKET);
+	uint8_t *to = t->scratch;
 	ssize_t n;
+
+	if (b && tp_buf_tailroom(b) >= TUN_SUPER_SLACK + TG_VNET_HDR_LEN + TUN_MAX_PACKET) {
+		b->data += TUN_SUPER_SLACK;
+		to = b->data;
+	}
 
 	/* Without a buffer we still read, into scratch, and drop: the fd
 	 * stays readable otherwise and the loop would spin on it. */

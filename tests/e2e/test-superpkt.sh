@@ -8,8 +8,9 @@
 # super-packets whole (framer-ip up_super/down_super, tun tx_super, nothing
 # split by the core on her side) while bob's carried plain packets only
 # (the core split his super-packets; he never received one).  Then the
-# framer-len and lz4 stacks, whose framers take plain packets only: the
-# core splits for them and traffic flows both ways.
+# framer-len stack, which carries super-packets too (behind a zero length),
+# and the lz4 stack, whose compressor takes plain packets only (the core
+# splits for it); traffic flows both ways in both.
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -92,7 +93,7 @@ tp_ok "alice: up_super=$(cnt alice framer-ip up_super) down_super=$(cnt alice fr
 	"split for bob=$(cnt server router super_split)"
 
 for stack in len lz4; do
-	tp_check "stack '$stack' (plain-only framer): the core splits, iperf3 2 s each way"
+	tp_check "stack '$stack': iperf3 2 s each way; super-packets whole (len) or split (lz4)"
 	tp_server_start "server-$stack" "$TP_CONF/server-$stack.conf"
 	tp_client_up "client-$stack" "$C1" "$TP_CONF/client-$stack.conf"
 	up=$(tp_iperf "$S" 10.0.0.1 "$C1" 2) || tp_fail "$stack: iperf3 up failed"
@@ -100,10 +101,17 @@ for stack in len lz4; do
 	tp_stop "client-$stack" || tp_fail "client-$stack exited with status $?"
 	tp_stop "server-$stack" || tp_fail "server-$stack exited with status $?"
 	for d in "server-$stack" "client-$stack"; do
-		[ "$(cnt "$d" router super_split)" -gt 0 ] || tp_fail "$d: the core split nothing"
 		[ "$(cnt "$d" router super_split_bad)" -eq 0 ] || tp_fail "$d: super_split_bad"
-		[ "$(cnt "$d" tun tx_super)" -eq 0 ] || tp_fail "$d: a super-packet reached the TUN"
+		if [ "$stack" = len ]; then
+			[ "$(cnt "$d" framer-len up_super)" -gt 0 ] || tp_fail "$d: framer-len received no super-packet"
+			[ "$(cnt "$d" tun tx_super)" -gt 0 ] || tp_fail "$d: tun wrote no super-packet whole"
+			[ "$(cnt "$d" router super_split)" -eq 0 ] || tp_fail "$d: the core split for framer-len"
+		else
+			[ "$(cnt "$d" router super_split)" -gt 0 ] || tp_fail "$d: the core split nothing for lz4"
+			[ "$(cnt "$d" tun tx_super)" -eq 0 ] || tp_fail "$d: a super-packet reached the TUN"
+		fi
 	done
-	tp_ok "$stack: $up / $down Gbit/s; split: client $(cnt "client-$stack" router super_split)," \
-		"server $(cnt "server-$stack" router super_split)"
+	tp_ok "$stack: $up / $down Gbit/s; client: split $(cnt "client-$stack" router super_split)," \
+		"tx_super $(cnt "client-$stack" tun tx_super); server: split" \
+		"$(cnt "server-$stack" router super_split), tx_super $(cnt "server-$stack" tun tx_super)"
 done

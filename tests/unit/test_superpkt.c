@@ -3,7 +3,7 @@
  * test_superpkt — super-packets (plugin.h ABI 1.2) through the harness:
  * framer-ip carries one whole, metadata and bytes, between two peers that
  * agreed; the core's caps rule splits it for a session that did not agree
- * and for a plain-only stage (framer-len), into segments whose checksums
+ * and for a plain-only stage (tp-count), into segments whose checksums
  * match a reference computation; the super-packet header is parsed
  * strictly at every edge; and the Simple-VPN-Offload agreement header.
  */
@@ -222,17 +222,65 @@ START_TEST(split_for_session_not_agreed)
 }
 END_TEST
 
-/* framer-len does not declare TP_PLUGIN_SUPER: split even when agreed. */
+/* A stage that does not declare TP_PLUGIN_SUPER (tp-count, as any plugin
+ * built for ABI 1.0/1.1): split even when agreed. */
 START_TEST(split_for_plain_only_stage)
 {
-	struct tp_harness *h = new_h("framer-len", NULL);
+	struct tp_harness *h = new_h("tp-count", NULL);
 
 	session_up(h, TP_SI_SUPER);
 	tp_harness_accept_super(h, 1);
 	push_super(h);
-	expect_segments(h, 0, 2); /* framer-len's default 2-byte prefix */
+	expect_segments(h, 0, 0);
 	ck_assert_uint_eq(tp_harness_super_split(h, NULL, NULL), 1);
 	tp_harness_free(h);
+}
+END_TEST
+
+/* framer-len carries one too, behind a zero length, for both widths; a
+ * zero length on a session that did not agree is refused as before. */
+START_TEST(framer_len_carries)
+{
+	static const char *const opts[] = { "width = 2;", "width = 4;" };
+
+	for (int w = 0; w < 2; w++) {
+		struct tp_harness *tx = new_h("framer-len", opts[w]), *rx = new_h("framer-len", opts[w]);
+		struct tp_harness *no = new_h("framer-len", opts[w]);
+		size_t width = w ? 4 : 2;
+		struct tp_offload o;
+		size_t n = mk_super(&o);
+		struct tp_buf *f, *b;
+
+		session_up(tx, TP_SI_SUPER);
+		session_up(rx, TP_SI_SUPER);
+		session_up(no, 0);
+		tp_harness_accept_super(rx, 1);
+		push_super(tx);
+		f = tp_harness_pull_down(tx);
+		ck_assert_ptr_nonnull(f);
+		ck_assert_uint_eq(f->len, width + 16 + n);
+		for (size_t i = 0; i < width; i++)
+			ck_assert_uint_eq(f->data[i], 0);
+		ck_assert_uint_eq(f->data[width], 0x50);
+		for (size_t i = 0; i < f->len; i += 7)
+			tp_harness_push_up(rx, f->data + i, f->len - i < 7 ? f->len - i : 7);
+		tp_harness_push_up(no, f->data, f->len);
+		tp_harness_buf_free(tx, f);
+		b = tp_harness_pull_up(rx);
+		ck_assert_ptr_nonnull(b);
+		ck_assert_uint_eq(b->len, n);
+		ck_assert(!memcmp(b->data, pkt, n));
+		ck_assert(!memcmp(&b->off, &o, sizeof(o)));
+		tp_harness_buf_free(rx, b);
+		ck_assert_int_eq(tp_harness_aborts(rx), 0);
+		ck_assert_int_eq(tp_harness_aborts(no), 1);
+		ck_assert_ptr_nonnull(strstr(tp_harness_abort_reason(no), "zero-length frame"));
+		ck_assert_uint_eq(tp_harness_counter(tx, "down_super"), 1);
+		ck_assert_uint_eq(tp_harness_counter(rx, "up_super"), 1);
+		tp_harness_free(tx);
+		tp_harness_free(rx);
+		tp_harness_free(no);
+	}
 }
 END_TEST
 
@@ -434,6 +482,7 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, split_up_for_plain_stage);
 	tcase_add_test(tc, split_for_session_not_agreed);
 	tcase_add_test(tc, split_for_plain_only_stage);
+	tcase_add_test(tc, framer_len_carries);
 	tcase_add_test(tc, split_refuses_bad_metadata);
 	tcase_add_test(tc, header_edges);
 	tcase_add_test(tc, agreement_header);
