@@ -290,16 +290,6 @@ void tp_stage_forget_session(struct tp_pipeline *pl, struct tp_session *s)
 
 /* ---- delivering ------------------------------------------------------------ */
 
-/* Split q's super-packets in place; how many buffers are left. */
-static uint32_t split(struct tp_pipeline *pl, struct tp_batch *q)
-{
-	const struct tp_split_counters sc = { pl->c_split, pl->c_split_segs, pl->c_split_bad,
-					      pl->c_split_nobuf };
-
-	tp_super_split(pl->pool, q, &sc);
-	return q->count;
-}
-
 static void deliver(struct tp_stage *st, int kind, struct tp_session *s, struct tp_batch *q)
 {
 	if (!(kind == PD_DOWN ? st->t->p->down : st->t->p->up)) {
@@ -311,10 +301,10 @@ static void deliver(struct tp_stage *st, int kind, struct tp_session *s, struct 
 			pass_up(st, s, q);
 		return;
 	}
-	/* Caps: a stage that did not declare TP_PLUGIN_SUPER, or a session
-	 * whose peer did not agree, gets plain packets only (super.c). */
-	if (tp_super_plain_only(st->t->p->flags, kind == PD_DOWN, s ? s->info.flags : 0) &&
-	    tp_super_any(q) && !split(st->t->pl, q))
+	/* Caps: plain packets only for a stage without TP_PLUGIN_SUPER or a
+	 * session whose peer did not agree (super.c). */
+	if (!tp_super_gate(st->t->pl->pool, st->t->p->flags, kind == PD_DOWN,
+			   s ? s->info.flags : 0, q, &st->t->pl->split_c))
 		return;
 	if (st->depth || st->pq_head) {
 		queue_data(st, kind, s, q);

@@ -46,6 +46,14 @@ static void sp_put(void *arg, uint8_t *p, size_t len)
 	sp->out.bytes += (uint32_t)len;
 }
 
+uint32_t tp_super_gate(struct tp_pool *pool, uint32_t stage_flags, int down, uint32_t si_flags,
+		       struct tp_batch *q, const struct tp_split_counters *c)
+{
+	if (tp_super_plain_only(stage_flags, down, si_flags) && tp_super_any(q))
+		tp_super_split(pool, q, c);
+	return q->count;
+}
+
 int tp_super_any(const struct tp_batch *q)
 {
 	for (const struct tp_buf *b = q->head; b; b = b->next)

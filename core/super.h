@@ -34,4 +34,9 @@ int tp_super_any(const struct tp_batch *q);
  * split. */
 unsigned tp_super_split(struct tp_pool *pool, struct tp_batch *q, const struct tp_split_counters *c);
 
+/* The caps gate: when tp_super_plain_only() says so, split q in place.
+ * Returns how many buffers q holds afterwards. */
+uint32_t tp_super_gate(struct tp_pool *pool, uint32_t stage_flags, int down, uint32_t si_flags,
+		       struct tp_batch *q, const struct tp_split_counters *c);
+
 #endif

@@ -131,8 +131,7 @@ void hh_plain(struct tp_harness *h, uint32_t stage_flags, int down, struct tp_ba
 	/* The core's caps rule (core/super.h), with the core's code. */
 	const struct tp_split_counters sc = { &h->split[0], &h->split[1], &h->split[2], &h->split[3] };
 
-	if (tp_super_plain_only(stage_flags, down, h->si_flags) && tp_super_any(q))
-		tp_super_split(h->pool, q, &sc);
+	tp_super_gate(h->pool, stage_flags, down, h->si_flags, q, &sc);
 }
 
 void hh_deliver(struct tp_harness *h, int idx, int up, struct tp_batch *q)
