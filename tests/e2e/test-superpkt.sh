@@ -10,7 +10,8 @@
 # (the core split his super-packets; he never received one).  Then the
 # framer-len stack, which carries super-packets too (behind a zero length),
 # and the lz4 stack, whose compressor takes plain packets only (the core
-# splits for it); traffic flows both ways in both.
+# splits for it); traffic flows both ways in both.  Also a client that
+# agrees but runs its tun with offload = "off": its tun splits what arrives.
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -91,6 +92,25 @@ tp_ok "alice: up_super=$(cnt alice framer-ip up_super) down_super=$(cnt alice fr
 	"tx_super=$(cnt alice tun tx_super); bob: split=$(cnt bob router super_split) into" \
 	"$(cnt bob router super_split_segments) packets; server: tx_super=$(cnt server tun tx_super)" \
 	"split for bob=$(cnt server router super_split)"
+
+tp_check "alice agreeing, her tun without offloads (offload = off): she splits what she receives"
+OFF=$TP_CONF/client-tun-off.conf
+sed 's|^\( *\)plugin *= *"tun";|&\n\1offload = "off";|' "$TP_CONF/client.conf" >"$OFF"
+grep -q 'offload = "off";' "$OFF" || tp_fail "cannot set offload = off in $OFF"
+tp_server_start server-2 "$TP_CONF/server.conf"
+tp_client_up alice-off "$C1" "$OFF"
+tp_ping "$C1" 10.0.0.1 3 -M "do" -s $((1400 - 28)) || tp_fail "alice-off: full-MTU ping failed"
+up=$(tp_iperf "$S" 10.0.0.1 "$C1" 2) || tp_fail "alice-off: iperf3 up failed"
+down=$(tp_iperf "$S" 10.0.0.1 "$C1" 2 -R) || tp_fail "alice-off: iperf3 down failed"
+tp_stop alice-off || tp_fail "alice-off exited with status $?"
+tp_stop server-2 || tp_fail "server-2 exited with status $?"
+[ "$(cnt alice-off framer-ip up_super)" -gt 0 ] || tp_fail "alice-off: received no super-packet"
+[ "$(cnt alice-off tun tx_super)" -eq 0 ] || tp_fail "alice-off: a super-packet written whole without a vnet header"
+for c in up_errors rx_bad; do
+	[ "$(cnt alice-off tun $c)" -eq 0 ] || tp_fail "alice-off: tun $c is $(cnt alice-off tun $c)"
+done
+tp_ok "alice-off: $up / $down Gbit/s; received $(cnt alice-off framer-ip up_super) super-packets," \
+	"split by her tun into $(cnt alice-off tun up_packets) packets"
 
 for stack in len lz4; do
 	tp_check "stack '$stack': iperf3 2 s each way; super-packets whole (len) or split (lz4)"
