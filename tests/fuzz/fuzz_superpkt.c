@@ -3,12 +3,13 @@
  * fuzz_superpkt.c — libFuzzer target for the super-packet parsing of
  * ABI 1.2.  The first byte picks what: odd, the Simple-VPN-Offload header
  * value (th_offload_parse: the answer is -1, 0 or 1, and 1 only when the
- * value names "tso"); even, a framer-ip stream on a session that agreed
+ * value names "tso"); even, a framer-ip stream (bit 1 clear) or a
+ * framer-len stream of width 2 (bit 1 set) on a session that agreed
  * (TP_SI_SUPER), cut in two at a place the second byte picks.  Every
- * buffer that comes up is either a whole IP packet or a super-packet whose
- * metadata is sane (gso_size >= 64 with a type, offsets inside the
- * packet, the IP version matching the type), and sent back down it must
- * give exactly the stream's bytes again.
+ * buffer that comes up is either a plain frame (framer-ip: a whole IP
+ * packet) or a super-packet whose metadata is sane (gso_size >= 64 with a
+ * type, offsets inside the packet, the IP version matching the type), and
+ * sent back down it must give exactly the stream's bytes again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct tp_harness *pin; /* keeps the plugin loaded (fuzz_framer.c says why) */
+static struct tp_harness *pin[2]; /* keep the plugins loaded (fuzz_framer.c says why) */
 
 static void fail(const char *what, size_t size)
 {
@@ -39,7 +40,10 @@ static void header(const uint8_t *data, size_t size)
 	r = th_offload_parse(v);
 	if (r < -1 || r > 1)
 		fail("th_offload_parse answered outside -1..1", size);
-	if (r == 1 && !strcasestr(v, TH_OFFLOAD_TOKEN))
+	for (size_t i = 0; i < n; i++) /* a lower-case copy for strstr */
+		if (v[i] >= 'A' && v[i] <= 'Z')
+			v[i] = (char)(v[i] - 'A' + 'a');
+	if (r == 1 && !strstr(v, TH_OFFLOAD_TOKEN))
 		fail("an offer accepted without the token", size);
 }
 
@@ -66,7 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tp_event up = { .type = TP_EV_SESSION_UP, .info = &info };
 	struct tp_harness *h;
 	struct tp_buf *b, *d;
-	size_t cut, off = 0;
+	size_t cut, off = 0, prefix;
+	const char *plugin;
+	int len;
 
 	if (size < 2)
 		return 0;
@@ -74,11 +80,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		header(data + 1, size - 1);
 		return 0;
 	}
-	if (!pin)
-		pin = tp_harness_new("framer-ip", NULL);
-	h = tp_harness_new("framer-ip", NULL);
-	if (!h || !pin) {
-		fprintf(stderr, "fuzz: cannot load framer-ip (TUNPIPE_PLUGIN_PATH?): %s\n",
+	len = (data[0] >> 1) & 1;
+	plugin = len ? "framer-len" : "framer-ip";
+	prefix = len ? 2 : 0;
+	if (!pin[len])
+		pin[len] = tp_harness_new(plugin, NULL);
+	h = tp_harness_new(plugin, NULL);
+	if (!h || !pin[len]) {
+		fprintf(stderr, "fuzz: cannot load %s (TUNPIPE_PLUGIN_PATH?): %s\n", plugin,
 			tp_harness_last_error());
 		exit(1);
 	}
@@ -91,10 +100,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tp_harness_push_up(h, data + cut, size - cut);
 	while ((b = tp_harness_pull_up(h))) {
 		int super = tp_buf_is_super(b);
-		size_t n = b->len + (super ? 16 : 0);
+		size_t n = prefix + b->len + (super ? 16 : 0);
 		struct tp_batch q = TP_BATCH_INIT;
 
-		if (b->len < 20 || (super && !sane(b)))
+		if ((!len || super) && b->len < 20)
+			fail("a packet of fewer than 20 bytes came up", size);
+		if (super && !sane(b))
 			fail("a buffer came up that is neither a packet nor a sane super-packet", size);
 		if (off + n > size)
 			fail("more came up than went in", size);
