@@ -113,11 +113,17 @@ tp_ok "alice-off: $up / $down Gbit/s; received $(cnt alice-off framer-ip up_supe
 	"split by her tun into $(cnt alice-off tun up_packets) packets"
 
 for stack in len lz4; do
-	tp_check "stack '$stack': iperf3 2 s each way; super-packets whole (len) or split (lz4)"
+	tp_check "stack '$stack': iperf3 2 s each way, IPv4 and IPv6; super-packets whole (len) or split (lz4)"
+	sed -i 's|address = "10.0.0.1/24";|& address6 = "fd00:7470::1/64";|' "$TP_CONF/server-$stack.conf"
+	grep -q 'address6 = "fd00:7470::1/64";' "$TP_CONF/server-$stack.conf" ||
+		tp_fail "cannot add address6 to server-$stack.conf"
 	tp_server_start "server-$stack" "$TP_CONF/server-$stack.conf"
 	tp_client_up "client-$stack" "$C1" "$TP_CONF/client-$stack.conf"
 	up=$(tp_iperf "$S" 10.0.0.1 "$C1" 2) || tp_fail "$stack: iperf3 up failed"
 	down=$(tp_iperf "$S" 10.0.0.1 "$C1" 2 -R) || tp_fail "$stack: iperf3 down failed"
+	tp_wait_ping "$C1" fd00:7470::1 10 || tp_fail "$stack: no IPv6 ping through the tunnel"
+	up6=$(tp_iperf "$S" fd00:7470::1 "$C1" 2) || tp_fail "$stack: iperf3 IPv6 up failed"
+	down6=$(tp_iperf "$S" fd00:7470::1 "$C1" 2 -R) || tp_fail "$stack: iperf3 IPv6 down failed"
 	tp_stop "client-$stack" || tp_fail "client-$stack exited with status $?"
 	tp_stop "server-$stack" || tp_fail "server-$stack exited with status $?"
 	for d in "server-$stack" "client-$stack"; do
@@ -131,7 +137,7 @@ for stack in len lz4; do
 			[ "$(cnt "$d" tun tx_super)" -eq 0 ] || tp_fail "$d: a super-packet reached the TUN"
 		fi
 	done
-	tp_ok "$stack: $up / $down Gbit/s; client: split $(cnt "client-$stack" router super_split)," \
+	tp_ok "$stack: v4 $up / $down, v6 $up6 / $down6 Gbit/s; client: split $(cnt "client-$stack" router super_split)," \
 		"tx_super $(cnt "client-$stack" tun tx_super); server: split" \
 		"$(cnt "server-$stack" router super_split), tx_super $(cnt "server-$stack" tun tx_super)"
 done
