@@ -7,7 +7,9 @@
 #      CPU seconds the two tunpipe processes used (utime+stime from
 #      /proc/PID/stat, read just before they are stopped) and per GB moved;
 #      the default stack twice: with TUN offloads (the default) and with
-#      `offload = "off"` on both tun stages (stack "no-offl"); and the
+#      `offload = "off"` on both tun stages (stack "no-offl"), with
+#      offloads on but super-packets not agreed (stack "no-sup": the client's
+#      tls-http `offload = false`, so both ends segment in userspace), and the
 #      default server against the plain Simple-VPN client of the article's
 #      design (tests/e2e/article-peer, stack "plain": no agreement, plain
 #      packets); each with its average ping round trip;
@@ -227,7 +229,14 @@ for f in server client; do
 	grep -q 'offload = "off";' "$TP_CONF/$f-no-offl.conf" || tp_fail "cannot turn offloads off in $f.conf"
 done
 
-for stack in default no-offl len lz4; do
+# The default pair with offloads on but not agreed (tls-http offload =
+# false on the client): super-packets split in userspace, as against a
+# plain Simple-VPN peer (stack "no-sup").
+cp "$TP_CONF/server.conf" "$TP_CONF/server-no-sup.conf"
+sed 's|^\( *\)role *= *"client";|&\n\1offload = false;|' "$TP_CONF/client.conf" >"$TP_CONF/client-no-sup.conf"
+grep -q 'offload = false;' "$TP_CONF/client-no-sup.conf" || tp_fail "cannot set offload = false in client.conf"
+
+for stack in default no-sup no-offl len lz4; do
 	if [ "$stack" = default ]; then sfx=; else sfx=-$stack; fi
 	tp_say "stack $stack (conf/server$sfx.conf + conf/client$sfx.conf), $secs s each way ..."
 	tp_server_start server "$TP_CONF/server$sfx.conf"

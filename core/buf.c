@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "buf.h"
 #include "log.h"
@@ -145,6 +146,7 @@ struct tp_buf *tp_pool_alloc(struct tp_pool *p, size_t len)
 	b->data = b->head + p->headroom;
 	b->len = 0;
 	b->next = NULL;
+	memset(&b->off, 0, sizeof(b->off)); /* a plain packet until a stage says otherwise */
 	p->st.outstanding++;
 	return b;
 }

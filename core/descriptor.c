@@ -126,9 +126,9 @@ int tp_plugin_check(const struct tp_plugin *p, const char *file, char *err, size
 			 p->create ? "destroy" : "create");
 		return -1;
 	}
-	if (p->flags & ~(uint32_t)TP_PLUGIN_LOCAL_ONLY) {
+	if (p->flags & ~(uint32_t)(TP_PLUGIN_LOCAL_ONLY | TP_PLUGIN_SUPER)) {
 		snprintf(err, errlen, "%s: plugin '%s' sets unknown flags 0x%x", file, stem,
-			 p->flags & ~(uint32_t)TP_PLUGIN_LOCAL_ONLY);
+			 p->flags & ~(uint32_t)(TP_PLUGIN_LOCAL_ONLY | TP_PLUGIN_SUPER));
 		return -1;
 	}
 	if ((p->flags & TP_PLUGIN_LOCAL_ONLY) && (p->kind != TP_KIND_TRANSFORM || p->framing)) {

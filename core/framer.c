@@ -184,6 +184,9 @@ static void fr_down(void *ctx, struct tp_session *s, struct tp_batch *q)
 			f->host->buf_free(f->st, b);
 			continue;
 		}
+		/* Framed: the bytes are stream now, whatever metadata the
+		 * format encoded in them. */
+		memset(&b->off, 0, sizeof(b->off));
 		(*f->down_n)++;
 		*f->down_bytes += b->len;
 		tp_batch_add(&out, b);

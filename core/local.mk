@@ -19,6 +19,7 @@ core_libtpcore_la_SOURCES = \
 	core/reconf.c core/reconf.h \
 	core/deframe.c core/deframe.h \
 	core/framer.c core/framer.h \
+	core/gso.c core/gso.h core/super.c core/super.h \
 	core/srv.c core/srv.h core/status.c core/status.h \
 	core/control.c core/control.h core/metrics.c core/metrics.h
 core_libtpcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)

@@ -103,6 +103,10 @@ static struct tp_pipeline *build_one(struct tp_conf *c, const struct tp_pipeline
 	pl->c_no_route = tp_stage_counter(&pl->router_stage, "no_route");
 	pl->c_no_session = tp_stage_counter(&pl->router_stage, "no_session");
 	pl->c_closed_drop = tp_stage_counter(&pl->router_stage, "closing_drops");
+	pl->split_c.split = tp_stage_counter(&pl->router_stage, "super_split");
+	pl->split_c.segments = tp_stage_counter(&pl->router_stage, "super_split_segments");
+	pl->split_c.bad = tp_stage_counter(&pl->router_stage, "super_split_bad");
+	pl->split_c.nobuf = tp_stage_counter(&pl->router_stage, "super_split_nobuf");
 
 	if (pl->n < 2)
 		tp_diag_error(d, c->file, pc->line, NULL,

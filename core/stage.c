@@ -30,6 +30,7 @@
 #include "loop.h"
 #include "router.h"
 #include "stage.h"
+#include "super.h"
 
 enum { PD_DOWN, PD_UP, PD_EVENT };
 
@@ -300,6 +301,11 @@ static void deliver(struct tp_stage *st, int kind, struct tp_session *s, struct 
 			pass_up(st, s, q);
 		return;
 	}
+	/* Caps: plain packets only for a stage without TP_PLUGIN_SUPER or a
+	 * session whose peer did not agree (super.c). */
+	if (!tp_super_gate(st->t->pl->pool, st->t->p->flags, kind == PD_DOWN,
+			   s ? s->info.flags : 0, q, &st->t->pl->split_c))
+		return;
 	if (st->depth || st->pq_head) {
 		queue_data(st, kind, s, q);
 		flush(st); /* a free instance with a queue: drain it now */

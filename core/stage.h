@@ -16,6 +16,7 @@
 #include <tunpipe/plugin.h>
 
 #include "counter.h"
+#include "super.h"
 
 #define TP_MAX_COUNTERS 32
 
@@ -132,6 +133,7 @@ struct tp_pipeline {
 	/* the router's own counters */
 	struct tp_stage router_stage; /* holds counters + name for logging */
 	uint64_t *c_spoofed, *c_link_local, *c_no_route, *c_no_session, *c_closed_drop;
+	struct tp_split_counters split_c; /* super.c */
 };
 
 /* Instances. */

@@ -109,12 +109,17 @@ void hh_emit(struct tp_harness *h, int idx, int up, struct tp_batch *q)
 		hh_deliver(h, idx - 1, 1, q);
 	} else if (!up && idx + 1 < h->nstages) {
 		hh_deliver(h, idx + 1, 0, q);
-	} else if (up) {
-		h->batches_up++;
-		tp_batch_splice(&h->out_up, q);
 	} else {
-		h->batches_down++;
-		tp_batch_splice(&h->out_down, q);
+		/* The harness's own ends are plain-only stages unless the test
+		 * says otherwise (tp_harness_accept_super). */
+		hh_plain(h, h->ends_super ? TP_PLUGIN_SUPER : 0, !up, q);
+		if (up) {
+			h->batches_up++;
+			tp_batch_splice(&h->out_up, q);
+		} else {
+			h->batches_down++;
+			tp_batch_splice(&h->out_down, q);
+		}
 	}
 	tp_batch_init(q); /* the contract: the caller's batch comes back empty */
 }
@@ -274,6 +279,7 @@ static int h_session_up(struct tp_stage *st, struct tp_session *s, const struct 
 	memset(&h->info, 0, sizeof(h->info));
 	memcpy(&h->info, info, n);
 	h->has_info = 1;
+	h->si_flags = h->info.flags;
 	/* As the core: TP_EV_SESSION_UP to every other stage, top first; what
 	 * their handlers send the caller waits until this returns. */
 	if (!h->stopped) {

@@ -95,6 +95,9 @@ struct tp_harness {
 	char close_reason[128];
 	struct tp_session_info info;
 	int has_info;
+	uint32_t si_flags;    /* the session's TP_SI_* (session_up or a SESSION_UP event) */
+	uint64_t split[4];    /* core/super.c counters: split, segments, bad, nobuf */
+	int ends_super;       /* the fake ends take super-packets */
 	struct tp_net_info net;
 	int has_net, net_announces;
 	char stack[256];
@@ -134,6 +137,9 @@ void hh_emit(struct tp_harness *h, int idx, int up, struct tp_batch *q);
 /* harness-queue.c.  Feed stage idx's down() (up = 0) or up() (up = 1); a
  * missing callback passes the batch on, as in the core.  Queued while the
  * stage is busy. */
+/* Split the super-packets of q for a stage with stage_flags (the core's
+ * caps rule). */
+void hh_plain(struct tp_harness *h, uint32_t stage_flags, int down, struct tp_batch *q);
 void hh_deliver(struct tp_harness *h, int idx, int up, struct tp_batch *q);
 /* Deliver ev to stage idx (queued while it is busy). */
 void hh_event(struct tp_harness *h, int idx, const struct tp_event *ev);

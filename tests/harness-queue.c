@@ -21,6 +21,7 @@
 
 #include "harness-priv.h"
 #include "loop.h"
+#include "super.h"
 
 enum { HQ_DOWN, HQ_UP, HQ_EVENT };
 
@@ -125,10 +126,23 @@ static void hq_flush(struct tp_harness *h, struct h_stage *s)
 	s->flushing = 0;
 }
 
+void hh_plain(struct tp_harness *h, uint32_t stage_flags, int down, struct tp_batch *q)
+{
+	/* The core's caps rule (core/super.h), with the core's code. */
+	const struct tp_split_counters sc = { &h->split[0], &h->split[1], &h->split[2], &h->split[3] };
+
+	tp_super_gate(h->pool, stage_flags, down, h->si_flags, q, &sc);
+}
+
 void hh_deliver(struct tp_harness *h, int idx, int up, struct tp_batch *q)
 {
 	struct h_stage *s = &h->stages[idx];
 
+	if (up ? s->p->up : s->p->down) {
+		hh_plain(h, s->p->flags, !up, q);
+		if (!q->count)
+			return;
+	}
 	if (!(up ? s->p->up : s->p->down)) {
 		/* No callback this way: pass-through, as in the core. */
 		hh_emit(h, idx, up, q);

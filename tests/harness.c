@@ -332,11 +332,24 @@ void tp_harness_buf_free(struct tp_harness *h, struct tp_buf *b)
 
 void tp_harness_event(struct tp_harness *h, const struct tp_event *ev)
 {
+	if (ev->type == TP_EV_SESSION_UP && ev->info)
+		h->si_flags = ev->info->flags;
 	for (int i = 0; i < h->nstages; i++)
 		hh_event(h, i, ev);
 }
 
 int tp_harness_stages(const struct tp_harness *h) { return h->nstages; }
+
+void tp_harness_accept_super(struct tp_harness *h, int on) { h->ends_super = on; }
+
+uint64_t tp_harness_super_split(const struct tp_harness *h, uint64_t *segments, uint64_t *bad)
+{
+	if (segments)
+		*segments = h->split[1];
+	if (bad)
+		*bad = h->split[2] + h->split[3];
+	return h->split[0];
+}
 
 uint64_t tp_harness_stage_counter(const struct tp_harness *h, int stage, const char *name)
 {

@@ -90,6 +90,16 @@ void tp_harness_event(struct tp_harness *h, const struct tp_event *ev);
 
 /* Number of stages; stage 0 is the top. */
 int tp_harness_stages(const struct tp_harness *h);
+/* Super-packets the harness split, as the core does, before a stage
+ * without TP_PLUGIN_SUPER or down to a session without TP_SI_SUPER (set by
+ * a session_up() of a stage or a TP_EV_SESSION_UP given to
+ * tp_harness_event); the segments they became and those dropped. */
+uint64_t tp_harness_super_split(const struct tp_harness *h, uint64_t *segments, uint64_t *bad);
+/* The harness's ends (what pull_down/pull_up return) are plain-only stages
+ * by default, as a plugin of ABI 1.0 is: super-packets reaching them are
+ * split.  on = 1: they take super-packets whole (TP_PLUGIN_SUPER; down
+ * still only with TP_SI_SUPER on the session). */
+void tp_harness_accept_super(struct tp_harness *h, int on);
 /* Value of a counter stage 0 (or `stage`) registered (0 if it never did). */
 uint64_t tp_harness_counter(const struct tp_harness *h, const char *name);
 uint64_t tp_harness_stage_counter(const struct tp_harness *h, int stage, const char *name);

@@ -47,7 +47,7 @@ extern "C" {
 #endif
 
 #define TP_ABI_MAJOR 1
-#define TP_ABI_MINOR 1
+#define TP_ABI_MINOR 2
 
 /*
  * ABI history (append-only; a plugin built for 1.N loads in any core 1.M, M >= N)
@@ -65,6 +65,12 @@ extern "C" {
  *        appended to tp_session_info and tp_net_info;
  *        tp_host.exit (stop the process with an exit status: a
  *        permanent error) and TP_EXIT_AUTH/TP_EXIT_VERIFY.
+ *   1.2  super-packets: struct tp_offload appended to struct tp_buf (the
+ *        offload metadata of a TUN super-packet), TP_PLUGIN_SUPER (a stage
+ *        that takes them; the core segments for every other stage) and
+ *        TP_SI_SUPER (a session whose peer agreed to receive them).  A
+ *        plugin built for 1.0/1.1 never sets TP_PLUGIN_SUPER, so it never
+ *        sees a buffer whose metadata is set.
  *
  * How the core reads an older plugin: it keeps its own copy of the
  * descriptor, as long as the core's struct, zero beyond the plugin's
@@ -173,7 +179,38 @@ struct tp_buf {
 	uint8_t *end;        /* one past the end of the allocation */
 	struct tp_buf *next; /* batch link, owned by whoever owns the buffer */
 	void *pool_priv;     /* the pool's bookkeeping */
+	/* ---- 1.2 ---- */
+	struct tp_offload {
+		uint8_t gso_type;     /* TP_GSO_*: how the payload is to be segmented */
+		uint8_t flags;        /* TP_OFF_* */
+		uint16_t gso_size;    /* payload bytes per segment (TP_GSO_NONE: 0) */
+		uint16_t hdr_len;     /* IP + L4 header bytes of the first segment */
+		uint16_t csum_start;  /* TP_OFF_NEEDS_CSUM: where the L4 checksum sum starts */
+		uint16_t csum_offset; /* ... and where, from csum_start, it is stored */
+	} off;               /* all zero: a plain IP packet (or not a packet at all) */
 };
+
+/*
+ * Super-packets (1.2).  A TUN device with offloads hands over TCP or UDP
+ * "super-packets" of up to 64 KiB: one IP header and one L4 header for a
+ * payload to be cut into gso_size pieces, the L4 checksum possibly left
+ * partial (only the pseudo-header sum in place: TP_OFF_NEEDS_CSUM).  Such a
+ * buffer has `off` set; it reaches only stages that declare
+ * TP_PLUGIN_SUPER, and only sessions with TP_SI_SUPER: before any other
+ * delivery the core replaces it with the plain IP packets it stands for
+ * (every checksum complete).  A stage that declares TP_PLUGIN_SUPER either
+ * carries `off` along (the buffer stays one IP packet with its metadata)
+ * or, like a framer, encodes it into the bytes and zeroes it.  Buffers
+ * from buf_alloc have `off` zeroed.
+ */
+enum { TP_GSO_NONE = 0, TP_GSO_TCP4 = 1, TP_GSO_TCP6 = 2, TP_GSO_UDP = 3 };
+#define TP_OFF_NEEDS_CSUM (1u << 0)
+#define TP_OFF_ECN (1u << 1)  /* TCP: the sender uses ECN (CWR on the first segment only) */
+#define TP_OFF_KNOWN_FLAGS (TP_OFF_NEEDS_CSUM | TP_OFF_ECN)
+static inline int tp_buf_is_super(const struct tp_buf *b)
+{
+	return b->off.gso_type != TP_GSO_NONE || b->off.flags != 0;
+}
 
 static inline size_t tp_buf_headroom(const struct tp_buf *b) { return (size_t)(b->data - b->head); }
 static inline size_t tp_buf_tailroom(const struct tp_buf *b) { return (size_t)(b->end - (b->data + b->len)); }
@@ -372,6 +409,13 @@ struct tp_session_info {
  * whose source is not one of them.
  */
 #define TP_SI_LOCAL (1u << 0)
+/*
+ * TP_SI_SUPER (1.2): both ends agreed in the handshake to carry
+ * super-packets whole (tls-http: Simple-VPN-Offload).  Without it the core
+ * segments every super-packet before it reaches the session's first
+ * transform, so a peer that did not agree sees only plain packets.
+ */
+#define TP_SI_SUPER (1u << 1)
 
 /* What the top endpoint announces about its network (server side): the
  * core builds the address pool from it. */
@@ -663,6 +707,15 @@ struct tp_plugin {
  * one end may run it alone.  Only for transforms, never for a framer.
  */
 #define TP_PLUGIN_LOCAL_ONLY (1u << 0)
+/*
+ * TP_PLUGIN_SUPER (1.2): this stage takes buffers with offload metadata
+ * (super-packets, see struct tp_offload) on its down and up callbacks.
+ * Without it the core segments each super-packet into plain IP packets
+ * before handing it over, as GStreamer's caps keep a pad from a format it
+ * did not accept.  Which shipped stages declare it: tun, framer-ip and
+ * framer-len (compress-lz4 does not: the core splits before it).
+ */
+#define TP_PLUGIN_SUPER (1u << 1)
 
 /*
  * Define the descriptor; the ABI version and struct sizes are filled in:

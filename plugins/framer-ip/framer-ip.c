@@ -15,14 +15,25 @@
  *
  * The stream cannot be resynchronised after garbage (there is no marker to
  * search for), so a malformed length makes the core abort the session.
+ *
+ * Super-packets (ABI 1.2, README "Wire format with offloads"): on a session
+ * whose peer agreed (TP_SI_SUPER), a buffer with offload metadata goes out
+ * as a 16-byte header of ours, first nibble 5 (no IP version), then the
+ * super-packet; plain packets stay exactly as they were.  Such a header is
+ * parsed strictly and refused, like any garbage, on any other session.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <tunpipe/plugin.h>
+
+#include "super-hdr.h"
 
 #define FIP_MIN_PACKET 68    /* smallest MTU IPv4 requires (RFC 791) */
 #define FIP_MAX_PACKET 65535 /* the largest a 16-bit length field describes */
-#define FIP_HDR_MAX 6        /* bytes needed to size any packet (IPv6) */
+/* Bytes needed to size (and check) any frame: 6 for an IPv6 packet, the
+ * super-packet header and the first byte of its packet. */
+#define FIP_HDR_MAX (FIP_SUPER_HDR + 1)
 
 struct fip_config {
 	int64_t max_packet;
@@ -30,7 +41,9 @@ struct fip_config {
 
 struct fip {
 	uint32_t max_packet;
+	int super;               /* the session agreed to super-packets */
 	uint64_t *down_bad, *bad_version, *bad_length, *too_long;
+	uint64_t *up_super, *down_super, *bad_super;
 };
 
 static const struct tp_option fip_options[] = {
@@ -57,6 +70,9 @@ static void *fip_create(struct tp_stage *st, const struct tp_host *host, const v
 	f->bad_version = host->counter(st, "bad_version");
 	f->bad_length = host->counter(st, "bad_length");
 	f->too_long = host->counter(st, "too_long");
+	f->up_super = host->counter(st, "up_super");
+	f->down_super = host->counter(st, "down_super");
+	f->bad_super = host->counter(st, "bad_super");
 	return f;
 }
 
@@ -90,6 +106,11 @@ static int64_t ip_length(const uint8_t *p, size_t n, uint32_t max, uint64_t **ba
 			return 0;
 		total = ((uint32_t)p[4] << 8 | p[5]) + 40;
 		break;
+	case FIP_SUPER_VERSION:
+		/* Without the agreement it is what it always was: not IP. */
+		if (f->super)
+			return fip_super_len(p, n, max, why, whylen, bad, f->bad_super);
+		/* fall through */
 	default:
 		snprintf(why, whylen, "not an IP packet (version %u)", p[0] >> 4);
 		*bad = f->bad_version;
@@ -122,11 +143,46 @@ static int fip_frame_down(void *ctx, struct tp_buf *b)
 	uint64_t *bad;
 	char why[64];
 
-	if (b->len >= 20 && b->len <= f->max_packet
+	if (tp_buf_is_super(b)) {
+		/* The core hands us one only on a session that agreed. */
+		if (!f->super || b->len < 20 || b->len > FIP_MAX_PACKET ||
+		    tp_buf_headroom(b) < FIP_SUPER_HDR) {
+			(*f->down_bad)++;
+			return -1;
+		}
+		uint32_t len = b->len;
+
+		fip_super_write(tp_buf_push(b, FIP_SUPER_HDR), &b->off, len);
+		memset(&b->off, 0, sizeof(b->off));
+		(*f->down_super)++;
+		return 0;
+	}
+	if (b->len >= 20 && b->len <= f->max_packet && b->data[0] >> 4 != FIP_SUPER_VERSION
 	    && ip_length(b->data, b->len, FIP_MAX_PACKET, &bad, f, why, sizeof(why)) == b->len)
 		return 0;
 	(*f->down_bad)++;
 	return -1;
+}
+
+/* Up: a super-packet frame becomes its packet with the metadata set. */
+static void fip_frame_up(void *ctx, struct tp_buf *b)
+{
+	struct fip *f = ctx;
+
+	if (b->len < 1 || b->data[0] >> 4 != FIP_SUPER_VERSION)
+		return;
+	fip_super_read(b->data, &b->off);
+	tp_buf_pull(b, FIP_SUPER_HDR);
+	(*f->up_super)++;
+}
+
+static void fip_event(void *ctx, struct tp_session *s, const struct tp_event *ev)
+{
+	struct fip *f = ctx;
+
+	(void)s;
+	if (ev->type == TP_EV_SESSION_UP && ev->info)
+		f->super = !!(ev->info->flags & TP_SI_SUPER);
 }
 
 static const struct tp_framing fip_framing = {
@@ -134,6 +190,7 @@ static const struct tp_framing fip_framing = {
 	.hdr_bytes = FIP_HDR_MAX,
 	.unit = "packets",
 	.frame_len = fip_frame_len,
+	.frame_up = fip_frame_up,
 	.frame_down = fip_frame_down,
 };
 
@@ -142,4 +199,5 @@ TP_PLUGIN_DEFINE(.name = "framer-ip", .kind = TP_KIND_TRANSFORM,
 				"own length",
 		 .top = TP_DATA_IP, .bottom = TP_DATA_STREAM,
 		 .options = fip_options, .config_size = sizeof(struct fip_config),
-		 .framing = &fip_framing, .create = fip_create, .destroy = free);
+		 .framing = &fip_framing, .create = fip_create, .destroy = free,
+		 .event = fip_event, .headroom = FIP_SUPER_HDR, .flags = TP_PLUGIN_SUPER);

@@ -16,10 +16,20 @@
  * A zero or oversized length means the peer is broken or hostile; there is
  * no way to find the next frame, so the core aborts the session.  Down, an
  * empty or oversized payload is dropped here instead: the peer would abort.
+ *
+ * Super-packets (ABI 1.2): on a session whose peer agreed (TP_SI_SUPER), a
+ * buffer with offload metadata goes out as a zero length (which no plain
+ * frame has) followed by framer-ip's 16-byte super-packet header and the
+ * packet (README "Wire format with offloads"); the header is parsed by the
+ * same strict code (super-hdr.h).  Without the agreement a zero length is
+ * refused as before.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <tunpipe/plugin.h>
+
+#include "super-hdr.h"
 
 #define FLEN_MAX_FRAME (16 * 1024 * 1024)
 
@@ -31,7 +41,9 @@ struct flen_config {
 struct flen {
 	uint32_t width;
 	uint32_t max_frame;
+	int super;               /* the session agreed to super-packets */
 	uint64_t *down_too_long, *down_empty, *down_noroom, *zero_length, *too_long;
+	uint64_t *up_super, *down_super, *bad_super;
 };
 
 static const struct tp_option flen_options[] = {
@@ -75,6 +87,9 @@ static void *flen_create(struct tp_stage *st, const struct tp_host *host, const 
 	f->down_noroom = host->counter(st, "down_noroom");
 	f->zero_length = host->counter(st, "zero_length");
 	f->too_long = host->counter(st, "too_long");
+	f->up_super = host->counter(st, "up_super");
+	f->down_super = host->counter(st, "down_super");
+	f->bad_super = host->counter(st, "bad_super");
 	return f;
 
 fail:
@@ -102,6 +117,15 @@ static int64_t flen_frame_len(void *ctx, const uint8_t *p, size_t avail, char *w
 		len = len << 8 | p[i];
 	if (len != 0 && len <= f->max_frame)
 		return (int64_t)f->width + len;
+	if (len == 0 && f->super) {
+		uint64_t *bad;
+		int64_t r = fip_super_len(p + f->width, avail - f->width,
+					  f->max_frame < 65535 ? f->max_frame : 65535, why, whylen, &bad,
+					  f->bad_super);
+		if (r < 0)
+			(*bad)++;
+		return r > 0 ? (int64_t)f->width + r : r;
+	}
 	if (len == 0) {
 		(*f->zero_length)++;
 		snprintf(why, whylen, "zero-length frame");
@@ -114,9 +138,20 @@ static int64_t flen_frame_len(void *ctx, const uint8_t *p, size_t avail, char *w
 
 static void flen_frame_up(void *ctx, struct tp_buf *b)
 {
-	const struct flen *f = ctx;
+	struct flen *f = ctx;
 
+	uint32_t len = 0, i;
+
+	for (i = 0; i < f->width; i++)
+		len |= b->data[i];
 	tp_buf_pull(b, f->width); /* in place: data just moves forward */
+	if (len == 0) {
+		/* a zero length: only on an agreed session, where frame_len
+		 * vouched for the super-packet header behind it */
+		fip_super_read(b->data, &b->off);
+		tp_buf_pull(b, FIP_SUPER_HDR);
+		(*f->up_super)++;
+	}
 }
 
 static int flen_frame_down(void *ctx, struct tp_buf *b)
@@ -125,6 +160,29 @@ static int flen_frame_down(void *ctx, struct tp_buf *b)
 	uint32_t len = b->len, i;
 	uint8_t *h;
 
+	if (tp_buf_is_super(b)) {
+		/* The core hands us one only on a session that agreed. */
+		size_t need = f->width + FIP_SUPER_HDR;
+
+		if (!f->super || len < 20 || len > 65535 || len > f->max_frame ||
+		    (tp_buf_headroom(b) < need && tp_buf_tailroom(b) < need - tp_buf_headroom(b))) {
+			(*f->down_noroom)++;
+			return -1;
+		}
+		/* The descriptor reserves room for the plain prefix only; the
+		 * tun plugin reads super-packets with room to spare, so this
+		 * move is for the rare small packet with a partial checksum. */
+		if (tp_buf_headroom(b) < need) {
+			size_t shift = need - tp_buf_headroom(b);
+			memmove(b->data + shift, b->data, len);
+			b->data += shift;
+		}
+		fip_super_write(tp_buf_push(b, FIP_SUPER_HDR), &b->off, len);
+		memset(tp_buf_push(b, f->width), 0, f->width);
+		memset(&b->off, 0, sizeof(b->off));
+		(*f->down_super)++;
+		return 0;
+	}
 	/* The peer would abort on an empty or oversized frame, so neither may
 	 * leave: drop it here and keep the session. */
 	if (len == 0 || len > f->max_frame || tp_buf_headroom(b) < f->width) {
@@ -142,9 +200,20 @@ static int flen_frame_down(void *ctx, struct tp_buf *b)
 	return 0;
 }
 
+static void flen_event(void *ctx, struct tp_session *s, const struct tp_event *ev)
+{
+	struct flen *f = ctx;
+
+	(void)s;
+	if (ev->type == TP_EV_SESSION_UP && ev->info)
+		f->super = !!(ev->info->flags & TP_SI_SUPER);
+}
+
 static const struct tp_framing flen_framing = {
 	.size = sizeof(struct tp_framing),
-	.hdr_bytes = 4, /* the widest prefix; a 2-byte one is sized from 2 */
+	/* the widest prefix (a 2-byte one is sized from 2), or a zero prefix,
+	 * the super-packet header and the first byte of its packet */
+	.hdr_bytes = 4 + FIP_SUPER_HDR + 1,
 	.unit = "frames",
 	.frame_len = flen_frame_len,
 	.frame_up = flen_frame_up,
@@ -154,7 +223,8 @@ static const struct tp_framing flen_framing = {
 TP_PLUGIN_DEFINE(.name = "framer-len", .kind = TP_KIND_TRANSFORM,
 		 .description = "length-prefixed framing (2- or 4-byte big-endian length) for IP "
 				"packets or messages",
-		 .top = TP_DATA_IP | TP_DATA_MSG, .bottom = TP_DATA_STREAM, .headroom = 4,
+		 .top = TP_DATA_IP | TP_DATA_MSG, .bottom = TP_DATA_STREAM,
+		 .headroom = 4, .flags = TP_PLUGIN_SUPER, .event = flen_event,
 		 .options = flen_options, .config_size = sizeof(struct flen_config),
 		 .framing = &flen_framing,
 		 .create = flen_create, .destroy = free, .wire_id = flen_wire_id);

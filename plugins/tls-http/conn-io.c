@@ -124,11 +124,23 @@ static size_t buf_cost(const struct tp_buf *b)
 	return (size_t)(b->end - b->head);
 }
 
+/* The queue's head is written out: back to the pool, uncharged. */
+static void release_head(struct th_conn *k)
+{
+	const struct th_conn_env *env = k->env;
+	struct tp_buf *b = tp_batch_pop(&k->wq);
+
+	k->wq_bytes -= buf_cost(b);
+	k->wq_bufs--;
+	if (env->queued_total)
+		(*env->queued_total)--;
+	env->host->buf_free(env->st, b);
+}
+
 /* Fill rec[] from the queue: as many buffers as fit in one record, or in
  * frame mode exactly one (th_conn_queue admits none larger than rec). */
 static void fill_record(struct th_conn *k)
 {
-	const struct th_conn_env *env = k->env;
 	while (!k->rec_len || (!k->frames && k->rec_len < TH_RECORD && k->wq.head && k->state == CS_OPEN)) {
 		struct tp_buf *b = k->wq.head;
 		if (!b)
@@ -142,13 +154,8 @@ static void fill_record(struct th_conn *k)
 		k->wq.bytes -= (uint32_t)take;
 		/* The buffer is charged whole (th_conn_queue) until it goes
 		 * back to the pool, however much of it is copied. */
-		if (!b->len) {
-			k->wq_bytes -= buf_cost(b);
-			k->wq_bufs--;
-			if (env->queued_total)
-				(*env->queued_total)--;
-			env->host->buf_free(env->st, tp_batch_pop(&k->wq));
-		}
+		if (!b->len)
+			release_head(k);
 		if (k->rec_len == TH_RECORD)
 			break;
 	}
@@ -159,15 +166,26 @@ int th_conn_write(struct th_conn *k, const char **err)
 	const struct th_conn_env *env = k->env;
 	k->io_want_write = 0;
 	for (;;) {
-		/* Coalescing: one SSL_write and one syscall for many small
-		 * packets. */
-		fill_record(k);
-		if (!k->rec_len)
+		/* A buffer of a whole record or more (a super-packet) is
+		 * encrypted from where it lies, not copied into rec[] first.
+		 * OpenSSL cuts it into full records; without partial writes a
+		 * WANT_WRITE retry repeats this same call (same buffer, same
+		 * length: it stays at the queue's head).  rec[] is empty here,
+		 * so no coalesced record is half sent.  A plain stream (no TLS)
+		 * may send part of a buffer, so it always goes through rec[]. */
+		struct tp_buf *big = NULL;
+		if (!k->rec_len && !k->frames && !k->plain && k->state == CS_OPEN && k->wq.head &&
+		    k->wq.head->len >= TH_RECORD)
+			big = k->wq.head;
+		else
+			fill_record(k); /* coalescing: one SSL_write for many small packets */
+		if (!big && !k->rec_len)
 			return 0;
 		ERR_clear_error();
 		errno = 0;
-		int e, n = th_conn_wr(k, k->rec, (int)k->rec_len, &e);
-		if (n > 0 && (size_t)n < k->rec_len) { /* plain: a partial send */
+		int e, n = big ? th_conn_wr(k, big->data, (int)big->len, &e)
+			       : th_conn_wr(k, k->rec, (int)k->rec_len, &e);
+		if (n > 0 && !big && (size_t)n < k->rec_len) { /* plain: a partial send */
 			*env->c_bytes_out += (uint64_t)n;
 			k->stalled_since = 0;
 			memmove(k->rec, k->rec + n, k->rec_len - (size_t)n);
@@ -177,6 +195,10 @@ int th_conn_write(struct th_conn *k, const char **err)
 		if (n > 0) {
 			*env->c_bytes_out += (uint64_t)n;
 			k->stalled_since = 0; /* the peer reads */
+			if (big) {
+				release_head(k);
+				continue;
+			}
 			if (k->wipe) { /* it held a secret (a password) */
 				explicit_bzero(k->rec, k->rec_len);
 				k->wipe = 0;

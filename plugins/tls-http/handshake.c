@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "svpn-offload.h"
 #include <sys/socket.h>
 
 #define HS_HARD_MAX_HEADERS 256 /* the array on the stack; max_headers is capped to it */
@@ -107,6 +108,7 @@ void hs_decide_deferred(char *buf, size_t len, const struct hs_params *p, struct
 		refuse(r, 409, "stack mismatch");
 		goto out;
 	}
+	r->offload = th_offload_parse(http_get(&m, TH_OFFLOAD_HEADER)) == 1;
 	r->status = 101;
 	r->why = "accepted";
 out:

@@ -32,6 +32,7 @@ struct hs_request {
 	size_t head_len;       /* bytes of the request head when status != 0 */
 	int need_auth;         /* hs_decide_deferred: credentials await a check */
 	unsigned retry_after;  /* 429/503: seconds for Retry-After (0: none) */
+	int offload;           /* the client offered Simple-VPN-Offload: tso */
 };
 
 /* Decide on the request at buf[0..len).  buf is modified once complete. */

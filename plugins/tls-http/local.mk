@@ -12,7 +12,7 @@ plugins_tls_http_tls_http_la_SOURCES = \
 	plugins/tls-http/proxyenv.c plugins/tls-http/proxyenv.h \
 	plugins/tls-http/svpn-server.c plugins/tls-http/svpn-server.h plugins/tls-http/svpn-auth.c \
 	plugins/tls-http/svpn-client.c \
-	plugins/tls-http/svpn-check.c \
+	plugins/tls-http/svpn-check.c plugins/tls-http/svpn-offload.h \
 	plugins/tls-http/proxyproto.c plugins/tls-http/proxyproto.h plugins/tls-http/proxy-accept.c \
 	plugins/tls-http/fwd.c plugins/tls-http/fwd.h plugins/tls-http/front.c plugins/tls-http/fallback.c \
 	plugins/tls-http/handshake.c plugins/tls-http/handshake.h \

@@ -11,6 +11,7 @@
 #include <config.h>
 #endif
 #include "tls-http.h"
+#include "svpn-offload.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +37,8 @@ static void svc_begin(struct th_link *l)
 	       SSL_get_cipher_name(l->io->ssl));
 	size_t n = hs_build_request((char *)th_conn_wbuf(l->io), TH_RECORD, sv->url.host_hdr,
 				    sv->url.path, c->cf->user, sv->password, c->host->stack(c->st));
+	if (n && c->cf->offload) /* offer super-packets (svpn-offload.h) */
+		n = th_offload_append((char *)th_conn_wbuf(l->io), n, TH_RECORD);
 	/* secret: the record is wiped once written (it holds the password) */
 	if (!n || th_conn_send(l->io, n, 1) < 0)
 		th_conn_close(l->io, "request too large (user/password too long?)");
@@ -180,6 +183,9 @@ static void svc_step(struct th_link *l)
 		return;
 	}
 	info.flags = TP_SI_LOCAL;
+	/* Only an answer to our own offer counts. */
+	if (c->cf->offload && th_offload_parse(http_get(&m, TH_OFFLOAD_HEADER)) == 1)
+		info.flags |= TP_SI_SUPER;
 	snprintf(info.user, sizeof(info.user), "%s", c->cf->user);
 	snprintf(info.peer, sizeof(info.peer), "%s", l->io->peer);
 	struct tp_session *s = c->host->session_open(c->st, l);

@@ -18,6 +18,7 @@
 #include <config.h>
 #endif
 #include "svpn-server.h"
+#include "svpn-offload.h"
 #include "authworker.h"
 #include "authcache.h"
 
@@ -97,6 +98,10 @@ void svs_answer(struct th_link *l, const struct hs_params *p, struct hs_request 
 	snprintf(info.user, sizeof(info.user), "%s", r->user);
 	snprintf(info.peer, sizeof(info.peer), "%s", l->io->peer);
 	size_t n = hs_build_101((char *)th_conn_wbuf(l->io), TH_RECORD, &info, p->stack);
+	if (n && r->offload && c->cf->offload) { /* agreed: echo the offer */
+		n = th_offload_append((char *)th_conn_wbuf(l->io), n, TH_RECORD);
+		info.flags |= TP_SI_SUPER;
+	}
 	if (!n) {
 		c->host->session_close(c->st, s, "101 answer too large");
 		r->status = 500;

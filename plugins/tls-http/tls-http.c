@@ -124,6 +124,9 @@ static const struct tp_option th_options[] = {
 	TP_OPTION_INT(struct th_conf, keepalive, "30", 0, 3600,
 		      "seconds of silence before TCP keepalive probes; a peer that vanished is "
 		      "dropped (and its address freed) within about twice this; 0 = off"),
+	TP_OPTION_BOOL(struct th_conf, offload, "true",
+		       "agree with a tunpipe peer to carry TUN super-packets whole (the "
+		       "Simple-VPN-Offload header); a peer that does not offer it gets plain packets"),
 	TP_OPTION_BOOL(struct th_conf, retry_permanent, "false",
 		       "keep retrying (every auth_retry ms) after a wrong password (401) or a server "
 		       "certificate that fails verification, instead of exiting with status 3 or 4 "

@@ -43,6 +43,7 @@ struct th_conf {
 	int64_t max_sessions, handshake_timeout, max_request, max_headers, queue_limit;
 	const char *url, *ca;
 	int verify;
+	int offload;              /* offer / accept Simple-VPN-Offload */
 	const char *server_name, *user, *password, *password_file;
 	int64_t reconnect_min, reconnect_max, auth_retry;
 	int tls_min;

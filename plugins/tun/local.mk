@@ -9,10 +9,10 @@ plugins_tun_tun_la_SOURCES = \
 	plugins/tun/run.c plugins/tun/run.h \
 	plugins/tun/netlink.c plugins/tun/netlink.h \
 	plugins/tun/prefix.c plugins/tun/prefix.h \
-	plugins/tun/gso.c plugins/tun/gso.h \
+	core/gso.c core/gso.h \
 	plugins/tun/gro.c plugins/tun/gro.h \
 	plugins/tun/offload.c
-plugins_tun_tun_la_CFLAGS = $(AM_CFLAGS) $(MNL_CFLAGS)
+plugins_tun_tun_la_CFLAGS = $(AM_CFLAGS) $(MNL_CFLAGS) -I$(top_srcdir)/core
 plugins_tun_tun_la_LIBADD = $(MNL_LIBS)
 plugins_tun_tun_la_LDFLAGS = $(TP_MODULE_FLAGS)
 EXTRA_DIST += plugins/tun/README.md
@@ -78,8 +78,8 @@ tests_unit_test_hs_v6search_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
 check_PROGRAMS += tests/unit/test_offload
 TESTS += tests/unit/test_offload
 tests_unit_test_offload_SOURCES = tests/unit/test_offload.c tests/unit/check-main.c \
-	plugins/tun/gso.c plugins/tun/gro.c
-tests_unit_test_offload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun -I$(top_srcdir)/tests
+	plugins/tun/gro.c
+tests_unit_test_offload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun -I$(top_srcdir)/core -I$(top_srcdir)/tests
 tests_unit_test_offload_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_offload_LDADD = tests/libtpharness.la $(CHECK_LIBS)
 

@@ -19,6 +19,11 @@
 
 /* The largest IP packet, as in tun.c. */
 #define TUN_MAX_PACKET 65535
+/* Extra headroom in front of a super-packet (beyond the pipeline's and the
+ * vnet header's): room for a framer's super-packet header even when the
+ * framer declares only what a plain packet needs (framer-len), so the 64
+ * KiB are never moved. */
+#define TUN_SUPER_SLACK 32
 /* Newer than the kernel headers of some distributions (Linux 6.2). */
 #ifndef TUN_F_USO4
 #define TUN_F_USO4 0x20
@@ -107,54 +112,109 @@ static void seg_put(void *arg, uint8_t *p, size_t len)
 	t->seg_q.bytes += (uint32_t)len;
 }
 
-/* Read path with a vnet header: one read into scratch (a super-packet of
- * up to 64 KiB), split into plain packets in pool buffers.  Returns the
- * number of packets added to q (0: the read was dropped, counted), -1
- * when the fd is drained or failed. */
+/* A read small enough for a packet-sized buffer is copied into one, so a
+ * ping or an ACK does not pin a 64 KiB buffer while it waits in a queue. */
+static void keep_small(struct tun *t, struct tp_buf **bp)
+{
+	struct tp_buf *b = *bp, *c;
+
+	if (b->len > (t->cur_mtu ? t->cur_mtu : t->mtu) || !(c = t->host->buf_alloc(t->st, b->len)))
+		return;
+	if (tp_buf_tailroom(c) < b->len) {
+		t->host->buf_free(t->st, c);
+		return;
+	}
+	memcpy(tp_buf_put(c, b->len), b->data, b->len);
+	c->off = b->off;
+	t->host->buf_free(t->st, b);
+	*bp = c;
+}
+
+/* Read path with a vnet header: one read straight into a 64 KiB pool
+ * buffer.  The packet goes down whole with its offload metadata (ABI 1.2):
+ * the core segments it (gso.c) for every stage or session that takes only
+ * plain packets, so a peer that agreed gets it in one piece and any other
+ * gets what it got before.  Returns the number of packets added to q (0:
+ * the read was dropped, counted), -1 when the fd is drained or failed. */
 int tun_read_vnet(struct tun *t, struct tp_batch *q)
 {
-	const struct tg_sink sink = { seg_get, seg_put, t };
 	struct tg_vnet_hdr h;
+	struct tp_buf *b = t->host->buf_alloc(t->st, TUN_SUPER_SLACK + TG_VNET_HDR_LEN + TUN_MAX_PACKET);
+	uint8_t *to = t->scratch;
 	ssize_t n;
-	int r;
 
+	if (b && tp_buf_tailroom(b) >= TUN_SUPER_SLACK + TG_VNET_HDR_LEN + TUN_MAX_PACKET) {
+		b->data += TUN_SUPER_SLACK;
+		to = b->data;
+	}
+
+	/* Without a buffer we still read, into scratch, and drop: the fd
+	 * stays readable otherwise and the loop would spin on it. */
 	do
-		n = read(t->fd, t->scratch, TG_VNET_HDR_LEN + TUN_MAX_PACKET);
+		n = read(t->fd, to, TG_VNET_HDR_LEN + TUN_MAX_PACKET);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0) {
 		if (n < 0 && errno != EAGAIN) {
 			(*t->rx_errors)++;
 			t->host->log(t->st, TP_LOG_WARN, "read from %s: %s", t->ifname, strerror(errno));
 		}
+		if (b)
+			t->host->buf_free(t->st, b);
 		return -1;
 	}
-	if (n < TG_VNET_HDR_LEN) {
+	if (to == t->scratch) {
+		(*t->rx_nobuf)++;
+		goto drop;
+	}
+	if (n < TG_VNET_HDR_LEN + 20) {
 		(*t->rx_bad)++;
-		return 0;
+		goto drop;
 	}
 	if (n > TG_VNET_HDR_LEN + TUN_MAX_PACKET) {
 		/* The driver reports the whole length of what it truncated
-		 * (a GSO size raised behind our back): never split a cut
+		 * (a GSO size raised behind our back): never pass on a cut
 		 * packet. */
 		(*t->rx_toolong)++;
-		return 0;
+		goto drop;
 	}
-	tg_vnet_read(t->scratch, &h);
-	tp_batch_init(&t->seg_q);
-	r = tg_segment(&h, t->scratch + TG_VNET_HDR_LEN, (size_t)n - TG_VNET_HDR_LEN,
-		       t->cur_mtu ? t->cur_mtu : t->mtu, &sink);
-	if (r == TG_ENOBUF)
-		(*t->rx_nobuf)++;
-	else if (r == TG_ETOOLONG)
-		(*t->rx_toolong)++;
-	else if (r == TG_EBAD)
-		(*t->rx_bad)++;
-	else if (r > 1)
+	tg_vnet_read(b->data, &h);
+	tp_buf_put(b, (size_t)n);
+	tp_buf_pull(b, TG_VNET_HDR_LEN);
+	if (tg_vnet_to_off(&h, &b->off) < 0 || ((b->data[0] >> 4) != 4 && (b->data[0] >> 4) != 6)) {
+		(*t->rx_bad)++; /* UFO, or not IP: we never asked for either */
+		goto drop;
+	}
+	if (b->off.gso_type != TP_GSO_NONE)
 		(*t->rx_super)++;
-	/* get() is always followed by put(): no empty buffer in seg_q. */
-	r = (int)t->seg_q.count;
+	else
+		keep_small(t, &b);
+	tp_batch_add(q, b);
+	return 1;
+
+drop:
+	if (b)
+		t->host->buf_free(t->st, b);
+	return 0;
+}
+
+/* A device without a vnet header takes plain packets only: split what
+ * came up whole (a peer that agreed sends super-packets whatever our
+ * offload option says).  Segments replace b at the end of q. */
+void tun_split_one(struct tun *t, struct tp_buf *b, struct tp_batch *q)
+{
+	const struct tg_sink sink = { seg_get, seg_put, t };
+	struct tg_vnet_hdr h;
+	int r;
+
+	tg_off_to_vnet(&b->off, &h);
+	tp_batch_init(&t->seg_q);
+	r = tg_segment(&h, b->data, b->len, TUN_MAX_PACKET, &sink);
+	if (r == TG_ENOBUF)
+		(*t->up_dropped)++;
+	else if (r < 0)
+		(*t->up_errors)++;
 	tp_batch_splice(q, &t->seg_q);
-	return r;
+	t->host->buf_free(t->st, b);
 }
 
 /* Write the packet at the queue's head, merged with the segments of the
@@ -173,10 +233,20 @@ int tun_write_head(struct tun *t)
 
 	if (!t->vnet)
 		return write(t->fd, b->data, b->len) < 0 ? -1 : 1;
-	if (!t->no_merge && tg_gro_start(&g, b->data, b->len))
-		for (c = b->next; c && tg_gro_add(&g, c->data, c->len); c = c->next)
+	if (tp_buf_is_super(b)) {
+		/* A super-packet from a peer that agreed: written whole, its
+		 * metadata as the vnet header (the kernel segments, or
+		 * completes the checksum, only if it forwards it on). */
+		tg_off_to_vnet(&b->off, &h);
+		iov[1].iov_base = b->data;
+		iov[1].iov_len = b->len;
+	} else if (!t->no_merge && tg_gro_start(&g, b->data, b->len)) {
+		for (c = b->next; c && !tp_buf_is_super(c) && tg_gro_add(&g, c->data, c->len); c = c->next)
 			cnt++;
-	if (cnt == 1) {
+	}
+	if (cnt == 1 && tp_buf_is_super(b)) {
+		(*t->tx_super)++;
+	} else if (cnt == 1) {
 		/* A plain packet: zero header, the checksum is the sender's. */
 		iov[1].iov_base = b->data;
 		iov[1].iov_len = b->len;

@@ -15,6 +15,9 @@
 #include "gso.h"
 #include "tun.h"
 
+/* At most this many bytes read per round with offloads on (a few
+ * super-packets: the other fds get their turn). */
+#define TUN_READ_BYTES (256 * 1024)
 /* The largest IP packet: what the scratch buffer must hold. */
 #define TUN_MAX_PACKET 65535
 
@@ -219,6 +222,7 @@ static void *tun_create(struct tp_stage *st, const struct tp_host *host, const v
 	t->rx_super = host->counter(st, "rx_super");
 	t->rx_bad = host->counter(st, "rx_bad");
 	t->tx_merged = host->counter(st, "tx_merged");
+	t->tx_super = host->counter(st, "tx_super");
 	return t;
 
 fail:
@@ -234,8 +238,9 @@ static void tun_read(struct tun *t)
 	uint32_t i;
 	ssize_t n;
 
-	/* Reads count toward the batch and so do the segments they give. */
-	for (i = 0; t->vnet && i < t->batch && q.count < t->batch; i++)
+	/* Whole super-packets: the batch is bounded in bytes too, so one
+	 * round does not pin `batch` 64 KiB buffers. */
+	for (i = 0; t->vnet && i < t->batch && q.bytes < TUN_READ_BYTES; i++)
 		if (tun_read_vnet(t, &q) < 0)
 			break;
 	for (i = 0; !t->vnet && i < t->batch; i++) {
@@ -342,6 +347,15 @@ static void tun_up(void *ctx, struct tp_session *s, struct tp_batch *q)
 		t->host->batch_free(t->st, q);
 		return;
 	}
+	if (!t->vnet) {
+		struct tp_batch plain = TP_BATCH_INIT;
+		while ((b = tp_batch_pop(q)))
+			if (tp_buf_is_super(b))
+				tun_split_one(t, b, &plain);
+			else
+				tp_batch_add(&plain, b);
+		tp_batch_splice(q, &plain);
+	}
 	while ((b = tp_batch_pop(q))) {
 		if (t->queue.count >= t->queue_max) {
 			(*t->up_dropped)++;
@@ -426,4 +440,4 @@ TP_PLUGIN_DEFINE(.name = "tun", .kind = TP_KIND_SOURCE,
 		 .top = TP_DATA_NONE, .bottom = TP_DATA_IP,
 		 .options = tun_options, .config_size = sizeof(struct tun_conf),
 		 .create = tun_create, .start = tun_start, .stop = tun_stop, .destroy = tun_destroy,
-		 .up = tun_up, .event = tun_event);
+		 .up = tun_up, .event = tun_event, .flags = TP_PLUGIN_SUPER);

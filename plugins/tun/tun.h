@@ -106,7 +106,7 @@ struct tun {
 
 	uint64_t *down_packets, *down_bytes, *rx_nobuf, *rx_toolong, *rx_errors;
 	uint64_t *up_packets, *up_bytes, *up_dropped, *up_errors;
-	uint64_t *rx_super, *rx_bad, *tx_merged;
+	uint64_t *rx_super, *rx_bad, *tx_merged, *tx_super;
 
 	struct tp_batch seg_q;           /* segments of the read being split */
 };
@@ -115,13 +115,16 @@ struct tun {
 /* Turn offloads on after the device is opened with a vnet header (logs
  * what the kernel accepted).  0, or -1 when `offload = on` gets none. */
 int tun_offload_setup(struct tun *t);
-/* Read one (super-)packet and append its plain packets to q: how many,
- * 0 for one dropped, -1 when the fd is drained or failed. */
+/* Read one (super-)packet and append it to q, whole with its offload
+ * metadata: 1, 0 for one dropped, -1 when the fd is drained or failed. */
 int tun_read_vnet(struct tun *t, struct tp_batch *q);
 /* Write the queue's head, merged with the same stream's segments behind
  * it: how many queued packets the write covered, 0 to retry (merging was
  * just turned off), or -1 with errno. */
 int tun_write_head(struct tun *t);
+/* Replace super-packet b by its plain segments at the end of q (a device
+ * opened without a vnet header). */
+void tun_split_one(struct tun *t, struct tp_buf *b, struct tp_batch *q);
 
 /* apply.c */
 /* Open the device and configure it from the options.  0 or -1 (logged;

@@ -1,6 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# TUN offloads (tun option `offload`, on by default): both daemons log which
+# TUN offloads (tun option `offload`, on by default) against a peer that
+# does not agree to super-packets (tls-http offload = false on the client):
+# both daemons log which
 # offloads the kernel accepted; one TCP stream each way over IPv4 and over
 # IPv6 through the default stack; at exit the tun counters show that
 # super-packets were read and split (rx_super) and that runs of segments
@@ -18,6 +20,13 @@ C=$(tp_client_ns 1)
 sed -i 's|# address6 = "fd00:7470::1/64";|address6 = "fd00:7470::1/64";|' "$TP_CONF/server.conf"
 grep -q '^ *address6 = "fd00:7470::1/64";' "$TP_CONF/server.conf" ||
 	tp_fail "cannot enable address6 in the copied server.conf"
+
+# This test is about our own segmentation and coalescing (a peer that does
+# not agree to super-packets, like the article's): the client does not
+# offer them.  Super-packets carried whole: test-superpkt.sh.
+sed -i 's|^\( *\)role   = "client";|&\n\1offload = false;|' "$TP_CONF/client.conf"
+grep -q '^ *offload = false;' "$TP_CONF/client.conf" ||
+	tp_fail "cannot set offload = false in the copied client.conf"
 
 tp_check "server and client start with offloads on (default) and say so"
 tp_server_start server "$TP_CONF/server.conf"

@@ -3,17 +3,17 @@
 # (see tests/fuzz/README.md); `make fuzz FUZZ_SECONDS=60` runs each one.
 FUZZ_TARGETS = tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len \
 	tests/fuzz/fuzz_http tests/fuzz/fuzz_answer tests/fuzz/fuzz_users tests/fuzz/fuzz_offload \
-	tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_connect tests/fuzz/fuzz_forwarded
+	tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_connect tests/fuzz/fuzz_forwarded tests/fuzz/fuzz_superpkt
 FUZZ_SECONDS = 60
 EXTRA_DIST += tests/fuzz/README.md tests/fuzz/fuzz_lz4.c tests/fuzz/fuzz_framer.c \
 	tests/fuzz/fuzz_framer.h tests/fuzz/fuzz_framer_ip.c tests/fuzz/fuzz_framer_len.c \
 	tests/fuzz/fuzz_http.c tests/fuzz/fuzz_answer.c tests/fuzz/fuzz_users.c tests/fuzz/fuzz_offload.c \
-	tests/fuzz/fuzz_proxyproto.c tests/fuzz/fuzz_connect.c tests/fuzz/fuzz_forwarded.c
+	tests/fuzz/fuzz_proxyproto.c tests/fuzz/fuzz_connect.c tests/fuzz/fuzz_forwarded.c tests/fuzz/fuzz_superpkt.c
 
 if ENABLE_FUZZ
 noinst_PROGRAMS += tests/fuzz/fuzz_lz4 tests/fuzz/fuzz_framer_ip tests/fuzz/fuzz_framer_len \
 	tests/fuzz/fuzz_http tests/fuzz/fuzz_answer tests/fuzz/fuzz_users tests/fuzz/fuzz_offload \
-	tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_connect tests/fuzz/fuzz_forwarded
+	tests/fuzz/fuzz_proxyproto tests/fuzz/fuzz_connect tests/fuzz/fuzz_forwarded tests/fuzz/fuzz_superpkt
 # -fsanitize=fuzzer links libFuzzer's main(); the plugins and the core are
 # instrumented by the user's CFLAGS (-fsanitize=fuzzer-no-link,address).
 TP_FUZZ_CPP = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
@@ -59,8 +59,8 @@ tests_fuzz_fuzz_users_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_fuzz_fuzz_users_LDFLAGS = $(TP_FUZZ_LINK)
 tests_fuzz_fuzz_users_LDADD = $(CRYPT_LIBS)
 # The tun plugin's offload parsing (virtio_net_hdr + super-packet): pure code.
-tests_fuzz_fuzz_offload_SOURCES = tests/fuzz/fuzz_offload.c plugins/tun/gso.c plugins/tun/gro.c
-tests_fuzz_fuzz_offload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun
+tests_fuzz_fuzz_offload_SOURCES = tests/fuzz/fuzz_offload.c core/gso.c plugins/tun/gro.c
+tests_fuzz_fuzz_offload_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun -I$(top_srcdir)/core
 tests_fuzz_fuzz_offload_LDFLAGS = $(TP_FUZZ_LINK)
 # The PROXY protocol header parser (tls-http's proxyproto.c): pure code.
 tests_fuzz_fuzz_proxyproto_SOURCES = tests/fuzz/fuzz_proxyproto.c plugins/tls-http/proxyproto.c
@@ -76,6 +76,12 @@ tests_fuzz_fuzz_connect_LDFLAGS = $(TP_FUZZ_LINK)
 tests_fuzz_fuzz_forwarded_SOURCES = tests/fuzz/fuzz_forwarded.c plugins/tls-http/fwd.c
 tests_fuzz_fuzz_forwarded_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_fuzz_fuzz_forwarded_LDFLAGS = $(TP_FUZZ_LINK)
+# Super-packets (ABI 1.2): framer-ip's header on an agreed session, and
+# the Simple-VPN-Offload agreement header.
+tests_fuzz_fuzz_superpkt_SOURCES = tests/fuzz/fuzz_superpkt.c
+tests_fuzz_fuzz_superpkt_CPPFLAGS = $(TP_FUZZ_CPP) -I$(top_srcdir)/plugins/tls-http
+tests_fuzz_fuzz_superpkt_LDFLAGS = $(TP_FUZZ_LINK)
+tests_fuzz_fuzz_superpkt_LDADD = $(TP_FUZZ_DEPLIBS)
 
 # Each target runs on its own corpus in the build tree (kept between runs:
 # it is what makes the next run smarter); a crash input lands next to it

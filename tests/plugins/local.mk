@@ -59,3 +59,11 @@ check_LTLIBRARIES += tests/plugins/tp-count-local.la
 tests_plugins_tp_count_local_la_SOURCES = tests/plugins/tp-count.c
 tests_plugins_tp_count_local_la_CPPFLAGS = $(AM_CPPFLAGS) -DTP_COUNT_LOCAL
 tests_plugins_tp_count_local_la_LDFLAGS = $(TP_TEST_PLUGIN_FLAGS)
+
+# Super-packets (ABI 1.2): framer-ip carrying them, the core's caps rule
+# splitting them, the header parser's edges, the agreement header.
+check_PROGRAMS += tests/unit/test_superpkt
+TESTS += tests/unit/test_superpkt
+tests_unit_test_superpkt_SOURCES = tests/unit/test_superpkt.c tests/unit/check-main.c
+tests_unit_test_superpkt_CFLAGS = $(TP_HARNESS_TEST_CFLAGS) -I$(top_srcdir)/plugins/tls-http
+tests_unit_test_superpkt_LDADD = $(TP_HARNESS_TEST_LDADD)

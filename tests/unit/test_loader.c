@@ -67,7 +67,7 @@ START_TEST(newer_major_refused)
 
 	snprintf(file, sizeof(file), "%s/abi_major.so: ", libsdir);
 	expect_refused("abi_major", file,
-		       "plugin 'abi_major' was built for plugin ABI 2.0; this tunpipe supports 1.1 "
+		       "plugin 'abi_major' was built for plugin ABI 2.0; this tunpipe supports 1.2 "
 		       "(major versions must match)");
 }
 END_TEST
@@ -78,7 +78,7 @@ START_TEST(newer_minor_refused)
 
 	snprintf(file, sizeof(file), "%s/abi_minor.so: ", libsdir);
 	expect_refused("abi_minor", file,
-		       "plugin 'abi_minor' was built for plugin ABI 1.2; this tunpipe supports 1.1 "
+		       "plugin 'abi_minor' was built for plugin ABI 1.3; this tunpipe supports 1.2 "
 		       "(built against a newer minor version)");
 }
 END_TEST
@@ -297,7 +297,7 @@ START_TEST(inspect_one_shows_every_option)
 	ck_assert_has(t, want);
 	ck_assert_has(t, "Kind:          transform\n");
 	ck_assert_has(t, "Description:   Option table demo for the loader tests\n");
-	ck_assert_has(t, "ABI version:   1.1\n");
+	ck_assert_has(t, "ABI version:   1.2\n");
 	ck_assert_has(t, "Top side:      takes/gives IP packets or messages\n");
 	ck_assert_has(t, "Bottom side:   takes/gives byte stream\n");
 	ck_assert_has(t, "Headroom:      4 bytes\n");

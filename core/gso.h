@@ -9,6 +9,7 @@
 #define TUN_GSO_H
 #include <stddef.h>
 #include <stdint.h>
+#include <tunpipe/plugin.h>
 
 /* struct virtio_net_hdr (legacy, host byte order as the TUN uses it
  * unless TUNSETVNETLE/BE is set, which we never do). */
@@ -60,5 +61,40 @@ enum {
  * checksums.  Returns the number of packets put, or a TG_E* code. */
 int tg_segment(const struct tg_vnet_hdr *h, const uint8_t *pkt, size_t n, uint32_t mtu,
 	       const struct tg_sink *sink);
+
+/* The virtio_net_hdr of a super-packet and the metadata a struct tp_buf
+ * carries (plugin.h, ABI 1.2) are the same facts in two layouts.  From
+ * the header: 0, or -1 for a type the metadata has no name for (UFO). */
+static inline int tg_vnet_to_off(const struct tg_vnet_hdr *h, struct tp_offload *o)
+{
+	static const uint8_t map[] = { [TG_GSO_NONE] = TP_GSO_NONE, [TG_GSO_TCPV4] = TP_GSO_TCP4,
+				       [TG_GSO_TCPV6] = TP_GSO_TCP6, [TG_GSO_UDP_L4] = TP_GSO_UDP };
+	uint8_t gt = h->gso_type & (uint8_t)~TG_GSO_ECN;
+
+	if (gt >= sizeof(map) || (gt != TG_GSO_NONE && !map[gt]))
+		return -1;
+	o->gso_type = map[gt];
+	o->flags = (uint8_t)(((h->flags & TG_F_NEEDS_CSUM) ? TP_OFF_NEEDS_CSUM : 0) |
+			     ((h->gso_type & TG_GSO_ECN) ? TP_OFF_ECN : 0));
+	o->gso_size = gt == TG_GSO_NONE ? 0 : h->gso_size;
+	o->hdr_len = h->hdr_len;
+	o->csum_start = h->csum_start;
+	o->csum_offset = h->csum_offset;
+	return 0;
+}
+
+static inline void tg_off_to_vnet(const struct tp_offload *o, struct tg_vnet_hdr *h)
+{
+	static const uint8_t map[] = { [TP_GSO_NONE] = TG_GSO_NONE, [TP_GSO_TCP4] = TG_GSO_TCPV4,
+				       [TP_GSO_TCP6] = TG_GSO_TCPV6, [TP_GSO_UDP] = TG_GSO_UDP_L4 };
+
+	h->flags = (o->flags & TP_OFF_NEEDS_CSUM) ? TG_F_NEEDS_CSUM : 0;
+	h->gso_type = (uint8_t)((o->gso_type < sizeof(map) ? map[o->gso_type] : TG_GSO_NONE) |
+				((o->flags & TP_OFF_ECN) ? TG_GSO_ECN : 0));
+	h->hdr_len = o->hdr_len;
+	h->gso_size = o->gso_size;
+	h->csum_start = o->csum_start;
+	h->csum_offset = o->csum_offset;
+}
 
 #endif
