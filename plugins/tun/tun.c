@@ -41,7 +41,8 @@ static const struct tp_option tun_options[] = {
 		       "client: add the routes the server pushes"),
 	TP_OPTION_INT(struct tun_conf, batch, "64", 1, 1024, "max packets read per wakeup"),
 	TP_OPTION_INT(struct tun_conf, queue, "1024", 1, 1000000,
-		      "max packets buffered while the device is not writable (then dropped)"),
+		      "max packets buffered while the device is not writable, and as many "
+		      "bytes as that many MTU-sized packets (then dropped)"),
 	TP_OPTION_ENUM(struct tun_conf, dns, "auto", "auto|resolved|resolvconf|file|off",
 		       "client: how pushed DNS servers are applied (auto: systemd-resolved, else "
 		       "resolvconf, else /etc/resolv.conf)"),
@@ -333,6 +334,24 @@ static void tun_fd_cb(void *arg, int fd, uint32_t events)
 		tun_read(t);
 }
 
+/* Is there no room for b (NULL: for anything more)?  The queue is
+ * bounded in packets (`queue`) and in bytes, to what `queue` plain packets
+ * of the MTU would hold: a super-packet of 64 KiB counts as the ~45
+ * packets it carries, so a device that pushes back pins at most about
+ * queue x MTU bytes, not queue x 64 KiB.  An empty queue takes any one
+ * buffer. */
+static int queue_full(const struct tun *t, const struct tp_buf *b)
+{
+	uint64_t max_bytes = (uint64_t)t->queue_max * t->mtu;
+	if (max_bytes > (1u << 30)) /* queue.bytes is 32-bit */
+		max_bytes = 1u << 30;
+	if (t->queue.count >= t->queue_max)
+		return 1;
+	if (!t->queue.head)
+		return 0;
+	return (uint64_t)t->queue.bytes + (b ? b->len : 1) > max_bytes;
+}
+
 /* Write path: everything goes through the bounded queue so order is kept
  * when the device pushes back; when it does not, the queue is drained at
  * once and no packet waits. */
@@ -357,7 +376,7 @@ static void tun_up(void *ctx, struct tp_session *s, struct tp_batch *q)
 		tp_batch_splice(q, &plain);
 	}
 	while ((b = tp_batch_pop(q))) {
-		if (t->queue.count >= t->queue_max) {
+		if (queue_full(t, b)) {
 			(*t->up_dropped)++;
 			t->host->buf_free(t->st, b);
 			continue;
@@ -367,7 +386,7 @@ static void tun_up(void *ctx, struct tp_session *s, struct tp_batch *q)
 		 * by a queue bound smaller than the batch while the device is
 		 * writable; otherwise once at the end, so that segments of
 		 * one stream meet in the queue and are written merged. */
-		if (!t->want_write && (!t->vnet || t->queue.count >= t->queue_max))
+		if (!t->want_write && (!t->vnet || queue_full(t, NULL)))
 			flush_queue(t);
 	}
 	if (!t->want_write && t->queue.head)

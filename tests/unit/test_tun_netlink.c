@@ -424,6 +424,64 @@ START_TEST(test_write_and_queue)
 }
 END_TEST
 
+/* A TCP/IPv4 super-packet of 20 + 20 + payload bytes as a TUN with TSO
+ * would hand it over (segments of 1000 bytes, checksum partial). */
+static struct tp_buf *super_packet(struct tp_harness *h, size_t payload)
+{
+	static uint8_t p[20 + 20 + 20000];
+	size_t n = 40 + payload;
+	struct tp_buf *b;
+
+	ck_assert_uint_le(n, sizeof(p));
+	memset(p, 0, 40);
+	p[0] = 0x45;
+	p[2] = (uint8_t)(n >> 8);
+	p[3] = (uint8_t)n;
+	p[8] = 64;
+	p[9] = 6;
+	memcpy(p + 12, "\x0a\x61\x00\x02\x0a\x61\x00\x01", 8);
+	p[32] = 5 << 4;
+	p[33] = 0x10;
+	memset(p + 40, 'x', payload);
+	b = tp_harness_buf(h, p, n);
+	b->off.gso_type = TP_GSO_TCP4;
+	b->off.flags = TP_OFF_NEEDS_CSUM;
+	b->off.gso_size = 1000;
+	b->off.hdr_len = 40;
+	b->off.csum_start = 20;
+	b->off.csum_offset = 16;
+	return b;
+}
+
+/* The write queue is bounded in bytes too: `queue` MTU-sized packets'
+ * worth.  With queue = 2 and MTU 1400 (2800 bytes), a device that pushes
+ * back holds one 10 KB super-packet (an empty queue takes any one), not
+ * two: counting packets only, it would have pinned two. */
+START_TEST(test_queue_bytes)
+{
+	struct tp_batch q = TP_BATCH_INIT;
+	struct tp_harness *h;
+	int pfd[2], fd, i;
+
+	enter_netns();
+	h = tun_new("address = \"10.97.0.1/24\"; queue = 2; offload = \"on\";");
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	fd = tp_harness_fd(h, NULL);
+	ck_assert_int_eq(pipe2(pfd, O_NONBLOCK), 0);
+	while (write(pfd[1], err, sizeof(err)) > 0)
+		;
+	ck_assert_int_eq(dup2(pfd[1], fd), fd);
+	for (i = 0; i < 3; i++)
+		tp_batch_add(&q, super_packet(h, 10000));
+	tp_harness_push_up_batch(h, &q);
+	ck_assert_uint_eq(tp_harness_counter(h, "up_dropped"), 2);
+	ck_assert_uint_eq(tp_harness_outstanding(h), 1);
+	tp_harness_free(h);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+END_TEST
+
 static void session_up(struct tp_harness *h, uint32_t flags, const char *a4, uint32_t mtu,
 		       const char *const *routes)
 {
@@ -509,6 +567,7 @@ Suite *tp_test_suite(void)
 		tcase_add_test(dev, test_device_busy);
 		tcase_add_test(dev, test_read_batches);
 		tcase_add_test(dev, test_write_and_queue);
+		tcase_add_test(dev, test_queue_bytes);
 		tcase_add_test(dev, test_client_session);
 		tcase_add_test(dev, test_client_no_accept_routes);
 		suite_add_tcase(s, dev);
