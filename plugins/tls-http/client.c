@@ -167,6 +167,21 @@ static void backoff(struct th_ctx *c)
 	schedule(c, delay);
 }
 
+/* TLS and the upgrade over a connected fd, HS_TIMEOUT for all of it. */
+static void start_link(struct th_ctx *c, int fd, const char *peer)
+{
+	struct cli *cl = c->role_priv;
+	struct th_link *l = th_link_connect(c, fd, peer, HEAD_CAP);
+	if (!l) { /* the fd is the link's, closed on failure */
+		TH_LOG(c, TP_LOG_ERROR, "cannot register the connection to %s", c->cf->url);
+		backoff(c);
+		return;
+	}
+	cl->cc = l;
+	if (th_conn_deadline(l->io, HS_TIMEOUT, "handshake timed out") < 0)
+		th_conn_close(l->io, "cannot arm the handshake timer");
+}
+
 /* The TCP race is over (race.c): TLS to the server over the winner, or
  * CONNECT first through a proxy; none connected: back off. */
 static void cli_raced(struct th_ctx *c, int fd, const char *peer, const char *why)
@@ -186,15 +201,7 @@ static void cli_raced(struct th_ctx *c, int fd, const char *peer, const char *wh
 			backoff(c);
 		return;
 	}
-	struct th_link *l = th_link_connect(c, fd, peer, HEAD_CAP);
-	if (!l) { /* the fd is the link's, closed on failure */
-		TH_LOG(c, TP_LOG_ERROR, "cannot register the connection to %s", c->cf->url);
-		backoff(c);
-		return;
-	}
-	cl->cc = l;
-	if (th_conn_deadline(l->io, HS_TIMEOUT, "handshake timed out") < 0)
-		th_conn_close(l->io, "cannot arm the handshake timer");
+	start_link(c, fd, peer);
 }
 
 /* The proxy's CONNECT ended (client-proxy.c): TLS over the tunnel, or
@@ -206,15 +213,7 @@ static void cli_tunnel(struct th_ctx *c, int fd, enum th_px_result r, const char
 
 	if (r == TH_PX_OK) {
 		snprintf(peer, sizeof(peer), "%.40s:%s via proxy", cl->url.host, cl->url.port);
-		struct th_link *l = th_link_connect(c, fd, peer, HEAD_CAP);
-		if (!l) {
-			TH_LOG(c, TP_LOG_ERROR, "cannot register the connection to %s", c->cf->url);
-			backoff(c);
-			return;
-		}
-		cl->cc = l;
-		if (th_conn_deadline(l->io, HS_TIMEOUT, "handshake timed out") < 0)
-			th_conn_close(l->io, "cannot arm the handshake timer");
+		start_link(c, fd, peer);
 		return;
 	}
 	if (r == TH_PX_RETRY) {

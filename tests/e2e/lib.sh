@@ -273,6 +273,24 @@ tp_ping() {
 	tp_in "$ns" ping -q -c "$n" -i 0.2 -W 2 "$@" "$dst" >"$TP_TMP/ping.out" 2>&1
 }
 
+# tp_exits_within NAME SECONDS — waits for NAME (started with tp_start or
+# the like: NAME.pid) to exit; sets EXIT_RC to its status and EXIT_MS to
+# the elapsed ms; fails if it still runs after SECONDS.
+tp_exits_within() {
+	local name=$1 t=$2 pid t0 rc=0
+	pid=$(tp_pid "$name")
+	t0=$(date +%s%N)
+	for _ in $(seq 1 $((t * 10))); do
+		tp_alive "$pid" || break
+		sleep 0.1
+	done
+	tp_alive "$pid" && tp_fail "$name still runs after ${t} s"
+	wait "$pid" 2>/dev/null || rc=$?
+	rm -f "$TP_TMP/$name.pid"
+	EXIT_RC=$rc
+	EXIT_MS=$((($(date +%s%N) - t0) / 1000000))
+}
+
 # tp_wait_ping NS DST [SECONDS] — until one ping gets through.
 tp_wait_ping() {
 	local ns=$1 dst=$2 t=${3:-15} i

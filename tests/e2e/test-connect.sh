@@ -30,22 +30,6 @@ connect() {
 	printf '%s\n' "$pw" | ip netns exec "$C" "$TUNPIPE" connect "$@" >>"$TP_TMP/$name.log" 2>&1 &
 	echo $! >"$TP_TMP/$name.pid"
 }
-# exits_within NAME SECONDS — waits for NAME's exit; prints its status and
-# the elapsed ms; fails if it is still running after SECONDS.
-exits_within() {
-	local name=$1 t=$2 pid t0 rc=0
-	pid=$(tp_pid "$name")
-	t0=$(date +%s%N)
-	for _ in $(seq 1 $((t * 10))); do
-		tp_alive "$pid" || break
-		sleep 0.1
-	done
-	tp_alive "$pid" && tp_fail "$name still runs after ${t} s"
-	wait "$pid" 2>/dev/null || rc=$?
-	rm -f "$TP_TMP/$name.pid"
-	EXIT_RC=$rc
-	EXIT_MS=$((($(date +%s%N) - t0) / 1000000))
-}
 URL=https://alice@vpn.test:8443/vpn
 PW=$(cat "$DEMO/alice.pass")
 
@@ -147,7 +131,7 @@ tp_ok "$msg"
 
 tp_check "a wrong password exits with status 3 and says so within 5 s"
 connect badpw wrong-password "$URL" --ca "$DEMO/ca.crt"
-exits_within badpw 5
+tp_exits_within badpw 5
 [ "$EXIT_RC" = 3 ] || tp_fail "exit status $EXIT_RC, not 3"
 grep -q 'wrong user name or password for alice' "$(tp_logfile badpw)" || tp_fail "no message for the 401"
 tp_ok "status 3 after $EXIT_MS ms: $(grep -m1 'wrong user name' "$(tp_logfile badpw)" | sed 's/.*\] //')"
@@ -156,7 +140,7 @@ tp_check "a CA that did not sign the server's certificate exits with status 4 wi
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=other-ca \
 	-keyout "$TP_TMP/other.key" -out "$TP_TMP/other.crt" >/dev/null 2>&1 || tp_fail "openssl req failed"
 connect badca "$PW" "$URL" --ca "$TP_TMP/other.crt"
-exits_within badca 5
+tp_exits_within badca 5
 [ "$EXIT_RC" = 4 ] || tp_fail "exit status $EXIT_RC, not 4"
 grep -q "certificate failed verification: unable to get local issuer certificate (wrong or missing 'ca'?)" \
 	"$(tp_logfile badca)" || tp_fail "no message for the unknown issuer"
@@ -164,7 +148,7 @@ tp_ok "status 4 after $EXIT_MS ms"
 
 tp_check "a name the certificate does not hold: expected name vs the certificate's names"
 connect badname "$PW" "$URL" --ca "$DEMO/ca.crt" --server-name wrong.example
-exits_within badname 5
+tp_exits_within badname 5
 [ "$EXIT_RC" = 4 ] || tp_fail "exit status $EXIT_RC, not 4"
 grep -q "certificate is not for wrong.example (it names DNS:vpn.test, IP:10.200.0.1, CN:vpn.test)" \
 	"$(tp_logfile badname)" || tp_fail "the mismatch message does not name both sides"

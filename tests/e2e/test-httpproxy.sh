@@ -85,21 +85,6 @@ connect() {
 		>>"$TP_TMP/$name.log" 2>&1 &
 	echo $! >"$TP_TMP/$name.pid"
 }
-# exits_within NAME SECONDS — EXIT_RC and EXIT_MS of NAME's exit.
-exits_within() {
-	local name=$1 t=$2 pid t0 rc=0
-	pid=$(tp_pid "$name")
-	t0=$(date +%s%N)
-	for _ in $(seq 1 $((t * 10))); do
-		tp_alive "$pid" || break
-		sleep 0.1
-	done
-	tp_alive "$pid" && tp_fail "$name still runs after ${t} s"
-	wait "$pid" 2>/dev/null || rc=$?
-	rm -f "$TP_TMP/$name.pid"
-	EXIT_RC=$rc
-	EXIT_MS=$((($(date +%s%N) - t0) / 1000000))
-}
 # up NAME — the tunnel comes up and pings; the progress lines are there.
 up() {
 	local name=$1 log
@@ -145,7 +130,7 @@ tp_ok "tunnel $TP_ADDR"
 
 tp_check "no proxy credentials: exit status 3, 'proxy requires authentication', within 5 s"
 connect nocred "$URL" --ca "$DEMO/ca.crt" --proxy http://10.202.0.1:3129
-exits_within nocred 5
+tp_exits_within nocred 5
 [ "$EXIT_RC" = 3 ] || tp_fail "exit status $EXIT_RC, not 3"
 grep -q 'proxy requires authentication (10.202.0.1:3129: 407 ' "$(tp_logfile nocred)" ||
 	tp_fail "no message for the 407"
@@ -153,7 +138,7 @@ tp_ok "status 3 after $EXIT_MS ms: $(grep -m1 'requires auth' "$(tp_logfile nocr
 
 tp_check "a wrong proxy password: exit status 3 naming the proxy user, within 5 s"
 connect badcred "$URL" --ca "$DEMO/ca.crt" --proxy http://puser:wrong@10.202.0.1:3129
-exits_within badcred 5
+tp_exits_within badcred 5
 [ "$EXIT_RC" = 3 ] || tp_fail "exit status $EXIT_RC, not 3"
 grep -Eq 'the proxy 10.202.0.1:3129 refused the credentials of puser \(40[17] ' "$(tp_logfile badcred)" ||
 	tp_fail "no message for the refused credentials"
@@ -197,7 +182,7 @@ PROXY_ENV=
 
 tp_check "the proxy refuses the port: exit status 5 with the proxy's answer, within 5 s"
 connect refused https://alice@vpn.test:9443/vpn --ca "$DEMO/ca.crt" --proxy http://10.202.0.1:3128
-exits_within refused 5
+tp_exits_within refused 5
 [ "$EXIT_RC" = 5 ] || tp_fail "exit status $EXIT_RC, not 5"
 grep -q 'proxy refused CONNECT to vpn.test:9443 (403 ' "$(tp_logfile refused)" ||
 	tp_fail "no message for the 403"
