@@ -277,13 +277,6 @@ static int cli_prepare(struct th_link *l, SSL *ssl)
 	/* RFC 6066: SNI carries host names only, never address literals. */
 	if (!is_ip && SSL_set_tlsext_host_name(ssl, name) != 1)
 		return -1;
-	/* Connected: a short connect deadline becomes the handshake's. */
-	if (l->io->timer && l->io->expiry && !strcmp(l->io->expiry, "connect timed out")) {
-		c->host->timer_cancel(c->st, l->io->timer);
-		l->io->timer = NULL;
-		if (th_conn_deadline(l->io, HS_TIMEOUT, "handshake timed out") < 0)
-			return -1;
-	}
 	if (c->cf->verify) {
 		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
 		int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, name) : SSL_set1_host(ssl, name);

@@ -281,10 +281,7 @@ static void update(struct fb *f)
 
 static void answer_502(struct fb *f)
 {
-	static const char msg[] = "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
-				  "Content-Length: 24\r\nConnection: close\r\n\r\nweb server unreachable\r\n";
-	memcpy(f->b2c, msg, sizeof(msg) - 1);
-	f->b2c_len = sizeof(msg) - 1;
+	f->b2c_len = http_build_response((char *)f->b2c, FB_BUF, 502, NULL, "web server unreachable\r\n");
 	f->b_eof = 1;
 	f->c2b_len = 0;
 	f->why = "web server unreachable (502 sent)";
