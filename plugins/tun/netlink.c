@@ -141,22 +141,12 @@ int tn_nl_addr(struct tn_nl *nl, int add, unsigned ifindex, const struct tp_pref
 	return transact(nl, nlh);
 }
 
+/* No gateway: the destination is reached directly on the device (the
+ * same message as tn_nl_route_via without RTA_GATEWAY). */
 int tn_nl_route(struct tn_nl *nl, int add, unsigned ifindex, const struct tp_prefix *dst)
 {
-	struct nlmsghdr *nlh = msg_start(nl, add ? RTM_NEWROUTE : RTM_DELROUTE,
-					 add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-
-	rtm->rtm_family = dst->family;
-	rtm->rtm_dst_len = dst->plen;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_STATIC;
-	rtm->rtm_type = RTN_UNICAST;
-	/* No gateway: the destination is reached directly on the device. */
-	rtm->rtm_scope = dst->family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
-	mnl_attr_put(nlh, RTA_DST, family_len(dst), dst->addr);
-	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
-	return transact(nl, nlh);
+	static const struct tp_prefix none;
+	return tn_nl_route_via(nl, add, dst, &none, ifindex);
 }
 
 int tn_nl_route_via(struct tn_nl *nl, int add, const struct tp_prefix *dst, const struct tp_prefix *gw,

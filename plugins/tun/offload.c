@@ -207,6 +207,17 @@ void tun_split_one(struct tun *t, struct tp_buf *b, struct tp_batch *q)
 	int r;
 
 	tg_off_to_vnet(&b->off, &h);
+	if (b->off.gso_type == TP_GSO_NONE && b->len <= TUN_MAX_PACKET) {
+		/* One packet: its checksum finished in place, no copy. */
+		if (tg_complete(&h, b->data, b->len) < 0) {
+			(*t->up_errors)++;
+			t->host->buf_free(t->st, b);
+			return;
+		}
+		memset(&b->off, 0, sizeof(b->off));
+		tp_batch_add(q, b);
+		return;
+	}
 	tp_batch_init(&t->seg_q);
 	r = tg_segment(&h, b->data, b->len, TUN_MAX_PACKET, &sink);
 	if (r == TG_ENOBUF)
@@ -240,7 +251,10 @@ int tun_write_head(struct tun *t)
 		tg_off_to_vnet(&b->off, &h);
 		iov[1].iov_base = b->data;
 		iov[1].iov_len = b->len;
-	} else if (!t->no_merge && tg_gro_start(&g, b->data, b->len)) {
+	} else if (!t->no_merge && b->next && !tp_buf_is_super(b->next) &&
+		   tg_gro_start(&g, b->data, b->len)) {
+		/* Only when a packet follows: the start verifies the whole
+		 * checksum, wasted on a packet with nothing to merge with. */
 		for (c = b->next; c && !tp_buf_is_super(c) && tg_gro_add(&g, c->data, c->len); c = c->next)
 			cnt++;
 	}
