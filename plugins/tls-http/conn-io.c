@@ -44,6 +44,7 @@ const char *th_ssl_errstr(void)
 
 int th_conn_rd(struct th_conn *k, void *buf, int n, int *e)
 {
+	k->trimmed = 0; /* OpenSSL may take its buffers again */
 	if (!k->plain) {
 		int r = SSL_read(k->ssl, buf, n);
 		if (r <= 0)
@@ -62,6 +63,7 @@ int th_conn_rd(struct th_conn *k, void *buf, int n, int *e)
 /* Plain mode may write part of rec[]; the caller keeps the rest. */
 int th_conn_wr(struct th_conn *k, const void *buf, int n, int *e)
 {
+	k->trimmed = 0;
 	if (!k->plain) {
 		int r = SSL_write(k->ssl, buf, n);
 		if (r <= 0)
@@ -366,13 +368,16 @@ const char *th_conn_read_batch(struct th_conn *k, long *again_ms)
  * record of a busy stream; this runs about once a second per stream.
  * rec[] stays inside the stream, but its whole pages go back to the kernel
  * (MADV_DONTNEED: they read as zeros when next touched, which is fine as
- * nothing is in it: rec_len is 0).  Returns 1 if anything was released.
+ * nothing is in it: rec_len is 0).  Returns 1 if anything was released;
+ * a stream already trimmed and not used since is left alone (no syscall,
+ * and no count that would make the caller walk the heap every tick).
  */
 int th_conn_trim(struct th_conn *k)
 {
-	if (k->dead || k->busy || k->state != CS_OPEN || th_conn_pending(k) || !k->ssl ||
-	    SSL_has_pending(k->ssl))
+	if (k->trimmed || k->dead || k->busy || k->state != CS_OPEN || th_conn_pending(k) ||
+	    !k->ssl || SSL_has_pending(k->ssl))
 		return 0;
+	k->trimmed = 1;
 	int freed = SSL_free_buffers(k->ssl) == 1;
 	long pg = sysconf(_SC_PAGESIZE);
 	uintptr_t a = ((uintptr_t)k->rec + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);

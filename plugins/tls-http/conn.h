@@ -127,6 +127,7 @@ struct th_conn {
 	int frames;               /* write mode: one queued buffer per record */
 	int wipe;                 /* wipe rec[] once written (secrets) */
 	int plain;                /* no TLS: ssl is NULL (env->plain) */
+	int trimmed;              /* th_conn_trim gave the buffers back; no I/O since */
 	char why[200];            /* close reason */
 	char peer[64];
 	struct tp_timer *timer;   /* handshake deadline / read resume */
