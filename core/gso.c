@@ -109,6 +109,17 @@ uint64_t tg_pseudo(const uint8_t *ip, uint8_t proto, uint32_t l4len)
 /* A packet that is not a super-packet but whose L4 checksum the kernel
  * left to us (VIRTIO_NET_HDR_F_NEEDS_CSUM): the field holds the pseudo-
  * header sum, we add the rest from csum_start. */
+int tg_complete(const struct tg_vnet_hdr *h, uint8_t *pkt, size_t n)
+{
+	if (!(h->flags & TG_F_NEEDS_CSUM))
+		return 1;
+	if ((size_t)h->csum_start + h->csum_offset + 2 > n)
+		return TG_EBAD;
+	wr16(pkt + h->csum_start + h->csum_offset,
+	     (uint16_t)~tg_csum_fold(tg_csum_add(0, pkt + h->csum_start, n - h->csum_start)));
+	return 1;
+}
+
 static int complete_one(const struct tg_vnet_hdr *h, const uint8_t *pkt, size_t n, uint32_t mtu,
 			const struct tg_sink *sink)
 {
@@ -122,11 +133,7 @@ static int complete_one(const struct tg_vnet_hdr *h, const uint8_t *pkt, size_t 
 	if (!d)
 		return TG_ENOBUF;
 	memcpy(d, pkt, n);
-	if (h->flags & TG_F_NEEDS_CSUM) {
-		uint16_t c = (uint16_t)~tg_csum_fold(tg_csum_add(0, d + h->csum_start, n - h->csum_start));
-
-		wr16(d + h->csum_start + h->csum_offset, c);
-	}
+	tg_complete(h, d, n);
 	sink->put(sink->arg, d, n);
 	return 1;
 }

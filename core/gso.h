@@ -59,6 +59,12 @@ enum {
 /* Turn one packet read from the TUN (pkt/n, after its header h) into
  * plain IP packets of at most mtu bytes, each complete with its
  * checksums.  Returns the number of packets put, or a TG_E* code. */
+/* A packet that needs no segmenting (gso_type none): its L4 checksum
+ * completed in place when the header says NEEDS_CSUM.  1, or TG_EBAD when
+ * the checksum offsets fall outside the packet (nothing written).  The
+ * split paths use it instead of tg_segment to keep the buffer they have
+ * rather than copy a plain packet into a new one. */
+int tg_complete(const struct tg_vnet_hdr *h, uint8_t *pkt, size_t n);
 int tg_segment(const struct tg_vnet_hdr *h, const uint8_t *pkt, size_t n, uint32_t mtu,
 	       const struct tg_sink *sink);
 

@@ -79,6 +79,21 @@ unsigned tp_super_split(struct tp_pool *pool, struct tp_batch *q, const struct t
 			continue;
 		}
 		tg_off_to_vnet(&b->off, &h);
+		if (b->off.gso_type == TP_GSO_NONE && b->len <= SPLIT_MTU) {
+			/* One packet, only its checksum to finish: in place,
+			 * no new buffer, no copy (what tg_segment would do
+			 * through the sink). */
+			if (tg_complete(&h, b->data, b->len) < 0) {
+				++*c->bad;
+				tp_pool_free(pool, b);
+				continue;
+			}
+			memset(&b->off, 0, sizeof(b->off));
+			tp_batch_add(q, b);
+			++*c->segments;
+			n++;
+			continue;
+		}
 		r = tg_segment(&h, b->data, b->len, SPLIT_MTU, &sink);
 		if (r == TG_ENOBUF)
 			++*c->nobuf;
