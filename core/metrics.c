@@ -109,21 +109,32 @@ void tp_metrics_format(struct tp_pipeline *const *pipes, int n, int per_user, st
 			{ "tunpipe_user_packets_total", "counter", "IP packets of the user: rx from, tx to" },
 			{ "tunpipe_user_bytes_total", "counter", "bytes of the user's IP packets: rx from, tx to" },
 		};
+		/* Each user's figures once per scrape (each walks the sessions),
+		 * then the three families from them. */
+		struct user_fig { int live; struct tp_traffic t; } **fig = calloc((size_t)n + 1, sizeof(*fig));
+		for (p = 0; fig && p < n; p++) {
+			fig[p] = calloc((size_t)pipes[p]->nusers + 1, sizeof(*fig[p]));
+			for (int u = 0; fig[p] && u < pipes[p]->nusers; u++)
+				fig[p][u].live = tp_status_user_at(pipes[p], u, &fig[p][u].t);
+		}
 		for (int f = 0; f < 3; f++) {
 			family(o, fam[f][0], fam[f][1], fam[f][2]);
-			for (p = 0; p < n; p++)
-				for (int u = 0; u < pipes[p]->nusers; u++) {
+			for (p = 0; fig && p < n; p++)
+				for (int u = 0; fig[p] && u < pipes[p]->nusers; u++) {
 					const char *user = pipes[p]->users[u].user;
 					const char *kv[] = { "user", user, NULL };
-					int live = tp_status_user(pipes[p], user, &t);
+					const struct user_fig *g = &fig[p][u];
 					if (f == 0)
-						sample(o, fam[f][0], pipes[p], kv, (unsigned)live);
+						sample(o, fam[f][0], pipes[p], kv, (unsigned)g->live);
 					else if (f == 1)
-						traffic(o, fam[f][0], pipes[p], user, t.rx_packets, t.tx_packets);
+						traffic(o, fam[f][0], pipes[p], user, g->t.rx_packets, g->t.tx_packets);
 					else
-						traffic(o, fam[f][0], pipes[p], user, t.rx_bytes, t.tx_bytes);
+						traffic(o, fam[f][0], pipes[p], user, g->t.rx_bytes, g->t.tx_bytes);
 				}
 		}
+		for (p = 0; fig && p < n; p++)
+			free(fig[p]);
+		free(fig);
 	}
 	family(o, "tunpipe_stage_total", "counter",
 	       "the counters every stage keeps (per-session stages: all sessions, ended and live)");

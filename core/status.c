@@ -41,14 +41,14 @@ void tp_status_traffic(struct tp_pipeline *pl, struct tp_traffic *t)
 			tp_traffic_add(t, &s->traffic);
 }
 
-int tp_status_user(struct tp_pipeline *pl, const char *user, struct tp_traffic *t)
+/* base (the user's ended sessions, or zero) plus the user's sessions up
+ * now or closed and not yet reaped; how many of them are live. */
+static int user_figures(struct tp_pipeline *pl, const char *user, const struct tp_traffic *base,
+			struct tp_traffic *t)
 {
 	int live = 0;
 
-	memset(t, 0, sizeof(*t));
-	for (int i = 0; i < pl->nusers; i++)
-		if (!strcmp(pl->users[i].user, user))
-			*t = pl->users[i].traffic;
+	*t = *base;
 	struct tp_session *lists[2] = { pl->sessions, pl->dead };
 	for (int l = 0; l < 2; l++)
 		for (struct tp_session *s = lists[l]; s; s = s->next) {
@@ -58,6 +58,20 @@ int tp_status_user(struct tp_pipeline *pl, const char *user, struct tp_traffic *
 			live += l == 0;
 		}
 	return live;
+}
+
+int tp_status_user(struct tp_pipeline *pl, const char *user, struct tp_traffic *t)
+{
+	static const struct tp_traffic zero;
+	for (int i = 0; i < pl->nusers; i++)
+		if (!strcmp(pl->users[i].user, user))
+			return tp_status_user_at(pl, i, t);
+	return user_figures(pl, user, &zero, t); /* no session of theirs ended yet */
+}
+
+int tp_status_user_at(struct tp_pipeline *pl, int i, struct tp_traffic *t)
+{
+	return user_figures(pl, pl->users[i].user, &pl->users[i].traffic, t);
 }
 
 void tp_status_stage_label(const struct tp_pipeline *pl, int index, char *buf, size_t len)
@@ -246,7 +260,7 @@ static void json_pipeline(struct tp_sbuf *o, struct tp_pipeline *pl, int64_t now
 		       ps.outstanding, ps.cached, ps.created, ps.bytes, ps.failed);
 	tp_sbuf_put(o, ",\"users\":[", 10);
 	for (int i = 0, first = 1; i < pl->nusers; i++) {
-		int live = tp_status_user(pl, pl->users[i].user, &t);
+		int live = tp_status_user_at(pl, i, &t);
 		tp_sbuf_put(o, first ? "{\"user\":" : ",{\"user\":", first ? 8 : 9);
 		first = 0;
 		tp_json_str(o, pl->users[i].user);

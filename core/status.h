@@ -27,6 +27,8 @@ void tp_status_traffic(struct tp_pipeline *pl, struct tp_traffic *t);
 /* Traffic of `user` since start (ended + live sessions); returns the
  * number of the user's live sessions. */
 int tp_status_user(struct tp_pipeline *pl, const char *user, struct tp_traffic *t);
+/* The same for users[i] of the table (no search by name). */
+int tp_status_user_at(struct tp_pipeline *pl, int i, struct tp_traffic *t);
 /* The label for stage `index`: its plugin's name, with "#N" (1-based
  * position) when the pipeline has that plugin more than once. */
 void tp_status_stage_label(const struct tp_pipeline *pl, int index, char *buf, size_t len);
