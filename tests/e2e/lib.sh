@@ -118,8 +118,11 @@ tp_cleanup() {
 			kill -KILL "$pid" 2>/dev/null
 		done
 	done
+	# /etc/netns/NS (files `ip netns exec` bind-mounts: hosts,
+	# resolv.conf) goes with its namespace: the names are this test's.
 	for ns in "${TP_NS_LIST[@]}"; do
 		ip netns del "$ns" 2>/dev/null
+		rm -rf "/etc/netns/$ns"
 	done
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$TP_TMP" ]; then
 		for f in "$TP_TMP"/*.log; do

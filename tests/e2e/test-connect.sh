@@ -17,8 +17,7 @@ S=$(tp_server_ns)
 C=$(tp_client_ns 1)
 DEMO=$TP_CONF/demo
 # `ip netns exec NS` bind-mounts /etc/netns/NS/hosts over /etc/hosts: the
-# client's name for the server, removed with the namespaces.
-trap 'rc=$?; rm -rf "/etc/netns/$C"; (exit $rc); tp_cleanup' EXIT
+# client's name for the server, removed with the namespaces (tp_cleanup).
 mkdir -p "/etc/netns/$C"
 printf '10.200.0.1 vpn.test\n' >"/etc/netns/$C/hosts"
 

@@ -17,8 +17,7 @@ tp_topology 1
 tp_confdir
 C=$(tp_client_ns 1)
 NSDIR=/etc/netns/$C
-# Our own cleanup first, then the library's (which exits with the status).
-trap 'rc=$?; rm -rf "$NSDIR"; (exit $rc); tp_cleanup' EXIT
+# tp_cleanup removes $NSDIR with the namespace.
 mkdir -p "$NSDIR"
 printf 'nameserver 192.0.2.1\nsearch original.test\noptions ndots:2\n' >"$NSDIR/resolv.conf"
 cp "$NSDIR/resolv.conf" "$TP_TMP/resolv.orig"

@@ -25,7 +25,6 @@ S=${TP_P}s P=${TP_P}p C=${TP_P}c1
 DEMO=$TP_CONF/demo
 PW=$(cat "$DEMO/alice.pass")
 URL=https://alice@vpn.test:8443/vpn
-trap 'rc=$?; rm -rf "/etc/netns/$P" "/etc/netns/$C"; (exit $rc); tp_cleanup' EXIT
 
 tp_ns_add "$S"
 tp_ns_add "$P"
