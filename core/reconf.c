@@ -114,18 +114,26 @@ int tp_reconf_check(const struct tp_conf *running, struct tp_pipeline *const *pi
 	tp_diag_init(&d, NULL); /* the log says it; `tunpipe -t` details it */
 	if (tp_conf_load(&nc, running->file, &d) < 0 || d.errors)
 		goto broken;
-	if (nc.log_level != running->log_level) {
-		tp_log(TP_LOG_WARN, NULL, "option 'log_level' changed" CHANGED);
-		n++;
-	}
-	if (!str_eq(nc.log_file, running->log_file)) {
-		tp_log(TP_LOG_WARN, NULL, "option 'log_file' changed" CHANGED);
-		n++;
-	}
-	if (!list_eq(nc.plugin_path, running->plugin_path)) {
-		tp_log(TP_LOG_WARN, NULL, "option 'plugin_path' changed" CHANGED);
-		n++;
-	}
+	/* The top-level settings are applied once, at start (the log, the
+	 * plugins found, the user dropped to, the sockets bound). */
+	const struct { const char *name; int same; } top[] = {
+		{ "log_level", nc.log_level == running->log_level },
+		{ "log_file", str_eq(nc.log_file, running->log_file) },
+		{ "plugin_path", list_eq(nc.plugin_path, running->plugin_path) },
+		{ "log_target", nc.log_syslog == running->log_syslog },
+		{ "user", str_eq(nc.user, running->user) },
+		{ "group", str_eq(nc.group, running->group) },
+		{ "control", !strcmp(nc.control, running->control) },
+		{ "control_mode", nc.control_mode == running->control_mode },
+		{ "control_group", nc.control_gid == running->control_gid },
+		{ "metrics", str_eq(nc.metrics, running->metrics) },
+		{ "metrics_per_user", nc.metrics_per_user == running->metrics_per_user },
+	};
+	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+		if (!top[i].same) {
+			tp_log(TP_LOG_WARN, NULL, "option '%s' changed" CHANGED, top[i].name);
+			n++;
+		}
 	for (int i = 0; i < nc.npipes || i < npipes; i++) {
 		const struct tp_pipeline_conf *pc = i < nc.npipes ? &nc.pipes[i] : NULL;
 		const struct tp_pipeline *pl = i < npipes ? pipes[i] : NULL;

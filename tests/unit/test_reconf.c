@@ -150,6 +150,14 @@ START_TEST(structure_and_top_level_changes_are_named)
 	ck_assert_int_eq(n, 2);
 	ck_assert_msg(strstr(log, "pipeline 'loop': option 'max_buffers' changed; restart to apply"), "%s", log);
 	ck_assert_msg(strstr(log, "pipeline 'loop' stage 2 'tp-count': now plugin 'tp-loop'; restart to apply"), "%s", log);
+	/* The service settings are top-level options like the others. */
+	log = check(&r, "metrics = \"127.0.0.1:9100\";\nmetrics_per_user = false;\n"
+			"pipelines = ( { name = \"loop\"; max_buffers = 64; stages = (\n"
+			"  { plugin = \"tp-gen\"; count = 10; batch = 2; },\n"
+			"  { plugin = \"tp-count\"; }, { plugin = \"tp-loop\"; } ); } );\n", &n);
+	ck_assert_int_eq(n, 3);
+	ck_assert_msg(strstr(log, "option 'metrics' changed; restart to apply"), "%s", log);
+	ck_assert_msg(strstr(log, "option 'metrics_per_user' changed; restart to apply"), "%s", log);
 	finish(&r);
 }
 END_TEST
