@@ -71,6 +71,7 @@ extern "C" {
  *        TP_SI_SUPER (a session whose peer agreed to receive them).  A
  *        plugin built for 1.0/1.1 never sets TP_PLUGIN_SUPER, so it never
  *        sees a buffer whose metadata is set.
+ *        TP_FRAMING() (source only: a framing table with its size set).
  *
  * How the core reads an older plugin: it keeps its own copy of the
  * descriptor, as long as the core's struct, zero beyond the plugin's
@@ -614,9 +615,11 @@ struct tp_host {
  *   static int64_t tb_len(void *ctx, const uint8_t *p, size_t avail,
  *                         char *why, size_t whylen)
  *   { return 1 + p[0]; }                           // a 1-byte length prefix
- *   static const struct tp_framing tb_framing = {
- *           .size = sizeof(struct tp_framing), .hdr_bytes = 1,
- *           .frame_len = tb_len, .frame_up = tb_pull, .frame_down = tb_push };
+ *   TP_PLUGIN_DEFINE(..., .framing = TP_FRAMING(.hdr_bytes = 1,
+ *           .frame_len = tb_len, .frame_up = tb_pull, .frame_down = tb_push));
+ *
+ * TP_FRAMING(...) is a static struct tp_framing with its size filled in
+ * (a compound literal: it lives as long as the plugin).
  * ------------------------------------------------------------------------ */
 struct tp_framing {
 	uint32_t size;      /* sizeof(struct tp_framing) */
@@ -636,6 +639,9 @@ struct tp_framing {
 	 * drops it (count why first).  NULL: buffers go down unchanged. */
 	int (*frame_down)(void *ctx, struct tp_buf *b);
 };
+
+#define TP_FRAMING(...) \
+	(&(const struct tp_framing){ .size = sizeof(struct tp_framing), __VA_ARGS__ })
 
 /* ------------------------------------------------------------------------
  * The descriptor

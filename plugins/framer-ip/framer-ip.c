@@ -40,10 +40,9 @@ struct fip_config {
 };
 
 struct fip {
+	struct fip_super super;  /* first: fip_super_event takes the context */
 	uint32_t max_packet;
-	int super;               /* the session agreed to super-packets */
 	uint64_t *down_bad, *bad_version, *bad_length, *too_long;
-	uint64_t *up_super, *down_super, *bad_super;
 };
 
 static const struct tp_option fip_options[] = {
@@ -70,9 +69,7 @@ static void *fip_create(struct tp_stage *st, const struct tp_host *host, const v
 	f->bad_version = host->counter(st, "bad_version");
 	f->bad_length = host->counter(st, "bad_length");
 	f->too_long = host->counter(st, "too_long");
-	f->up_super = host->counter(st, "up_super");
-	f->down_super = host->counter(st, "down_super");
-	f->bad_super = host->counter(st, "bad_super");
+	fip_super_init(&f->super, st, host);
 	return f;
 }
 
@@ -108,8 +105,8 @@ static int64_t ip_length(const uint8_t *p, size_t n, uint32_t max, uint64_t **ba
 		break;
 	case FIP_SUPER_VERSION:
 		/* Without the agreement it is what it always was: not IP. */
-		if (f->super)
-			return fip_super_len(p, n, max, why, whylen, bad, f->bad_super);
+		if (f->super.agreed)
+			return fip_super_len(p, n, max, why, whylen, bad, f->super.bad);
 		/* fall through */
 	default:
 		snprintf(why, whylen, "not an IP packet (version %u)", p[0] >> 4);
@@ -145,16 +142,12 @@ static int fip_frame_down(void *ctx, struct tp_buf *b)
 
 	if (tp_buf_is_super(b)) {
 		/* The core hands us one only on a session that agreed. */
-		if (!f->super || b->len < 20 || b->len > FIP_MAX_PACKET ||
+		if (!f->super.agreed || b->len < 20 || b->len > FIP_MAX_PACKET ||
 		    tp_buf_headroom(b) < FIP_SUPER_HDR) {
 			(*f->down_bad)++;
 			return -1;
 		}
-		uint32_t len = b->len;
-
-		fip_super_write(tp_buf_push(b, FIP_SUPER_HDR), &b->off, len);
-		memset(&b->off, 0, sizeof(b->off));
-		(*f->down_super)++;
+		fip_super_push(&f->super, b);
 		return 0;
 	}
 	if (b->len >= 20 && b->len <= f->max_packet && b->data[0] >> 4 != FIP_SUPER_VERSION
@@ -171,33 +164,16 @@ static void fip_frame_up(void *ctx, struct tp_buf *b)
 
 	if (b->len < 1 || b->data[0] >> 4 != FIP_SUPER_VERSION)
 		return;
-	fip_super_read(b->data, &b->off);
-	tp_buf_pull(b, FIP_SUPER_HDR);
-	(*f->up_super)++;
+	fip_super_pull(&f->super, b);
 }
-
-static void fip_event(void *ctx, struct tp_session *s, const struct tp_event *ev)
-{
-	struct fip *f = ctx;
-
-	(void)s;
-	if (ev->type == TP_EV_SESSION_UP && ev->info)
-		f->super = !!(ev->info->flags & TP_SI_SUPER);
-}
-
-static const struct tp_framing fip_framing = {
-	.size = sizeof(struct tp_framing),
-	.hdr_bytes = FIP_HDR_MAX,
-	.unit = "packets",
-	.frame_len = fip_frame_len,
-	.frame_up = fip_frame_up,
-	.frame_down = fip_frame_down,
-};
 
 TP_PLUGIN_DEFINE(.name = "framer-ip", .kind = TP_KIND_TRANSFORM,
 		 .description = "Simple-VPN framing: IP packets back to back, delimited by their "
 				"own length",
 		 .top = TP_DATA_IP, .bottom = TP_DATA_STREAM,
 		 .options = fip_options, .config_size = sizeof(struct fip_config),
-		 .framing = &fip_framing, .create = fip_create, .destroy = free,
-		 .event = fip_event, .headroom = FIP_SUPER_HDR, .flags = TP_PLUGIN_SUPER);
+		 .framing = TP_FRAMING(.hdr_bytes = FIP_HDR_MAX, .unit = "packets",
+				       .frame_len = fip_frame_len, .frame_up = fip_frame_up,
+				       .frame_down = fip_frame_down),
+		 .create = fip_create, .destroy = free,
+		 .event = fip_super_event, .headroom = FIP_SUPER_HDR, .flags = TP_PLUGIN_SUPER);

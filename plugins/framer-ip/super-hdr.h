@@ -18,6 +18,7 @@
 #define FRAMER_IP_SUPER_HDR_H
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <tunpipe/plugin.h>
 
 #define FIP_SUPER_HDR 16
@@ -108,6 +109,56 @@ static inline int64_t fip_super_len(const uint8_t *p, size_t n, uint32_t max, ch
 		return -1;
 	}
 	return FIP_SUPER_HDR + (int64_t)len;
+}
+
+/*
+ * What both framers keep per session for super-packets: whether the peer
+ * agreed (TP_SI_SUPER at SESSION_UP) and three counters.  The framers
+ * differ only in what stands before the header (nothing, or a zero length).
+ */
+struct fip_super {
+	int agreed;
+	uint64_t *up, *down, *bad;
+};
+
+static inline void fip_super_init(struct fip_super *s, struct tp_stage *st,
+				  const struct tp_host *host)
+{
+	s->agreed = 0;
+	s->up = host->counter(st, "up_super");
+	s->down = host->counter(st, "down_super");
+	s->bad = host->counter(st, "bad_super");
+}
+
+/* The event callback of a framer whose context begins with its struct
+ * fip_super: it learns at SESSION_UP whether the peer agreed. */
+static inline void fip_super_event(void *ctx, struct tp_session *sess, const struct tp_event *ev)
+{
+	struct fip_super *s = ctx;
+
+	(void)sess;
+	if (ev->type == TP_EV_SESSION_UP && ev->info)
+		s->agreed = !!(ev->info->flags & TP_SI_SUPER);
+}
+
+/* Down: the header goes into b's headroom (the caller checked there is
+ * room) and b becomes a plain frame payload. */
+static inline void fip_super_push(struct fip_super *s, struct tp_buf *b)
+{
+	uint32_t len = b->len;
+
+	fip_super_write(tp_buf_push(b, FIP_SUPER_HDR), &b->off, len);
+	memset(&b->off, 0, sizeof(b->off));
+	(*s->down)++;
+}
+
+/* Up: b starts at a header that fip_super_len accepted; it becomes the
+ * packet behind it, with the metadata set. */
+static inline void fip_super_pull(struct fip_super *s, struct tp_buf *b)
+{
+	fip_super_read(b->data, &b->off);
+	tp_buf_pull(b, FIP_SUPER_HDR);
+	(*s->up)++;
 }
 
 #endif

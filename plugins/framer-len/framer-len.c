@@ -39,11 +39,10 @@ struct flen_config {
 };
 
 struct flen {
+	struct fip_super super;  /* first: fip_super_event takes the context */
 	uint32_t width;
 	uint32_t max_frame;
-	int super;               /* the session agreed to super-packets */
 	uint64_t *down_too_long, *down_empty, *down_noroom, *zero_length, *too_long;
-	uint64_t *up_super, *down_super, *bad_super;
 };
 
 static const struct tp_option flen_options[] = {
@@ -87,9 +86,7 @@ static void *flen_create(struct tp_stage *st, const struct tp_host *host, const 
 	f->down_noroom = host->counter(st, "down_noroom");
 	f->zero_length = host->counter(st, "zero_length");
 	f->too_long = host->counter(st, "too_long");
-	f->up_super = host->counter(st, "up_super");
-	f->down_super = host->counter(st, "down_super");
-	f->bad_super = host->counter(st, "bad_super");
+	fip_super_init(&f->super, st, host);
 	return f;
 
 fail:
@@ -117,11 +114,11 @@ static int64_t flen_frame_len(void *ctx, const uint8_t *p, size_t avail, char *w
 		len = len << 8 | p[i];
 	if (len != 0 && len <= f->max_frame)
 		return (int64_t)f->width + len;
-	if (len == 0 && f->super) {
+	if (len == 0 && f->super.agreed) {
 		uint64_t *bad;
 		int64_t r = fip_super_len(p + f->width, avail - f->width,
 					  f->max_frame < 65535 ? f->max_frame : 65535, why, whylen, &bad,
-					  f->bad_super);
+					  f->super.bad);
 		if (r < 0)
 			(*bad)++;
 		return r > 0 ? (int64_t)f->width + r : r;
@@ -140,18 +137,15 @@ static void flen_frame_up(void *ctx, struct tp_buf *b)
 {
 	struct flen *f = ctx;
 
-	uint32_t len = 0, i;
+	uint32_t any = 0, i;
 
 	for (i = 0; i < f->width; i++)
-		len |= b->data[i];
+		any |= b->data[i];
 	tp_buf_pull(b, f->width); /* in place: data just moves forward */
-	if (len == 0) {
-		/* a zero length: only on an agreed session, where frame_len
-		 * vouched for the super-packet header behind it */
-		fip_super_read(b->data, &b->off);
-		tp_buf_pull(b, FIP_SUPER_HDR);
-		(*f->up_super)++;
-	}
+	/* a zero length: only on an agreed session, where frame_len vouched
+	 * for the super-packet header behind it */
+	if (any == 0)
+		fip_super_pull(&f->super, b);
 }
 
 static int flen_frame_down(void *ctx, struct tp_buf *b)
@@ -164,7 +158,7 @@ static int flen_frame_down(void *ctx, struct tp_buf *b)
 		/* The core hands us one only on a session that agreed. */
 		size_t need = f->width + FIP_SUPER_HDR;
 
-		if (!f->super || len < 20 || len > 65535 || len > f->max_frame ||
+		if (!f->super.agreed || len < 20 || len > 65535 || len > f->max_frame ||
 		    (tp_buf_headroom(b) < need && tp_buf_tailroom(b) < need - tp_buf_headroom(b))) {
 			(*f->down_noroom)++;
 			return -1;
@@ -177,10 +171,8 @@ static int flen_frame_down(void *ctx, struct tp_buf *b)
 			memmove(b->data + shift, b->data, len);
 			b->data += shift;
 		}
-		fip_super_write(tp_buf_push(b, FIP_SUPER_HDR), &b->off, len);
+		fip_super_push(&f->super, b);
 		memset(tp_buf_push(b, f->width), 0, f->width);
-		memset(&b->off, 0, sizeof(b->off));
-		(*f->down_super)++;
 		return 0;
 	}
 	/* The peer would abort on an empty or oversized frame, so neither may
@@ -200,31 +192,15 @@ static int flen_frame_down(void *ctx, struct tp_buf *b)
 	return 0;
 }
 
-static void flen_event(void *ctx, struct tp_session *s, const struct tp_event *ev)
-{
-	struct flen *f = ctx;
-
-	(void)s;
-	if (ev->type == TP_EV_SESSION_UP && ev->info)
-		f->super = !!(ev->info->flags & TP_SI_SUPER);
-}
-
-static const struct tp_framing flen_framing = {
-	.size = sizeof(struct tp_framing),
-	/* the widest prefix (a 2-byte one is sized from 2), or a zero prefix,
-	 * the super-packet header and the first byte of its packet */
-	.hdr_bytes = 4 + FIP_SUPER_HDR + 1,
-	.unit = "frames",
-	.frame_len = flen_frame_len,
-	.frame_up = flen_frame_up,
-	.frame_down = flen_frame_down,
-};
-
 TP_PLUGIN_DEFINE(.name = "framer-len", .kind = TP_KIND_TRANSFORM,
 		 .description = "length-prefixed framing (2- or 4-byte big-endian length) for IP "
 				"packets or messages",
 		 .top = TP_DATA_IP | TP_DATA_MSG, .bottom = TP_DATA_STREAM,
-		 .headroom = 4, .flags = TP_PLUGIN_SUPER, .event = flen_event,
+		 .headroom = 4, .flags = TP_PLUGIN_SUPER, .event = fip_super_event,
 		 .options = flen_options, .config_size = sizeof(struct flen_config),
-		 .framing = &flen_framing,
+		 /* the widest prefix (a 2-byte one is sized from 2), or a zero
+		  * prefix, the super-packet header and the first byte of its packet */
+		 .framing = TP_FRAMING(.hdr_bytes = 4 + FIP_SUPER_HDR + 1, .unit = "frames",
+				       .frame_len = flen_frame_len, .frame_up = flen_frame_up,
+				       .frame_down = flen_frame_down),
 		 .create = flen_create, .destroy = free, .wire_id = flen_wire_id);

@@ -37,12 +37,8 @@ static int fb_down(void *ctx, struct tp_buf *b)
 	return 0;
 }
 
-static const struct tp_framing fb_framing = {
-	.size = sizeof(struct tp_framing), .hdr_bytes = 1,
-	.frame_len = fb_len, .frame_up = fb_up, .frame_down = fb_down,
-};
-
 TP_PLUGIN_DEFINE(.name = "tp-framer-byte", .kind = TP_KIND_TRANSFORM,
 		 .description = "test only: 1-byte length prefix framing",
 		 .top = TP_DATA_MSG, .bottom = TP_DATA_STREAM, .headroom = 1,
-		 .framing = &fb_framing);
+		 .framing = TP_FRAMING(.hdr_bytes = 1, .frame_len = fb_len, .frame_up = fb_up,
+				       .frame_down = fb_down));
