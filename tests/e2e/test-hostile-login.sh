@@ -9,8 +9,9 @@
 #    and the address is logged as throttled once, and released once;
 #  - bcrypt cost-12 users, one address flooding logins with a valid
 #    account (as many at once as it may without being throttled, so it
-#    keeps the password checker busy all the time): another address's
-#    login completes in under 2 s each time;
+#    keeps the password checker busy all the time; auth_cache = 0, or the
+#    cache would answer its repeated login without a check): another
+#    address's login completes in under 2 s each time;
 #  - a wrong password costs the same for a bcrypt user and for a name that
 #    does not exist (medians within 10 %), although the file's first entry
 #    is a cheap $6$ one;
@@ -75,7 +76,7 @@ echo "mallory-password" >"$TP_CONF/demo/mallory.pass"
 mv "$users.new" "$users"
 chmod 600 "$users"
 conf="$TP_CONF/server-hostile.conf"
-sed -e '/^ *users *= /a\        max_sessions_per_user = 2;\n        handshake_timeout = 4000;' \
+sed -e '/^ *users *= /a\        max_sessions_per_user = 2;\n        handshake_timeout = 4000;\n        auth_cache = 0;' \
 	"$TP_CONF/server.conf" >"$conf"
 grep -q 'max_sessions_per_user = 2' "$conf" || tp_fail "could not edit $conf"
 tp_server_start server "$conf"
@@ -109,17 +110,22 @@ thr=$(grep -c '10\.200\.0\.13 throttled' "$srvlog")
 tp_ok "answers: $(tr '\n' ' ' <"$TP_TMP/burst.out")-> $n password checks; one 'throttled' line"
 
 tp_check "one address flooding logins (bcrypt cost 12) does not stall another's"
+checks0=$(counter auth_checks)
 hp "$ATTACK" flood 10.200.0.1 8443 "$CA" mallory mallory-password 12 2 >"$TP_TMP/flood.out" 2>&1 &
 flood_pid=$!
 sleep 2
 hp "$VICTIM" login 10.200.0.1 8443 "$CA" carol "$(pw carol)" 5 >"$TP_TMP/fair.out" 2>&1 || true
 wait "$flood_pid" || true
+# The flood must really have kept the checker busy (a cache hit or a
+# refusal costs no check, and then this would measure nothing).
+n=$(($(counter auth_checks) - checks0))
+[ "$n" -ge 10 ] || { cat "$TP_TMP/flood.out"; tp_fail "only $n password checks during the flood: it did not load the checker"; }
 awk '$1 != 101 { bad = 1 } END { exit bad }' "$TP_TMP/fair.out" ||
 	{ cat "$TP_TMP/fair.out"; tp_fail "carol's logins did not all succeed"; }
 worst=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$TP_TMP/fair.out")
 limit=$(tp_ms 2000)
 [ "$worst" -lt "$limit" ] || { cat "$TP_TMP/fair.out"; tp_fail "carol's login took $worst ms (limit $limit)"; }
-tp_ok "attacker's answers $(cat "$TP_TMP/flood.out"); carol's 5 logins: $(awk '{ printf "%s ", $2 }' "$TP_TMP/fair.out")ms"
+tp_ok "attacker's answers $(cat "$TP_TMP/flood.out") ($n password checks); carol's 5 logins: $(awk '{ printf "%s ", $2 }' "$TP_TMP/fair.out")ms"
 
 tp_check "a wrong password costs the same for a bcrypt user and for an unknown name"
 srcs=()
