@@ -78,4 +78,10 @@ expect_error lz4ip.conf "compress-lz4 directly above framer-ip" \
 	"lz4ip\.conf:($(line_of "$TP_CONF/lz4ip.conf" compress-lz4)|$(line_of "$TP_CONF/lz4ip.conf" framer-ip)):" \
 	"compress-lz4" "framer-ip"
 
+# A server leases and routes from its tun's network: a tun without one.
+server_with noaddr.conf '{ plugin = "tun"; device = "tun0"; }' '{ plugin = "framer-ip"; },'
+expect_error noaddr.conf "a server whose tun stage has no address" \
+	"noaddr\.conf:$(line_of "$TP_CONF/noaddr.conf" '"tun"'):" "stage 1 'tun'" "has no address" \
+	"'tls-http' \(line $(line_of "$TP_CONF/noaddr.conf" '"tls-http"')\) is a server"
+
 tp_say "all config checks passed"
