@@ -364,3 +364,44 @@ tp_counter() {
 tp_passive_opens() {
 	tp_in "$1" cat /proc/net/snmp | awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "PassiveOpens") c = i; h = 1 } else print $c }'
 }
+
+# ---- set-ups and checks several tests share -------------------------------
+
+# tp_expect_refused OUT CONF WHAT ERE… — `tunpipe -t -c CONF` must fail and
+# its output (kept in OUT) match every extended regex; WHAT names the
+# config in a failure ("tunpipe -t accepted WHAT").
+tp_expect_refused() {
+	local out=$1 conf=$2 what=$3 re
+	shift 3
+	if "$TUNPIPE" -t -c "$conf" >"$out" 2>&1; then
+		cat "$out"
+		tp_fail "tunpipe -t accepted $what"
+	fi
+	for re in "$@"; do
+		grep -Eq -- "$re" "$out" || { cat "$out"; tp_fail "tunpipe -t refused $what without /$re/"; }
+	done
+}
+
+# tp_hostile NS ARGS… — tests/e2e/hostile.py (a scripted client) in NS.
+tp_hostile() {
+	local ns=$1
+	shift
+	tp_in "$ns" python3 "$top_srcdir/tests/e2e/hostile.py" "$@"
+}
+
+# tp_alice_and_bob — two clients of one server, both pinging it: needs
+# tp_init; makes the topology (tp_topology 2) and $TP_CONF, starts
+# "server" (server.conf), "alice" in client namespace 1 and "bob" in 2;
+# sets TP_ALICE to alice's tunnel address.
+tp_alice_and_bob() {
+	local bob_conf
+	tp_topology 2
+	tp_confdir
+	tp_server_start server "$TP_CONF/server.conf"
+	tp_client_up alice "$(tp_client_ns 1)" "$TP_CONF/client.conf"
+	TP_ALICE=$TP_ADDR
+	bob_conf=$(tp_conf_for_user "$TP_CONF/client.conf" bob)
+	tp_client_up bob "$(tp_client_ns 2)" "$bob_conf"
+	tp_ping "$(tp_client_ns 1)" 10.0.0.1 2 || tp_fail "alice cannot ping"
+	tp_ping "$(tp_client_ns 2)" 10.0.0.1 2 || tp_fail "bob cannot ping"
+}

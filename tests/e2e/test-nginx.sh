@@ -37,12 +37,7 @@ B=$(tp_client_ns 3)      # 10.200.0.13: bob, later carol
 X=$(tp_client_ns 4)      # 10.200.0.14: the attacker
 D="$TP_CONF/demo"
 CA="$D/ca.crt"
-HP="$top_srcdir/tests/e2e/hostile.py"
-hp() {
-	local ns=$1
-	shift
-	tp_in "$ns" python3 "$HP" "$@"
-}
+hp() { tp_hostile "$@"; }
 pw() { head -n 1 "$D/$1.pass"; }
 tp_say "$(nginx -v 2>&1)"
 
@@ -181,10 +176,8 @@ SB="$TP_CONF/server-plain.conf"
 grep -q 'tls = false' "$SB" || tp_fail "could not edit $SB"
 if grep -q 'cert *=' "$SB"; then tp_fail "$SB still names a certificate"; fi
 sed -e '/trusted_proxies/d' "$SB" >"$TP_CONF/bad.conf"
-if "$TUNPIPE" -t -c "$TP_CONF/bad.conf" >"$TP_TMP/bad.out" 2>&1; then
-	tp_fail "tunpipe -t accepted tls = false without trusted_proxies"
-fi
-grep -q 'tls = false needs trusted_proxies' "$TP_TMP/bad.out" || { cat "$TP_TMP/bad.out"; tp_fail "no clear error"; }
+tp_expect_refused "$TP_TMP/bad.out" "$TP_CONF/bad.conf" "tls = false without trusted_proxies" \
+	'tls = false needs trusted_proxies'
 "$TUNPIPE" -t -c "$SB" >"$TP_TMP/t.out" 2>&1 || { cat "$TP_TMP/t.out"; tp_fail "tunpipe -t refused $SB"; }
 tp_start server-b "$S" "$SB"
 tp_wait_listen "$S" 8080 10 || { cat "$(tp_logfile server-b)"; tp_fail "server-b is not listening on 8080"; }
