@@ -133,18 +133,11 @@ fi
 tp_ok "status: alice from $pa, bob from $pb; the log never names 10.200.0.11"
 
 tp_check "five wrong logins from 10.200.0.14 through HAProxy: 429 for it, not for carol"
-hp "$X" burst 10.200.0.11 443 "$CA" bob 8 >"$TP_TMP/burst.out" 2>&1 ||
-	{ cat "$TP_TMP/burst.out"; tp_fail "the burst failed"; }
-grep -q '^429 ' "$TP_TMP/burst.out" || { cat "$TP_TMP/burst.out"; tp_fail "the attacker got no 429"; }
-tp_wait_log "$srvlog" '10\.200\.0\.14 throttled' 10 || tp_fail "no 'throttled' line for 10.200.0.14"
-att=$(hp "$X" login 10.200.0.11 443 "$CA" carol "$(pw carol)" 1 | awk '{ print $1 }')
-[ "$att" = 429 ] || tp_fail "the attacker's next login got '$att', expected 429"
-car=$(hp "$B" login 10.200.0.11 443 "$CA" carol "$(pw carol)" 1 | awk '{ print $1 }')
-[ "$car" = 101 ] || tp_fail "carol through the same proxy got '$car', expected 101"
+tp_proxy_burst "$X" "$B" 443 "$srvlog" proxy
 car1=$(hp "$B" login 10.200.0.11 444 "$CA" carol "$(pw carol)" 1 | awk '{ print $1 }')
 [ "$car1" = 101 ] || tp_fail "carol through the v1 frontend got '$car1', expected 101"
 if grep -q '10\.200\.0\.11 throttled' "$srvlog"; then tp_fail "HAProxy's address was throttled"; fi
-tp_ok "attacker: $(tr '\n' ' ' <"$TP_TMP/burst.out")then $att; carol: $car (v2), $car1 (v1)"
+tp_ok "attacker: $(tr '\n' ' ' <"$TP_TMP/burst.out")then $TP_ATT; carol: $TP_CAROL (v2), $car1 (v1)"
 
 tp_check "a direct client from an untrusted address is served without a PROXY header"
 dir=$(hp "$A" login 10.200.0.1 8443 "$CA" carol "$(pw carol)" 1 | awk '{ print $1 }')
