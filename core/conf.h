@@ -106,6 +106,9 @@ struct tp_optset *tp_options_parse(const struct tp_option *table, size_t config_
 				   const config_setting_t *group, const char *file,
 				   const char *where, struct tp_diag *d);
 const void *tp_optset_config(const struct tp_optset *o);
+/* Whether a `when` condition ("role=server") holds for the stage: 0 when
+ * the table has no such enum option or value. */
+int tp_optset_holds(const struct tp_optset *o, const char *when);
 /* The table a config struct (as tp_optset_config returned it) was parsed
  * against: how core glue installed in a descriptor finds its plugin from
  * the `config` create() receives.  NULL for NULL. */

@@ -87,8 +87,8 @@ int tp_control_disconnect(struct tp_pipeline *const *pipes, int n, const char *w
 			const char *req = tp_srv_requester();
 			tp_log(TP_LOG_INFO, WHO, "disconnecting session %u of pipeline %s (user %s, address %s%s%s, peer %s) on request%s%s",
 			       s->id, pl->name, s->info.user[0] ? s->info.user : "-",
-			       tp_status_prefix(&s->info.addr4, 0, a4, sizeof(a4)), s->info.addr6.family ? " " : "",
-			       tp_status_prefix(&s->info.addr6, 0, a6, sizeof(a6)), s->info.peer[0] ? s->info.peer : "-",
+			       tp_prefix_str(&s->info.addr4, 0, a4, sizeof(a4)), s->info.addr6.family ? " " : "",
+			       tp_prefix_str(&s->info.addr6, 0, a6, sizeof(a6)), s->info.peer[0] ? s->info.peer : "-",
 			       req[0] ? " of " : "", req);
 			tp_session_abort(pl, s, "disconnected by the administrator");
 			count++;

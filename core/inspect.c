@@ -110,33 +110,59 @@ static void wrap(FILE *out, const char *text, int indent, int width)
 		fputc('\n', out);
 }
 
-static void print_option(FILE *out, const struct tp_option *o)
-{
-	char attrs[512];
-	size_t off = 0;
+/*
+ * An option row's facts, in the order both renderings give them: the role
+ * first (the rest holds only within it), then required, secret, default,
+ * range, choices.  `put` gets a label ("default: ") and the value, or NULL
+ * for a bare label ("required"); `text` says the value is the plugin's
+ * text (the man page escapes it) rather than digits of ours.
+ */
+typedef void (*fact_fn)(void *arg, const char *label, const char *value, int text);
 
-#define ATTR(...)                                                                   \
-	(off < sizeof(attrs)                                                        \
-		 ? (off += (size_t)snprintf(attrs + off, sizeof(attrs) - off, __VA_ARGS__)) \
-		 : 0)
-	attrs[0] = '\0';
-	/* The role first: the rest of the line holds only within it. */
+static void option_facts(const struct tp_option *o, fact_fn put, void *arg)
+{
+	char range[64];
+
 	if (o->when)
-		ATTR("only with %s", o->when);
+		put(arg, "only with ", o->when, 1);
 	if (o->flags & TP_OPT_REQUIRED)
-		ATTR("%srequired", off ? ", " : "");
+		put(arg, "required", NULL, 0);
 	if (o->flags & TP_OPT_SECRET)
-		ATTR("%ssecret", off ? ", " : "");
+		put(arg, "secret", NULL, 0);
 	/* A secret's default would be printed into terminals and bug reports. */
 	if (o->def && !(o->flags & TP_OPT_SECRET))
-		ATTR("%sdefault: %s", off ? ", " : "", o->def);
-	if (o->type == TP_OPT_INT && (o->min || o->max))
-		ATTR("%srange: %lld..%lld", off ? ", " : "", (long long)o->min, (long long)o->max);
+		put(arg, "default: ", o->def, 1);
+	if (o->type == TP_OPT_INT && (o->min || o->max)) {
+		snprintf(range, sizeof(range), "%lld..%lld", (long long)o->min, (long long)o->max);
+		put(arg, "range: ", range, 0);
+	}
 	if (o->type == TP_OPT_ENUM && o->choices)
-		ATTR("%schoices: %s", off ? ", " : "", o->choices);
-#undef ATTR
-	if (attrs[0])
-		fprintf(out, "  %-20s %-12s %s\n", o->name, tp_opt_type_name(o->type), attrs);
+		put(arg, "choices: ", o->choices, 1);
+}
+
+struct attrs {
+	char s[512];
+	size_t off;
+};
+
+/* `inspect`: the facts on one line, comma-separated. */
+static void text_fact(void *arg, const char *label, const char *value, int text)
+{
+	struct attrs *a = arg;
+
+	(void)text;
+	if (a->off < sizeof(a->s))
+		a->off += (size_t)snprintf(a->s + a->off, sizeof(a->s) - a->off, "%s%s%s",
+					   a->off ? ", " : "", label, value ? value : "");
+}
+
+static void print_option(FILE *out, const struct tp_option *o)
+{
+	struct attrs a = { "", 0 };
+
+	option_facts(o, text_fact, &a);
+	if (a.s[0])
+		fprintf(out, "  %-20s %-12s %s\n", o->name, tp_opt_type_name(o->type), a.s);
 	else
 		fprintf(out, "  %-20s %s\n", o->name, tp_opt_type_name(o->type));
 	if (o->help)
@@ -211,7 +237,19 @@ static void roff_text(FILE *out, const char *s)
 	}
 }
 
-/* "(type; attributes)" then the help, the attributes as `inspect` shows them. */
+/* tunpipe.conf(5): the same facts after the type, semicolon-separated. */
+static void man_fact(void *arg, const char *label, const char *value, int text)
+{
+	FILE *out = arg;
+
+	fprintf(out, "; %s", label);
+	if (value && text)
+		roff_text(out, value);
+	else if (value)
+		fputs(value, out);
+}
+
+/* "(type; facts)" then the help. */
 static void man_option(FILE *out, const struct tp_option *o)
 {
 	fputs(".TP\n.B ", out);
@@ -219,24 +257,7 @@ static void man_option(FILE *out, const struct tp_option *o)
 	fputs("\n(\\fI", out);
 	roff_text(out, tp_opt_type_name(o->type));
 	fputs("\\fR", out);
-	if (o->when) {
-		fputs("; only with ", out);
-		roff_text(out, o->when);
-	}
-	if (o->flags & TP_OPT_REQUIRED)
-		fputs("; required", out);
-	if (o->flags & TP_OPT_SECRET)
-		fputs("; secret", out);
-	if (o->def && !(o->flags & TP_OPT_SECRET)) {
-		fputs("; default: ", out);
-		roff_text(out, o->def);
-	}
-	if (o->type == TP_OPT_INT && (o->min || o->max))
-		fprintf(out, "; range: %lld..%lld", (long long)o->min, (long long)o->max);
-	if (o->type == TP_OPT_ENUM && o->choices) {
-		fputs("; choices: ", out);
-		roff_text(out, o->choices);
-	}
+	option_facts(o, man_fact, out);
 	fputs(")\n", out);
 	if (o->help) {
 		fputs(".br\n", out);

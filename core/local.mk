@@ -12,7 +12,7 @@ core_libtpcore_la_SOURCES = \
 	core/addrpool.c core/addrpool.h \
 	core/router.c core/router.h \
 	core/counter.c core/counter.h \
-	core/stage.c core/stage.h \
+	core/stage.c core/stage.h core/stage-queue.c core/stage-queue.h \
 	core/session.c core/session.h \
 	core/host.c core/host.h \
 	core/pipeline.c core/pipeline.h \

@@ -257,6 +257,17 @@ out:
 	return d.errors ? 1 : check_only ? 0 : rc;
 }
 
+/* Both ways in (-c FILE, connect URL): where log lines go, and how many
+ * -v/-q asked for, before the config is read. */
+static int start(const char *file, int check_only, int verbosity)
+{
+	int lvl = TP_LOG_INFO + verbosity;
+
+	tp_log_detect_journal();
+	tp_log_set_level((enum tp_log_level)(lvl < TP_LOG_ERROR ? TP_LOG_ERROR : lvl > TP_LOG_DEBUG ? TP_LOG_DEBUG : lvl));
+	return run(file, check_only, verbosity);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -276,12 +287,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "connect")) {
 		char path[64];
 		int v = 0, r = tp_connect_prepare(argc - 1, argv + 1, path, sizeof(path), &v);
-		if (r)
-			return r;
-		tp_log_detect_journal();
-		int l = TP_LOG_INFO + v;
-		tp_log_set_level((enum tp_log_level)(l < TP_LOG_ERROR ? TP_LOG_ERROR : l > TP_LOG_DEBUG ? TP_LOG_DEBUG : l));
-		return run(path, 0, v);
+		return r ? r : start(path, 0, v);
 	}
 	if (argc > 1 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "disconnect")))
 		return tp_control_command(argc - 1, argv + 1);
@@ -308,8 +314,5 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	tp_log_detect_journal();
-	int lvl = TP_LOG_INFO + verbosity;
-	tp_log_set_level((enum tp_log_level)(lvl < TP_LOG_ERROR ? TP_LOG_ERROR : lvl > TP_LOG_DEBUG ? TP_LOG_DEBUG : lvl));
-	return run(file, check_only, verbosity);
+	return start(file, check_only, verbosity);
 }

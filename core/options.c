@@ -82,6 +82,22 @@ static int applies(const struct tp_optset *o, const struct tp_option *table,
 	return cur == choice;
 }
 
+int tp_optset_holds(const struct tp_optset *o, const char *when)
+{
+	const struct tp_option *e;
+	size_t n = 0;
+	int choice, cur;
+
+	if (!o || !o->table)
+		return 0;
+	while (o->table[n].type != TP_OPT_END)
+		n++;
+	if (!(e = when_enum(o->table, n, when, &choice)) || choice < 0)
+		return 0;
+	memcpy(&cur, o->config + e->offset, sizeof(cur));
+	return cur == choice;
+}
+
 /* A conditional option given where its `when` does not hold: name the
  * role(s) it belongs to and the one this stage has. */
 static void report_role(const struct tp_optset *o, const struct tp_option *table, size_t n,

@@ -173,6 +173,18 @@ static struct tp_pipeline *build_one(struct tp_conf *c, const struct tp_pipeline
 	pl->bottom = create_stage(pl, &pl->t[pl->n - 1], d, c->file, pc);
 	if (d->errors != errors)
 		goto fail;
+	/* A server leases its clients' tunnel addresses from the network the
+	 * top endpoint announced at create(), and routes by them: without one,
+	 * no session could ever come up. */
+	struct tp_tmpl *sink = &pl->t[pl->n - 1];
+	if (!pl->apool && tp_optset_holds(sink->opts, "role=server")) {
+		where(w, sizeof(w), pc, 0, pl->t[0].p->name);
+		tp_diag_error(d, c->file, pl->t[0].line, w,
+			      "has no address, but stage %d '%s' (line %d) is a server: it leases each client's "
+			      "tunnel address from this stage's network and routes by it; set 'address' "
+			      "(or 'address6')", sink->index + 1, sink->p->name, sink->line);
+		goto fail;
+	}
 	if (check_only) {
 		tp_pipeline_free(pl);
 		return NULL;

@@ -55,15 +55,11 @@ static void copy_sized(void *dst, size_t dst_size, const void *src, size_t src_s
 	memcpy(dst, src, src_size < dst_size ? src_size : dst_size);
 }
 
+/* A prefix for a log line: "-" when there is none. */
 static const char *pfx(const struct tp_prefix *p, char *buf, size_t len, int with_len)
 {
-	char a[INET6_ADDRSTRLEN] = "-";
-	if (p->family)
-		inet_ntop(p->family, p->addr, a, sizeof(a));
-	if (with_len && p->family)
-		snprintf(buf, len, "%s/%u", a, p->plen);
-	else
-		snprintf(buf, len, "%s", a);
+	if (!tp_prefix_str(p, with_len, buf, len)[0])
+		snprintf(buf, len, "-");
 	return buf;
 }
 

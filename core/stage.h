@@ -39,15 +39,6 @@ struct tp_traffic {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 };
 
-/* Count a batch: every buffer's own length (a batch's `bytes` may lag a
- * stage that pulled a header in place). */
-static inline void tp_traffic_count(uint64_t *packets, uint64_t *bytes, const struct tp_batch *q)
-{
-	*packets += q->count;
-	for (const struct tp_buf *b = q->head; b; b = b->next)
-		*bytes += b->len;
-}
-
 static inline void tp_traffic_add(struct tp_traffic *sum, const struct tp_traffic *t)
 {
 	sum->rx_packets += t->rx_packets;

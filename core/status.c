@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -85,22 +84,6 @@ void tp_status_stage_label(const struct tp_pipeline *pl, int index, char *buf, s
 		snprintf(buf, len, "%s#%d", name, index + 1);
 	else
 		snprintf(buf, len, "%s", name);
-}
-
-const char *tp_status_prefix(const struct tp_prefix *p, int with_len, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	buf[0] = 0;
-	if (p->family != AF_INET && p->family != AF_INET6)
-		return buf;
-	if (!inet_ntop(p->family, p->addr, a, sizeof(a)))
-		return buf;
-	if (with_len)
-		snprintf(buf, len, "%s/%u", a, p->plen);
-	else
-		snprintf(buf, len, "%s", a);
-	return buf;
 }
 
 /* The length of the valid UTF-8 sequence at s, or 0. */
@@ -193,7 +176,7 @@ static void json_addr(struct tp_sbuf *o, const char *key, const struct tp_prefix
 	char a[64];
 
 	tp_sbuf_printf(o, ",\"%s\":", key);
-	if (tp_status_prefix(p, with_len, a, sizeof(a))[0])
+	if (tp_prefix_str(p, with_len, a, sizeof(a))[0])
 		tp_json_str(o, a);
 	else
 		tp_sbuf_put(o, "null", 4);
@@ -319,8 +302,8 @@ static void text_session(struct tp_sbuf *o, struct tp_pipeline *pl, struct tp_se
 	char a4[64], a6[64], since[32];
 
 	iso_time(s->up_since, since, sizeof(since));
-	tp_status_prefix(&s->info.addr4, 1, a4, sizeof(a4));
-	tp_status_prefix(&s->info.addr6, 1, a6, sizeof(a6));
+	tp_prefix_str(&s->info.addr4, 1, a4, sizeof(a4));
+	tp_prefix_str(&s->info.addr6, 1, a6, sizeof(a6));
 	tp_sbuf_printf(o, "  session %u: user %s, address %s%s%s, peer %s, stack %s\n", s->id,
 		       s->info.user[0] ? s->info.user : "-", a4[0] ? a4 : "-", a6[0] ? " " : "", a6,
 		       s->info.peer[0] ? s->info.peer : "-", pl->stack[0] ? pl->stack : "-");

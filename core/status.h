@@ -32,8 +32,6 @@ int tp_status_user_at(struct tp_pipeline *pl, int i, struct tp_traffic *t);
 /* The label for stage `index`: its plugin's name, with "#N" (1-based
  * position) when the pipeline has that plugin more than once. */
 void tp_status_stage_label(const struct tp_pipeline *pl, int index, char *buf, size_t len);
-/* "10.0.0.2/24" or "" (no address). */
-const char *tp_status_prefix(const struct tp_prefix *p, int with_len, char *buf, size_t len);
 
 /* The status of every pipeline, for people or as one JSON document. */
 void tp_status_text(struct tp_pipeline *const *pipes, int n, struct tp_sbuf *o);

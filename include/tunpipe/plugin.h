@@ -41,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <arpa/inet.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -72,6 +74,7 @@ extern "C" {
  *        plugin built for 1.0/1.1 never sets TP_PLUGIN_SUPER, so it never
  *        sees a buffer whose metadata is set.
  *        TP_FRAMING() (source only: a framing table with its size set).
+ *        tp_prefix_str() (source only: an address prefix as text).
  *
  * How the core reads an older plugin: it keeps its own copy of the
  * descriptor, as long as the core's struct, zero beyond the plugin's
@@ -375,6 +378,23 @@ struct tp_prefix {
 	uint8_t plen;      /* prefix length */
 	uint8_t addr[16];  /* network byte order; IPv4 uses the first 4 bytes */
 };
+
+/* "10.0.0.2/24" (with_len) or "10.0.0.2" into buf, "" when p holds no
+ * address; returns buf.  One formatting for the core and the plugins
+ * (source only: nothing of ours is called). */
+static inline const char *tp_prefix_str(const struct tp_prefix *p, int with_len, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	buf[0] = '\0';
+	if ((p->family != AF_INET && p->family != AF_INET6) || !inet_ntop(p->family, p->addr, a, sizeof(a)))
+		return buf;
+	if (with_len)
+		snprintf(buf, len, "%s/%u", a, p->plen);
+	else
+		snprintf(buf, len, "%s", a);
+	return buf;
+}
 
 #define TP_MAX_ROUTES 16
 #define TP_MAX_DNS 4

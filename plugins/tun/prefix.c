@@ -117,16 +117,8 @@ int tn_prefix_cmp4(const struct tp_prefix *a, const struct tp_prefix *b)
 
 const char *tn_prefix_str(const struct tp_prefix *p, int with_len, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
-
-	if (!p->family || !inet_ntop(p->family, p->addr, a, sizeof(a))) {
+	if (!tp_prefix_str(p, with_len, buf, len)[0])
 		snprintf(buf, len, "(none)");
-		return buf;
-	}
-	if (with_len)
-		snprintf(buf, len, "%s/%u", a, p->plen);
-	else
-		snprintf(buf, len, "%s", a);
 	return buf;
 }
 

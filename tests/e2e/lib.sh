@@ -364,3 +364,63 @@ tp_counter() {
 tp_passive_opens() {
 	tp_in "$1" cat /proc/net/snmp | awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "PassiveOpens") c = i; h = 1 } else print $c }'
 }
+
+# ---- set-ups and checks several tests share -------------------------------
+
+# tp_expect_refused OUT CONF WHAT ERE… — `tunpipe -t -c CONF` must fail and
+# its output (kept in OUT) match every extended regex; WHAT names the
+# config in a failure ("tunpipe -t accepted WHAT").
+tp_expect_refused() {
+	local out=$1 conf=$2 what=$3 re
+	shift 3
+	if "$TUNPIPE" -t -c "$conf" >"$out" 2>&1; then
+		cat "$out"
+		tp_fail "tunpipe -t accepted $what"
+	fi
+	for re in "$@"; do
+		grep -Eq -- "$re" "$out" || { cat "$out"; tp_fail "tunpipe -t refused $what without /$re/"; }
+	done
+}
+
+# tp_hostile NS ARGS… — tests/e2e/hostile.py (a scripted client) in NS.
+tp_hostile() {
+	local ns=$1
+	shift
+	tp_in "$ns" python3 "$top_srcdir/tests/e2e/hostile.py" "$@"
+}
+
+# tp_alice_and_bob — two clients of one server, both pinging it: needs
+# tp_init; makes the topology (tp_topology 2) and $TP_CONF, starts
+# "server" (server.conf), "alice" in client namespace 1 and "bob" in 2;
+# sets TP_ALICE to alice's tunnel address.
+tp_alice_and_bob() {
+	local bob_conf
+	tp_topology 2
+	tp_confdir
+	tp_server_start server "$TP_CONF/server.conf"
+	tp_client_up alice "$(tp_client_ns 1)" "$TP_CONF/client.conf"
+	TP_ALICE=$TP_ADDR
+	bob_conf=$(tp_conf_for_user "$TP_CONF/client.conf" bob)
+	tp_client_up bob "$(tp_client_ns 2)" "$bob_conf"
+	tp_ping "$(tp_client_ns 1)" 10.0.0.1 2 || tp_fail "alice cannot ping"
+	tp_ping "$(tp_client_ns 2)" 10.0.0.1 2 || tp_fail "bob cannot ping"
+}
+
+# tp_proxy_burst ATTACKER_NS CAROL_NS PORT SRVLOG PROXY — the login limiter
+# behind a proxy listening on 10.200.0.11:PORT: eight wrong guesses for bob
+# from ATTACKER_NS (10.200.0.14) end in 429 (the answers in
+# $TP_TMP/burst.out) with a 'throttled' line for 10.200.0.14 in SRVLOG;
+# its next login gets 429 while carol from CAROL_NS gets 101 through the
+# same PROXY.  Sets TP_ATT and TP_CAROL to those two answers.
+tp_proxy_burst() {
+	local x=$1 b=$2 port=$3 log=$4 proxy=$5 ca="$TP_CONF/demo/ca.crt" pw
+	pw=$(head -n 1 "$TP_CONF/demo/carol.pass")
+	tp_hostile "$x" burst 10.200.0.11 "$port" "$ca" bob 8 >"$TP_TMP/burst.out" 2>&1 ||
+		{ cat "$TP_TMP/burst.out"; tp_fail "the burst failed"; }
+	grep -q '^429 ' "$TP_TMP/burst.out" || { cat "$TP_TMP/burst.out"; tp_fail "the attacker got no 429"; }
+	tp_wait_log "$log" '10\.200\.0\.14 throttled' 10 || tp_fail "no 'throttled' line for 10.200.0.14"
+	TP_ATT=$(tp_hostile "$x" login 10.200.0.11 "$port" "$ca" carol "$pw" 1 | awk '{ print $1 }')
+	[ "$TP_ATT" = 429 ] || tp_fail "the attacker's next login got '$TP_ATT', expected 429"
+	TP_CAROL=$(tp_hostile "$b" login 10.200.0.11 "$port" "$ca" carol "$pw" 1 | awk '{ print $1 }')
+	[ "$TP_CAROL" = 101 ] || tp_fail "carol through the same $proxy got '$TP_CAROL', expected 101"
+}

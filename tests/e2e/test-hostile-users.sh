@@ -24,11 +24,7 @@ USERS_NS=$(tp_client_ns 1)  # 10.200.0.11: the users
 ATTACK=$(tp_client_ns 2)    # 10.200.0.12: guesses passwords
 CA="$TP_CONF/demo/ca.crt"
 HP="$top_srcdir/tests/e2e/hostile.py"
-hp() {
-	local ns=$1
-	shift
-	tp_in "$ns" python3 "$HP" "$@"
-}
+hp() { tp_hostile "$@"; }
 # hp_bg OUT NS ARGS — hostile.py in the background, output to OUT; $! is
 # python itself (ip netns exec execs it), so kill $! stops it.
 hp_bg() {

@@ -9,19 +9,11 @@ set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 tp_init test-slowclient slow
-tp_topology 2
-tp_confdir
+tp_alice_and_bob
 S=$(tp_server_ns)
 C1=$(tp_client_ns 1)
 C2=$(tp_client_ns 2)
-
-tp_server_start server "$TP_CONF/server.conf"
-tp_client_up alice "$C1" "$TP_CONF/client.conf"
-alice=$TP_ADDR
-bob_conf=$(tp_conf_for_user "$TP_CONF/client.conf" bob)
-tp_client_up bob "$C2" "$bob_conf"
-tp_ping "$C1" 10.0.0.1 2 || tp_fail "alice cannot ping"
-tp_ping "$C2" 10.0.0.1 2 || tp_fail "bob cannot ping"
+alice=$TP_ALICE
 
 tp_check "a frozen client does not stall another one"
 kill -STOP "$(tp_pid alice)"
