@@ -106,14 +106,29 @@ uint64_t tg_pseudo(const uint8_t *ip, uint8_t proto, uint32_t l4len)
 	return sum + proto + l4len;
 }
 
+/* The IP header's length, 0 for what is not IPv4/IPv6 (n >= 1). */
+static size_t ip_hlen(const uint8_t *pkt, size_t n)
+{
+	if ((pkt[0] >> 4) == 6)
+		return n >= 40 ? 40 : 0;
+	if ((pkt[0] >> 4) == 4 && (pkt[0] & 15) >= 5 && n >= (size_t)(pkt[0] & 15) * 4)
+		return (size_t)(pkt[0] & 15) * 4;
+	return 0;
+}
+
 /* A packet that is not a super-packet but whose L4 checksum the kernel
  * left to us (VIRTIO_NET_HDR_F_NEEDS_CSUM): the field holds the pseudo-
- * header sum, we add the rest from csum_start. */
+ * header sum, we add the rest from csum_start.  Never inside the IP
+ * header: whatever the metadata says, the addresses the anti-spoofing
+ * check read stay as they are. */
 int tg_complete(const struct tg_vnet_hdr *h, uint8_t *pkt, size_t n)
 {
+	size_t ihl;
+
 	if (!(h->flags & TG_F_NEEDS_CSUM))
 		return 1;
-	if ((size_t)h->csum_start + h->csum_offset + 2 > n)
+	if (n < 1 || !(ihl = ip_hlen(pkt, n)) || h->csum_start < ihl ||
+	    (size_t)h->csum_start + h->csum_offset + 2 > n)
 		return TG_EBAD;
 	wr16(pkt + h->csum_start + h->csum_offset,
 	     (uint16_t)~tg_csum_fold(tg_csum_add(0, pkt + h->csum_start, n - h->csum_start)));
@@ -127,7 +142,9 @@ static int complete_one(const struct tg_vnet_hdr *h, const uint8_t *pkt, size_t 
 
 	if (n > mtu)
 		return TG_ETOOLONG;
-	if ((h->flags & TG_F_NEEDS_CSUM) && (size_t)h->csum_start + h->csum_offset + 2 > n)
+	if ((h->flags & TG_F_NEEDS_CSUM) &&
+	    (n < 1 || !ip_hlen(pkt, n) || h->csum_start < ip_hlen(pkt, n) ||
+	     (size_t)h->csum_start + h->csum_offset + 2 > n))
 		return TG_EBAD;
 	d = sink->get(sink->arg, n);
 	if (!d)

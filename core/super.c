@@ -46,23 +46,18 @@ static void sp_put(void *arg, uint8_t *p, size_t len)
 	sp->out.bytes += (uint32_t)len;
 }
 
-uint32_t tp_super_gate(struct tp_pool *pool, uint32_t stage_flags, int down, uint32_t si_flags,
-		       struct tp_batch *q, const struct tp_split_counters *c)
+/* Whether b must be split before this delivery: every super-packet for a
+ * plain-only one, else only metadata a kernel would not have made (an
+ * IPv6 packet with extension headers from our own TUN, say) — the peer's
+ * framer refuses such a header, so it travels as plain packets. */
+static int must_split(const struct tp_buf *b, int plain)
 {
-	if (tp_super_plain_only(stage_flags, down, si_flags) && tp_super_any(q))
-		tp_super_split(pool, q, c);
-	return q->count;
+	return tp_buf_is_super(b) &&
+	       (plain || b->len < 20 || !tp_offload_canonical(&b->off, b->data, b->len));
 }
 
-int tp_super_any(const struct tp_batch *q)
-{
-	for (const struct tp_buf *b = q->head; b; b = b->next)
-		if (tp_buf_is_super(b))
-			return 1;
-	return 0;
-}
-
-unsigned tp_super_split(struct tp_pool *pool, struct tp_batch *q, const struct tp_split_counters *c)
+static unsigned split(struct tp_pool *pool, struct tp_batch *q, const struct tp_split_counters *c,
+		      int plain)
 {
 	struct split sp = { pool, TP_BATCH_INIT };
 	const struct tg_sink sink = { sp_get, sp_put, &sp };
@@ -74,7 +69,7 @@ unsigned tp_super_split(struct tp_pool *pool, struct tp_batch *q, const struct t
 
 	tp_batch_init(q);
 	while ((b = tp_batch_pop(&in))) {
-		if (!tp_buf_is_super(b)) {
+		if (!must_split(b, plain)) {
 			tp_batch_add(q, b);
 			continue;
 		}
@@ -107,4 +102,17 @@ unsigned tp_super_split(struct tp_pool *pool, struct tp_batch *q, const struct t
 	}
 	*c->split += n;
 	return n;
+}
+
+uint32_t tp_super_gate(struct tp_pool *pool, uint32_t stage_flags, int down, uint32_t si_flags,
+		       struct tp_batch *q, const struct tp_split_counters *c)
+{
+	int plain = tp_super_plain_only(stage_flags, down, si_flags);
+
+	for (const struct tp_buf *b = q->head; b; b = b->next)
+		if (must_split(b, plain)) {
+			split(pool, q, c, plain);
+			break;
+		}
+	return q->count;
 }

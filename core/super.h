@@ -26,16 +26,11 @@ static inline int tp_super_plain_only(uint32_t stage_flags, int down, uint32_t s
 	return !(stage_flags & TP_PLUGIN_SUPER) || (down && !(si_flags & TP_SI_SUPER));
 }
 
-/* Whether any buffer of q carries offload metadata. */
-int tp_super_any(const struct tp_batch *q);
-/* Replace every super-packet of q, in place and in order, by the plain IP
- * packets it stands for (pool buffers, every checksum complete); a buffer
- * without metadata stays as it is.  Returns the number of super-packets
- * split. */
-unsigned tp_super_split(struct tp_pool *pool, struct tp_batch *q, const struct tp_split_counters *c);
-
-/* The caps gate: when tp_super_plain_only() says so, split q in place.
- * Returns how many buffers q holds afterwards. */
+/* The caps gate: when tp_super_plain_only() says so, replace every
+ * super-packet of q, in place and in order, by the plain IP packets it
+ * stands for (pool buffers, every checksum complete); otherwise only those
+ * whose metadata is not what a kernel makes (tp_offload_canonical), which
+ * the peer would refuse.  Returns how many buffers q holds afterwards. */
 uint32_t tp_super_gate(struct tp_pool *pool, uint32_t stage_flags, int down, uint32_t si_flags,
 		       struct tp_batch *q, const struct tp_split_counters *c);
 

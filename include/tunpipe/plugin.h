@@ -75,6 +75,7 @@ extern "C" {
  *        sees a buffer whose metadata is set.
  *        TP_FRAMING() (source only: a framing table with its size set).
  *        tp_prefix_str() (source only: an address prefix as text).
+ *        tp_offload_canonical() (source only: metadata as a kernel makes it).
  *
  * How the core reads an older plugin: it keeps its own copy of the
  * descriptor, as long as the core's struct, zero beyond the plugin's
@@ -214,6 +215,42 @@ enum { TP_GSO_NONE = 0, TP_GSO_TCP4 = 1, TP_GSO_TCP6 = 2, TP_GSO_UDP = 3 };
 static inline int tp_buf_is_super(const struct tp_buf *b)
 {
 	return b->off.gso_type != TP_GSO_NONE || b->off.flags != 0;
+}
+
+/* Whether o describes the IP packet p (its first n bytes, n >= 10; the
+ * whole packet is at least 20) the way a kernel does: a GSO type matches
+ * the IP version and protocol, and a partial checksum sits in the TCP or
+ * UDP header right behind the IP header (csum_start = IHL * 4 or 40,
+ * csum_offset 16 or 6).  Anything else would make whoever completes the
+ * checksum (we, or the kernel behind the TUN) write it elsewhere, e.g.
+ * over the source address after the anti-spoofing check: a peer's
+ * metadata is refused unless it passes (source only). */
+static inline int tp_offload_canonical(const struct tp_offload *o, const uint8_t *p, size_t n)
+{
+	unsigned ver, iphl, proto;
+
+	if (n < 10)
+		return 0;
+	ver = p[0] >> 4;
+	if (ver == 4) {
+		iphl = (p[0] & 15u) * 4;
+		proto = p[9];
+		if (iphl < 20)
+			return 0;
+	} else if (ver == 6) {
+		iphl = 40;
+		proto = p[6];
+	} else {
+		return 0;
+	}
+	if ((o->gso_type == TP_GSO_TCP4 && (ver != 4 || proto != 6)) ||
+	    (o->gso_type == TP_GSO_TCP6 && (ver != 6 || proto != 6)) ||
+	    (o->gso_type == TP_GSO_UDP && proto != 17) || o->gso_type > TP_GSO_UDP)
+		return 0;
+	if (!(o->flags & TP_OFF_NEEDS_CSUM))
+		return o->csum_start == 0 && o->csum_offset == 0;
+	return o->csum_start == iphl &&
+	       ((proto == 6 && o->csum_offset == 16) || (proto == 17 && o->csum_offset == 6));
 }
 
 static inline size_t tp_buf_headroom(const struct tp_buf *b) { return (size_t)(b->data - b->head); }

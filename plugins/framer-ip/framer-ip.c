@@ -32,8 +32,8 @@
 #define FIP_MIN_PACKET 68    /* smallest MTU IPv4 requires (RFC 791) */
 #define FIP_MAX_PACKET 65535 /* the largest a 16-bit length field describes */
 /* Bytes needed to size (and check) any frame: 6 for an IPv6 packet, the
- * super-packet header and the first byte of its packet. */
-#define FIP_HDR_MAX (FIP_SUPER_HDR + 1)
+ * super-packet header and the first bytes of its packet. */
+#define FIP_HDR_MAX FIP_SUPER_NEED
 
 struct fip_config {
 	int64_t max_packet;

@@ -27,6 +27,9 @@
 /* The smallest segment payload we accept: below it a peer could make us
  * (or the far kernel) emit tens of thousands of tiny packets. */
 #define FIP_SUPER_MIN_GSO 64
+/* What fip_super_len needs to decide: the header and the first 10 bytes of
+ * the packet (version, header length, protocol / next header). */
+#define FIP_SUPER_NEED (FIP_SUPER_HDR + 10)
 
 static inline uint16_t fip_rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline void fip_wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
@@ -58,9 +61,9 @@ static inline void fip_super_read(const uint8_t *p, struct tp_offload *o)
 
 /*
  * The frame length (header + packet) of the super-packet header at p, from
- * its first n bytes: 0 while fewer than FIP_SUPER_HDR + 1 are there, -1 on
- * anything but a header we would have sent ourselves (why says what; *bad
- * = badc), never more than FIP_SUPER_HDR + max.
+ * its first n bytes: 0 while fewer than FIP_SUPER_NEED are there, -1 on
+ * anything but a header we would have sent ourselves for that packet (why
+ * says what; *bad = badc), never more than FIP_SUPER_HDR + max.
  */
 static inline int64_t fip_super_len(const uint8_t *p, size_t n, uint32_t max, char *why,
 				    size_t whylen, uint64_t **bad, uint64_t *badc)
@@ -73,7 +76,7 @@ static inline int64_t fip_super_len(const uint8_t *p, size_t n, uint32_t max, ch
 		snprintf(why, whylen, "unknown super-packet format 0x%02x", p[0]);
 		return -1;
 	}
-	if (n < FIP_SUPER_HDR + 1)
+	if (n < FIP_SUPER_NEED)
 		return 0;
 	type = p[1];
 	len = fip_rd16(p + 2);
@@ -106,6 +109,16 @@ static inline int64_t fip_super_len(const uint8_t *p, size_t n, uint32_t max, ch
 	if ((fl & TP_OFF_NEEDS_CSUM) ? (cs < 20 || (uint32_t)cs + co + 2 > len) : (cs || co)) {
 		snprintf(why, whylen, "bad checksum offsets in a super-packet header (start %u, "
 			 "offset %u, length %u)", cs, co, len);
+		return -1;
+	}
+	/* Only where a kernel puts it: the far end (our checksum completion
+	 * or its kernel's) writes the checksum there, after the router's
+	 * anti-spoofing check has read the source address. */
+	struct tp_offload o = { .gso_type = type, .flags = fl, .csum_start = (uint16_t)cs,
+				.csum_offset = (uint16_t)co };
+	if (!tp_offload_canonical(&o, p + FIP_SUPER_HDR, n - FIP_SUPER_HDR)) {
+		snprintf(why, whylen, "super-packet metadata that does not fit its packet (type %u, "
+			 "checksum at %u+%u)", type, cs, co);
 		return -1;
 	}
 	return FIP_SUPER_HDR + (int64_t)len;

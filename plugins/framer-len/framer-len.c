@@ -199,8 +199,8 @@ TP_PLUGIN_DEFINE(.name = "framer-len", .kind = TP_KIND_TRANSFORM,
 		 .headroom = 4, .flags = TP_PLUGIN_SUPER, .event = fip_super_event,
 		 .options = flen_options, .config_size = sizeof(struct flen_config),
 		 /* the widest prefix (a 2-byte one is sized from 2), or a zero
-		  * prefix, the super-packet header and the first byte of its packet */
-		 .framing = TP_FRAMING(.hdr_bytes = 4 + FIP_SUPER_HDR + 1, .unit = "frames",
+		  * prefix, the super-packet header and the first bytes of its packet */
+		 .framing = TP_FRAMING(.hdr_bytes = 4 + FIP_SUPER_NEED, .unit = "frames",
 				       .frame_len = flen_frame_len, .frame_up = flen_frame_up,
 				       .frame_down = flen_frame_down),
 		 .create = flen_create, .destroy = free, .wire_id = flen_wire_id);

@@ -61,6 +61,9 @@ static int sane(const struct tp_buf *b)
 		return 0;
 	if ((o->gso_type == TP_GSO_TCP4 && ver != 4) || (o->gso_type == TP_GSO_TCP6 && ver != 6))
 		return 0;
+	/* the checksum only where a kernel puts it: never over the addresses */
+	if (!tp_offload_canonical(o, b->data, b->len))
+		return 0;
 	return ver == 4 || ver == 6;
 }
 

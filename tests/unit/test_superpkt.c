@@ -184,6 +184,59 @@ START_TEST(carried_whole)
 }
 END_TEST
 
+/* Agreed, but metadata no kernel makes (the checksum on the source
+ * address): the core completes it before the framer, which sends a plain
+ * packet whose checksum is where the IP header says; nothing goes whole. */
+START_TEST(odd_metadata_goes_plain)
+{
+	struct tp_harness *tx = new_h("framer-ip", NULL);
+	struct tp_offload o;
+	size_t n = mk_super(&o);
+	struct tp_buf *b = tp_harness_buf(tx, pkt, n), *f;
+	struct tp_batch q = TP_BATCH_INIT;
+	uint64_t bad = 0;
+
+	session_up(tx, TP_SI_SUPER);
+	b->off = o;
+	b->off.gso_type = TP_GSO_NONE;
+	b->off.gso_size = 0;
+	b->off.csum_start = 14; /* inside the IPv4 header: the source address */
+	b->off.csum_offset = 0;
+	tp_batch_add(&q, b);
+	tp_harness_push_down_batch(tx, &q);
+	/* tg_complete refuses to write inside the IP header: dropped, counted */
+	ck_assert_uint_eq(tp_harness_queued_down(tx), 0);
+	ck_assert_uint_eq(tp_harness_counter(tx, "down_super"), 0);
+	tp_harness_super_split(tx, NULL, &bad);
+	ck_assert_uint_eq(bad, 1);
+
+	/* The TCP checksum's own bytes, but as 24 + 12 where a kernel says
+	 * 20 + 16: not trusted to travel as metadata.  Completed here as it
+	 * says (summed from 24: a wrong checksum the far kernel drops, which
+	 * is what this sender asked for) and sent as a plain packet */
+	b = tp_harness_buf(tx, pkt, n);
+	b->off = o;
+	b->off.gso_type = TP_GSO_NONE;
+	b->off.gso_size = 0;
+	b->off.csum_start = 24;
+	b->off.csum_offset = 12; /* TCP bytes 36-37 of the packet: its checksum */
+	tp_batch_add(&q, b);
+	tp_harness_push_down_batch(tx, &q);
+	ck_assert_uint_eq(tp_harness_queued_down(tx), 1);
+	f = tp_harness_pull_down(tx);
+	ck_assert(!tp_buf_is_super(f));
+	ck_assert_uint_eq(f->len, n);  /* no 16-byte super header */
+	ck_assert_uint_eq(f->data[0], 0x45);
+	ck_assert(!memcmp(f->data + 12, pkt + 12, 8)); /* addresses untouched */
+	ck_assert(memcmp(f->data + 36, pkt + 36, 2) != 0); /* written where it said */
+	ck_assert(!memcmp(f->data + 38, pkt + 38, n - 38));
+	tp_harness_buf_free(tx, f);
+	ck_assert_uint_eq(tp_harness_counter(tx, "down_super"), 0);
+	ck_assert_uint_eq(tp_harness_super_split(tx, NULL, NULL), 1); /* the refused one is not */
+	tp_harness_free(tx);
+}
+END_TEST
+
 /* Agreed on the wire, but the stage above the framer (here the harness's
  * end) takes plain packets only: the core splits on the way up. */
 START_TEST(split_up_for_plain_stage)
@@ -312,7 +365,7 @@ END_TEST
 
 struct hdr {
 	unsigned type, len, flags, gso, hlen, cs, co, r5, r14;
-	uint8_t byte0, ver;
+	uint8_t byte0, ver, ihl, proto; /* 0: 4, 5 words, TCP (UDP for that type) */
 };
 
 static size_t mk_frame(uint8_t *out, const struct hdr *h)
@@ -328,7 +381,9 @@ static size_t mk_frame(uint8_t *out, const struct hdr *h)
 	put16(out + 10, h->cs);
 	put16(out + 12, h->co);
 	out[14] = (uint8_t)h->r14;
-	out[16] = (uint8_t)((h->ver ? h->ver : 4) << 4 | 5);
+	out[16] = (uint8_t)((h->ver ? h->ver : 4) << 4 | (h->ihl ? h->ihl : 5));
+	/* the protocol (IPv4) or next header (IPv6) */
+	out[16 + (h->ver == 6 ? 6 : 9)] = h->proto ? h->proto : h->type == TP_GSO_UDP ? 17 : 6;
 	return 16 + h->len;
 }
 
@@ -404,13 +459,36 @@ START_TEST(header_edges)
 	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "bad segmentation"));
 	h = good; h.type = TP_GSO_UDP; h.flags = 3;
 	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "bad segmentation")); /* ECN on UDP */
-	/* checksum offsets: inside the packet, to the last byte */
+	/* checksum offsets: inside the packet ... */
 	h = good; h.cs = 19;
 	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "bad checksum offsets"));
-	h = good; h.co = (unsigned)(h.len - h.cs - 2);
-	ck_assert(feed(&h, TP_SI_SUPER, NULL, NULL));
-	h.co++;
+	h = good; h.co = (unsigned)(h.len - h.cs - 1);
 	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "bad checksum offsets"));
+	/* ... and only where a kernel puts them: in the TCP or UDP header
+	 * right behind the IP header.  Elsewhere, whoever completes the
+	 * checksum would write over bytes the router already checked. */
+	h = good; h.co = (unsigned)(h.len - h.cs - 2);
+	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "does not fit its packet"));
+	h = good; h.co = 6; /* UDP's place in a TCP packet */
+	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "does not fit its packet"));
+	h = good; h.cs = 24; /* behind a 20-byte IPv4 header */
+	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "does not fit its packet"));
+	h.ihl = 6; h.hlen = 44; /* a 24-byte header: there it belongs */
+	ck_assert(feed(&h, TP_SI_SUPER, NULL, NULL));
+	h = good; h.type = TP_GSO_UDP; h.co = 6;
+	ck_assert(feed(&h, TP_SI_SUPER, NULL, NULL));
+	h.co = 16; /* TCP's place in a UDP datagram */
+	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "does not fit its packet"));
+	h = good; h.proto = 17; /* TCP segmentation of a UDP datagram */
+	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "does not fit its packet"));
+	h = good; h.type = TP_GSO_NONE; h.gso = 0; h.proto = 1; /* ICMP: no partial checksum */
+	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "does not fit its packet"));
+	/* The red team's spoof: an IPv6 packet whose "checksum" lands on the
+	 * last 16 bits of its source address (bytes 22-23). */
+	h = good; h.type = TP_GSO_NONE; h.gso = 0; h.ver = 6; h.cs = 20; h.co = 2;
+	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "does not fit its packet"));
+	h.cs = 40; h.co = 16;
+	ck_assert(feed(&h, TP_SI_SUPER, NULL, NULL));
 	h = good; h.flags = 0;
 	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "bad checksum offsets")); /* offsets without the flag */
 	/* the IP version must match the type */
@@ -419,6 +497,8 @@ START_TEST(header_edges)
 	h = good; h.type = TP_GSO_TCP6;
 	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "holds IP version 4"));
 	h.ver = 6;
+	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "does not fit its packet")); /* csum_start 20 */
+	h.cs = 40;
 	ck_assert(feed(&h, TP_SI_SUPER, NULL, NULL));
 	h = good; h.ver = 5;
 	ck_assert(!feed(&h, TP_SI_SUPER, NULL, "holds IP version 5"));
@@ -479,6 +559,7 @@ Suite *tp_test_suite(void)
 	TCase *tc = tcase_create("superpkt");
 
 	tcase_add_test(tc, carried_whole);
+	tcase_add_test(tc, odd_metadata_goes_plain);
 	tcase_add_test(tc, split_up_for_plain_stage);
 	tcase_add_test(tc, split_for_session_not_agreed);
 	tcase_add_test(tc, split_for_plain_only_stage);
