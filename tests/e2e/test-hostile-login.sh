@@ -44,7 +44,10 @@ hp() {
 hp_bg() {
 	local out=$1 ns=$2
 	shift 2
-	ip netns exec "$ns" python3 "$HP" "$@" >"$out" 2>&1 &
+	# Emptied here, not by the background job's redirection: a wait for
+	# its first line must not find the last run's (hold1.out is reused).
+	: >"$out"
+	ip netns exec "$ns" python3 "$HP" "$@" >>"$out" 2>&1 &
 }
 pw() { head -n 1 "$TP_CONF/demo/$1.pass"; }
 srvlog=$(tp_logfile server)
