@@ -18,13 +18,6 @@
 #include <string.h>
 #include <strings.h>
 
-static int is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return 1;
-	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static int is_ctl(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 size_t http_head_end(const char *buf, size_t len)
@@ -74,7 +67,7 @@ static enum http_result parse_request_line(char *line, struct http_msg *m)
 		return HTTP_BAD;
 	*sp1 = '\0';
 	for (char *c = line; *c; c++)
-		if (!is_tchar((unsigned char)*c))
+		if (!http_is_tchar((unsigned char)*c))
 			return HTTP_BAD;
 	char *target = sp1 + 1;
 	char *sp2 = strchr(target, ' ');
@@ -115,7 +108,7 @@ static enum http_result parse_header(char *line, struct http_header *h)
 	/* The name must be a token: this also rejects "Name : v" (RFC 9112
 	 * 5.1 says a server MUST reject whitespace before the colon). */
 	for (char *c = line; *c; c++)
-		if (!is_tchar((unsigned char)*c))
+		if (!http_is_tchar((unsigned char)*c))
 			return HTTP_BAD;
 	char *v = colon + 1;
 	while (*v == ' ' || *v == '\t')

@@ -11,6 +11,7 @@
 #ifndef TLS_HTTP_HTTP_H
 #define TLS_HTTP_HTTP_H
 #include <stddef.h>
+#include <string.h>
 
 struct http_header {
 	const char *name;  /* as received; compare case-insensitively */
@@ -38,6 +39,15 @@ enum http_result {
 	HTTP_TOO_BIG,      /* head longer than max_head: 431 */
 	HTTP_TOO_MANY,     /* more than max_hdrs headers: 431 */
 };
+
+/* An RFC 9110 token character (tchar): methods, header names, auth
+ * schemes, and what Forwarded and CONNECT targets may hold.  Inline so
+ * code that needs nothing else of HTTP (fwd.c) links without http.c. */
+static inline int http_is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
 
 /* Length of the head (through the blank line; CRLF or bare LF) in
  * buf[0..len), or 0 if it is not complete yet. */

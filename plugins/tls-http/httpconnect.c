@@ -26,12 +26,6 @@ void hc_init(struct hc_parser *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int is_tchar(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
 static enum hc_result bad(struct hc_parser *p, const char *why)
 {
 	p->why = why;
@@ -70,7 +64,7 @@ static void note_auth(struct hc_parser *p, const char *v)
 		while (*w == ' ' || *w == '\t' || *w == ',')
 			w++;
 		size_t n = 0;
-		while (w[n] && is_tchar((unsigned char)w[n]))
+		while (w[n] && http_is_tchar((unsigned char)w[n]))
 			n++;
 		if (n && w[n] != '=') {
 			if (n == 5 && !strncasecmp(w, "Basic", 5))
@@ -92,7 +86,7 @@ static enum hc_result field_line(struct hc_parser *p)
 	if (!colon || colon == p->line)
 		return bad(p, "a header line without a name and colon");
 	for (char *c = p->line; c < colon; c++)
-		if (!is_tchar((unsigned char)*c))
+		if (!http_is_tchar((unsigned char)*c))
 			return bad(p, "bad character in a header name");
 	for (char *c = colon + 1; c < p->line + p->len; c++)
 		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
@@ -173,7 +167,7 @@ size_t hc_request(char *out, size_t cap, const char *host, const char *port, con
 	/* Only what a host name or address literal holds: nothing that could
 	 * end the request line or add a header. */
 	for (const char *h = host; *h; h++)
-		if (!is_tchar((unsigned char)*h) && *h != ':')
+		if (!http_is_tchar((unsigned char)*h) && *h != ':')
 			return 0;
 	if (!host[0] || strspn(port, "0123456789") != strlen(port) || !port[0])
 		return 0;
