@@ -85,18 +85,18 @@ static enum http_result parse_request_line(char *line, struct http_msg *m)
 	return HTTP_DONE;
 }
 
-static enum http_result parse_status_line(char *line, struct http_msg *m)
+int http_status_line(const char *line, int *minor, int *status, const char **reason)
 {
-	if (parse_version(line, &m->minor) != HTTP_DONE || line[8] != ' ')
-		return HTTP_BAD;
+	if (strlen(line) < 12 || parse_version(line, minor) != HTTP_DONE || line[8] != ' ')
+		return -1;
 	const char *d = line + 9;
 	if (d[0] < '1' || d[0] > '5' || d[1] < '0' || d[1] > '9' || d[2] < '0' || d[2] > '9')
-		return HTTP_BAD;
+		return -2;
 	if (d[3] != '\0' && d[3] != ' ')
-		return HTTP_BAD;
-	m->status = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
-	m->reason = d[3] ? d + 4 : d + 3;
-	return HTTP_DONE;
+		return -2;
+	*status = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+	*reason = d[3] ? d + 4 : d + 3;
+	return 0;
 }
 
 static enum http_result parse_header(char *line, struct http_header *h)
@@ -145,7 +145,11 @@ enum http_result http_parse(char *buf, size_t len, int is_response, size_t max_h
 	char *line = next_line(&p, stop, &bad);
 	if (bad || !line || !*line)
 		return HTTP_BAD;
-	enum http_result r = is_response ? parse_status_line(line, m) : parse_request_line(line, m);
+	enum http_result r;
+	if (is_response)
+		r = http_status_line(line, &m->minor, &m->status, &m->reason) ? HTTP_BAD : HTTP_DONE;
+	else
+		r = parse_request_line(line, m);
 	if (r != HTTP_DONE)
 		return r;
 	for (;;) {

@@ -63,6 +63,13 @@ size_t http_head_end(const char *buf, size_t len);
 enum http_result http_parse(char *buf, size_t len, int is_response, size_t max_head,
 			    struct http_header *hdrs, size_t max_hdrs, struct http_msg *m);
 
+/* A status line, "HTTP/1.x SP 3DIGIT [SP reason]" (RFC 9112 4), as a C
+ * string: 0 with minor, status (100..599) and reason (inside line, maybe
+ * ""); -1 if it does not start with "HTTP/1.x " and three more bytes,
+ * -2 for a bad status code.  Shared by http_parse and the CONNECT answer
+ * parser (httpconnect.c). */
+int http_status_line(const char *line, int *minor, int *status, const char **reason);
+
 /* First value of header `name` (case-insensitive), or NULL. */
 const char *http_get(const struct http_msg *m, const char *name);
 /* Does any `name` header carry `token` in its comma-separated list

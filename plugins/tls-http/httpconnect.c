@@ -35,17 +35,15 @@ static enum hc_result bad(struct hc_parser *p, const char *why)
 
 static enum hc_result status_line(struct hc_parser *p)
 {
-	const char *s = p->line;
-	if (p->len < 12 || strncmp(s, "HTTP/1.", 7) != 0 || (s[7] != '0' && s[7] != '1') ||
-	    s[8] != ' ')
+	const char *reason;
+	int minor, status, ret = http_status_line(p->line, &minor, &status, &reason);
+	if (ret == -1 || minor > 1) /* minor is set unless -1 */
 		return bad(p, "the answer does not start with an HTTP/1.x status line");
-	if (s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' || s[11] < '0' || s[11] > '9')
+	if (ret)
 		return bad(p, "bad status code");
-	if (p->len > 12 && s[12] != ' ')
-		return bad(p, "bad status code");
-	p->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+	p->status = status;
 	size_t i = 0;
-	for (const char *r = p->len > 12 ? s + 13 : ""; *r && i + 1 < sizeof(p->reason); r++)
+	for (const char *r = reason; *r && i + 1 < sizeof(p->reason); r++)
 		p->reason[i++] = (unsigned char)*r < 0x20 || (unsigned char)*r >= 0x7f ? '?' : *r;
 	p->reason[i] = '\0';
 	p->auth_basic = p->auth_other = 0;
