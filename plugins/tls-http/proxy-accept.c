@@ -28,7 +28,6 @@
 #include "proxyproto.h"
 #include "proxyenv.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -172,23 +171,6 @@ static void refuse(struct pp_wait *w, struct th_ratelog *rl, const char *why, co
 	wait_free(w, 1);
 }
 
-/* The real client, from the header, as a socket address. */
-static void header_addr(const struct pp_header *h, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (h->family == AF_INET) {
-		struct sockaddr_in *in = (void *)ss;
-		in->sin_family = AF_INET;
-		memcpy(&in->sin_addr, h->src, 4);
-		in->sin_port = htons(h->src_port);
-	} else {
-		struct sockaddr_in6 *in6 = (void *)ss;
-		in6->sin6_family = AF_INET6;
-		memcpy(&in6->sin6_addr, h->src, 16);
-		in6->sin6_port = htons(h->src_port);
-	}
-}
-
 static void hand_over(struct pp_wait *w, const struct sockaddr_storage *ss)
 {
 	struct th_ctx *c = w->c;
@@ -242,7 +224,7 @@ static void wait_read(void *arg, int fd, uint32_t ev)
 		return;
 	if (h.has_addr) {
 		struct sockaddr_storage real;
-		header_addr(&h, &real);
+		th_sockaddr(&real, h.family, h.src, h.src_port);
 		hand_over(w, &real);
 	} else {
 		hand_over(w, &w->ss); /* LOCAL / UNKNOWN: the proxy itself */

@@ -55,6 +55,22 @@ void th_peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
 	}
 }
 
+void th_sockaddr(struct sockaddr_storage *ss, int family, const uint8_t *addr, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (void *)ss;
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, addr, 4);
+		in->sin_port = htons(port);
+	} else {
+		struct sockaddr_in6 *in6 = (void *)ss;
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, addr, 16);
+		in6->sin6_port = htons(port);
+	}
+}
+
 /* The limiter's key: IPv4 as ::ffff:a.b.c.d, IPv6 by its /64. */
 void th_peer_key(const struct sockaddr_storage *ss, uint8_t key[16])
 {
