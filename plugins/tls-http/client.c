@@ -202,7 +202,7 @@ static void cli_raced(struct th_ctx *c, int fd, const char *peer, const char *wh
 	}
 	if (cl->px) {
 		/* CONNECT first; the link starts in cli_tunnel */
-		if (th_cproxy_open(cl->px, fd, peer, HS_TIMEOUT, HS_TIMEOUT, cli_tunnel) < 0)
+		if (th_cproxy_open(cl->px, fd, peer, HS_TIMEOUT, cli_tunnel) < 0)
 			backoff(c);
 		return;
 	}
