@@ -26,7 +26,6 @@
 #endif
 #include "tls-http.h"
 #include "proxyproto.h"
-#include "proxyenv.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -52,7 +51,7 @@ struct pp_wait {
 };
 
 struct pp_state {
-	struct th_prefix trusted[PP_MAX_TRUSTED];
+	struct tp_prefix trusted[PP_MAX_TRUSTED];
 	unsigned n_trusted;
 	struct pp_wait *head, *tail; /* oldest first */
 	unsigned n_wait;
@@ -70,7 +69,7 @@ static const char *mode_name(int m)
 static int trusted_addr(const struct pp_state *ps, int fam, const uint8_t *a)
 {
 	for (unsigned i = 0; i < ps->n_trusted; i++)
-		if (th_prefix_has(&ps->trusted[i], fam, a))
+		if (hs_prefix_has(&ps->trusted[i], fam, a))
 			return 1;
 	return 0;
 }
@@ -120,9 +119,8 @@ int th_pp_setup(struct th_ctx *c, char *err, size_t errlen)
 			snprintf(err, errlen, "trusted_proxies: more than %d prefixes", PP_MAX_TRUSTED);
 			return -1;
 		}
-		/* as the option always was: no brackets (no_proxy's may have them) */
 		const char *t = cf->trusted_proxies[i];
-		if (t[0] == '[' || th_prefix_parse(t, strlen(t), &ps->trusted[ps->n_trusted++]) < 0) {
+		if (hs_prefix_parse(t, strlen(t), HS_PFX_LEN, &ps->trusted[ps->n_trusted++]) < 0) {
 			snprintf(err, errlen, "trusted_proxies: '%s' is not an address or "
 				 "address/prefix-length", t);
 			return -1;

@@ -10,6 +10,7 @@
 #include <config.h>
 #endif
 #include "proxyenv.h"
+#include "handshake.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -128,23 +129,23 @@ int px_parse_url(const char *s, struct px_url *u, char *err, size_t errlen)
 /* One entry (n bytes at e) against the host (h: its address, family 0
  * for a name). */
 static int entry_match(const char *e, size_t n, const char *host, size_t hl,
-		       const struct th_prefix *h)
+		       const struct tp_prefix *h)
 {
-	struct th_prefix net;
+	struct tp_prefix net;
 
 	if (n == 1 && e[0] == '*')
 		return 1;
 	/* an address or a prefix: address literals only */
-	if (th_prefix_parse(e, n, &net) == 0)
-		return th_prefix_has(&net, h->family, h->addr);
+	if (hs_prefix_parse(e, n, HS_PFX_LEN | HS_PFX_BRACKETS, &net) == 0)
+		return hs_prefix_has(&net, h->family, h->addr);
 	if (memchr(e, '/', n))
 		return 0;
 	/* host:port — the port is not ours to compare (one url, one port) */
 	const char *colon = memchr(e, ':', n);
 	if (colon) {
 		n = (size_t)(colon - e);
-		if (th_prefix_parse(e, n, &net) == 0)
-			return th_prefix_has(&net, h->family, h->addr);
+		if (hs_prefix_parse(e, n, HS_PFX_LEN | HS_PFX_BRACKETS, &net) == 0)
+			return hs_prefix_has(&net, h->family, h->addr);
 	}
 	if (h->family)
 		return 0;
@@ -166,13 +167,13 @@ static int entry_match(const char *e, size_t n, const char *host, size_t hl,
 
 int px_no_proxy_match(const char *list, const char *host)
 {
-	struct th_prefix h;
+	struct tp_prefix h;
 	size_t hl = strlen(host);
 
 	if (!list || !host[0])
 		return 0;
 	/* the host's address as a full-length prefix, or family 0: a name */
-	if (memchr(host, '/', hl) || th_prefix_parse(host, hl, &h) < 0)
+	if (hs_prefix_parse(host, hl, HS_PFX_BRACKETS, &h) < 0)
 		h.family = 0;
 	if (!h.family && hl && host[hl - 1] == '.')
 		hl--;

@@ -20,7 +20,8 @@
  *              trusted_proxies; the client from X-Forwarded-For/Forwarded
  *              (fwd.c) and requests not for the VPN (fallback.c, which
  *              takes the socket over from the stream)
- * util.c       host:port and URL parsing, file checks (both roles)
+ * util.c       host:port, URL and address-prefix parsing, file checks
+ *              (both roles)
  * handshake.c / http.c / auth.c  pure protocol and password code
  * authworker.c the thread that runs password checks off the loop
  */

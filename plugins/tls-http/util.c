@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * util.c — small helpers both roles and the handshakes share: host:port,
- * URL and address-prefix parsing, the readable-file check of create().
+ * util.c — small helpers both roles and the handshakes share: host:port
+ * and URL parsing, the readable-file check of create().
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
 #include "tls-http.h"
-#include "proxyenv.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,50 +45,6 @@ int th_split_hostport(const char *s, char *host, size_t hcap, char *port, size_t
 		snprintf(port, pcap, "%lu", v);
 	}
 	return 0;
-}
-
-int th_prefix_parse(const char *s, size_t n, struct th_prefix *p)
-{
-	char a[INET6_ADDRSTRLEN + 1], bits[16], *end;
-	const char *slash = memchr(s, '/', n);
-	size_t al = slash ? (size_t)(slash - s) : n, bl = slash ? n - al - 1 : 0;
-	unsigned long v;
-
-	if (al >= 2 && s[0] == '[' && s[al - 1] == ']') {
-		s++;
-		al -= 2;
-	}
-	if (al == 0 || al >= sizeof(a))
-		return -1;
-	memcpy(a, s, al);
-	a[al] = '\0';
-	memset(p, 0, sizeof(*p));
-	if (inet_pton(AF_INET, a, p->addr) == 1)
-		p->family = AF_INET;
-	else if (inet_pton(AF_INET6, a, p->addr) == 1)
-		p->family = AF_INET6;
-	else
-		return -1;
-	p->len = p->family == AF_INET ? 32 : 128;
-	if (!slash)
-		return 0;
-	if (bl == 0 || bl >= sizeof(bits))
-		return -1;
-	memcpy(bits, slash + 1, bl);
-	bits[bl] = '\0';
-	v = strtoul(bits, &end, 10); /* too big: ULONG_MAX, refused below */
-	if (*end || v > p->len)
-		return -1;
-	p->len = (unsigned)v;
-	return 0;
-}
-
-int th_prefix_has(const struct th_prefix *p, int family, const uint8_t *addr)
-{
-	unsigned full = p->len / 8, rest = p->len % 8;
-	if (p->family != family || memcmp(p->addr, addr, full) != 0)
-		return 0;
-	return !rest || ((p->addr[full] ^ addr[full]) & (0xff00 >> rest) & 0xff) == 0;
 }
 
 int th_parse_url(const char *url, struct th_url *u, char *err, size_t errlen)
