@@ -66,9 +66,8 @@ static enum http_result parse_request_line(char *line, struct http_msg *m)
 	if (!sp1 || sp1 == line)
 		return HTTP_BAD;
 	*sp1 = '\0';
-	for (char *c = line; *c; c++)
-		if (!http_is_tchar((unsigned char)*c))
-			return HTTP_BAD;
+	if (!http_is_token(line, (size_t)(sp1 - line)))
+		return HTTP_BAD;
 	char *target = sp1 + 1;
 	char *sp2 = strchr(target, ' ');
 	if (!sp2 || sp2 == target)
@@ -107,9 +106,8 @@ static enum http_result parse_header(char *line, struct http_header *h)
 	*colon = '\0';
 	/* The name must be a token: this also rejects "Name : v" (RFC 9112
 	 * 5.1 says a server MUST reject whitespace before the colon). */
-	for (char *c = line; *c; c++)
-		if (!http_is_tchar((unsigned char)*c))
-			return HTTP_BAD;
+	if (!http_is_token(line, (size_t)(colon - line)))
+		return HTTP_BAD;
 	char *v = colon + 1;
 	while (*v == ' ' || *v == '\t')
 		v++;

@@ -49,6 +49,15 @@ static inline int http_is_tchar(unsigned char c)
 	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
+/* Are the n bytes at s all tchars (a token when n > 0)? */
+static inline int http_is_token(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!http_is_tchar((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
 /* Length of the head (through the blank line; CRLF or bare LF) in
  * buf[0..len), or 0 if it is not complete yet. */
 size_t http_head_end(const char *buf, size_t len);

@@ -83,9 +83,8 @@ static enum hc_result field_line(struct hc_parser *p)
 		return bad(p, "obsolete header line folding");
 	if (!colon || colon == p->line)
 		return bad(p, "a header line without a name and colon");
-	for (char *c = p->line; c < colon; c++)
-		if (!http_is_tchar((unsigned char)*c))
-			return bad(p, "bad character in a header name");
+	if (!http_is_token(p->line, (size_t)(colon - p->line)))
+		return bad(p, "bad character in a header name");
 	for (char *c = colon + 1; c < p->line + p->len; c++)
 		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
 			return bad(p, "control character in a header value");
