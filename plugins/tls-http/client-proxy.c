@@ -25,7 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { PH_IDLE, PH_CONNECT, PH_SEND, PH_ANSWER };
+/* No connecting phase: race.c hands over a connected socket. */
+enum { PH_IDLE, PH_SEND, PH_ANSWER };
 
 struct th_cproxy {
 	struct th_ctx *c;
@@ -36,7 +37,6 @@ struct th_cproxy {
 	int phase;
 	int fd;
 	char peer[64];
-	uint64_t answer_ms;
 	struct tp_timer *timer;
 	const char *expiry;
 	th_px_done_fn done;
@@ -278,26 +278,8 @@ static void on_io(void *arg, int fd, uint32_t ev)
 	struct th_cproxy *p = arg;
 	struct th_ctx *c = p->c;
 	char why[300];
-	int soerr = 0;
-	socklen_t sl = sizeof(soerr);
 	(void)ev;
 
-	if (p->phase == PH_CONNECT) {
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-			soerr = errno;
-		if (soerr) {
-			snprintf(why, sizeof(why), "cannot connect to the proxy %s: %s", p->peer,
-				 strerror(soerr));
-			finish(p, TH_PX_RETRY, why);
-			return;
-		}
-		p->phase = PH_SEND;
-		if (arm(p, p->answer_ms, "the proxy did not answer CONNECT in time") < 0) {
-			finish(p, TH_PX_RETRY, "cannot arm the proxy's timer");
-			return;
-		}
-		TH_LOG(c, TP_LOG_DEBUG, "connected to the proxy %s: CONNECT %s", p->peer, p->target);
-	}
 	if (p->phase == PH_SEND) {
 		while (p->sent < p->req_len) {
 			ssize_t n = send(fd, p->req + p->sent, p->req_len - p->sent, MSG_NOSIGNAL);
@@ -320,8 +302,8 @@ static void on_io(void *arg, int fd, uint32_t ev)
 		on_answer(p);
 }
 
-int th_cproxy_open(struct th_cproxy *p, int fd, const char *peer, uint64_t connect_ms,
-		   uint64_t answer_ms, th_px_done_fn done)
+int th_cproxy_open(struct th_cproxy *p, int fd, const char *peer, uint64_t answer_ms,
+		   th_px_done_fn done)
 {
 	struct th_ctx *c = p->c;
 	char auth[400];
@@ -330,7 +312,6 @@ int th_cproxy_open(struct th_cproxy *p, int fd, const char *peer, uint64_t conne
 	th_cproxy_cancel(p);
 	p->fd = fd;
 	p->done = done;
-	p->answer_ms = answer_ms;
 	p->sent = 0;
 	hc_init(&p->hp);
 	snprintf(p->peer, sizeof(p->peer), "%s", peer);
@@ -348,11 +329,12 @@ int th_cproxy_open(struct th_cproxy *p, int fd, const char *peer, uint64_t conne
 	}
 	if (c->host->fd_add(c->st, fd, TP_FD_WRITE, on_io, p) < 0)
 		goto fail;
-	p->phase = PH_CONNECT;
-	if (arm(p, connect_ms, "connecting to the proxy timed out") < 0) {
+	p->phase = PH_SEND;
+	if (arm(p, answer_ms, "the proxy did not answer CONNECT in time") < 0) {
 		release(p, 1);
 		return -1;
 	}
+	TH_LOG(c, TP_LOG_DEBUG, "connected to the proxy %s: CONNECT %s", p->peer, p->target);
 	return 0;
 fail:
 	explicit_bzero(p->req, sizeof(p->req));

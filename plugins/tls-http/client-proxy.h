@@ -31,12 +31,11 @@ int th_cproxy_setup(struct th_ctx *c, const char *host, const char *port, struct
 /* Where to resolve and connect to. */
 const char *th_cproxy_host(const struct th_cproxy *p);
 const char *th_cproxy_port(const struct th_cproxy *p);
-/* Run CONNECT over fd (a connect() in progress to the proxy at `peer`):
- * the TCP connect must finish within connect_ms, the answer within
- * answer_ms after that.  `done` is called once, later, unless cancelled.
- * -1 (fd closed) if it cannot even start. */
-int th_cproxy_open(struct th_cproxy *p, int fd, const char *peer, uint64_t connect_ms,
-		   uint64_t answer_ms, th_px_done_fn done);
+/* Run CONNECT over fd (connected to the proxy at `peer`, by race.c): the
+ * answer must come within answer_ms.  `done` is called once, later,
+ * unless cancelled.  -1 (fd closed) if it cannot even start. */
+int th_cproxy_open(struct th_cproxy *p, int fd, const char *peer, uint64_t answer_ms,
+		   th_px_done_fn done);
 /* Abandon the attempt under way, if any (its fd is closed; no done). */
 void th_cproxy_cancel(struct th_cproxy *p);
 void th_cproxy_free(struct th_cproxy *p);

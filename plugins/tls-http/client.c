@@ -64,6 +64,18 @@ static uint64_t jitter(uint64_t ms)
 	return ms * 8 / 10 + (uint64_t)((double)ms * 0.4 * ((double)r / 4294967295.0));
 }
 
+/* The next delay, the backoff give or take 20%; the backoff doubles, up
+ * to reconnect_max. */
+static uint64_t backoff_step(struct th_ctx *c)
+{
+	struct cli *cl = c->role_priv;
+	uint64_t delay = jitter(cl->backoff);
+	cl->backoff *= 2;
+	if (cl->backoff > (uint64_t)c->cf->reconnect_max)
+		cl->backoff = (uint64_t)c->cf->reconnect_max;
+	return delay;
+}
+
 static void schedule(struct th_ctx *c, uint64_t ms)
 {
 	struct cli *cl = c->role_priv;
@@ -138,10 +150,7 @@ static void cli_closed(struct th_link *l)
 	} else {
 		if (was_up && lasted > STABLE_MS)
 			cl->backoff = (uint64_t)c->cf->reconnect_min;
-		delay = jitter(cl->backoff);
-		cl->backoff *= 2;
-		if (cl->backoff > (uint64_t)c->cf->reconnect_max)
-			cl->backoff = (uint64_t)c->cf->reconnect_max;
+		delay = backoff_step(c);
 	}
 	/* The server said when it can take us again (Retry-After), within
 	 * the longest wait we are configured for: a server cannot park us
@@ -159,12 +168,8 @@ static void cli_closed(struct th_link *l)
 
 static void backoff(struct th_ctx *c)
 {
-	struct cli *cl = c->role_priv;
 	(*c->c_reconnects)++;
-	uint64_t delay = jitter(cl->backoff);
-	cl->backoff = cl->backoff * 2 > (uint64_t)c->cf->reconnect_max ? (uint64_t)c->cf->reconnect_max
-									: cl->backoff * 2;
-	schedule(c, delay);
+	schedule(c, backoff_step(c));
 }
 
 /* TLS and the upgrade over a connected fd, HS_TIMEOUT for all of it. */
@@ -197,7 +202,7 @@ static void cli_raced(struct th_ctx *c, int fd, const char *peer, const char *wh
 	}
 	if (cl->px) {
 		/* CONNECT first; the link starts in cli_tunnel */
-		if (th_cproxy_open(cl->px, fd, peer, HS_TIMEOUT, HS_TIMEOUT, cli_tunnel) < 0)
+		if (th_cproxy_open(cl->px, fd, peer, HS_TIMEOUT, cli_tunnel) < 0)
 			backoff(c);
 		return;
 	}

@@ -29,8 +29,6 @@
 #include "tls-http.h"
 #include "fwd.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,18 +39,7 @@
 static void set_addr(struct th_link *l, const struct fwd_addr *a)
 {
 	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *in = (void *)&ss;
-		in->sin_family = AF_INET;
-		memcpy(&in->sin_addr, a->addr, 4);
-		in->sin_port = htons(a->port);
-	} else {
-		struct sockaddr_in6 *in6 = (void *)&ss;
-		in6->sin6_family = AF_INET6;
-		memcpy(&in6->sin6_addr, a->addr, 16);
-		in6->sin6_port = htons(a->port);
-	}
+	th_sockaddr(&ss, a->family, a->addr, a->port);
 	th_peer_name(&ss, l->io->peer, sizeof(l->io->peer));
 	th_peer_key(&ss, l->peer_key);
 }

@@ -12,6 +12,7 @@
 #include <config.h>
 #endif
 #include "fwd.h"
+#include "http.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -31,13 +32,6 @@ struct hops {
 };
 
 static int is_ows(char ch) { return ch == ' ' || ch == '\t'; }
-
-/* RFC 9110 tchar */
-static int is_tchar(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
 
 static int port_of(const char *s, size_t n, uint16_t *port)
 {
@@ -88,7 +82,7 @@ static int node_of(const char *s, size_t n, int bare6, int rfc, struct hop *h)
 		return 0;
 	if (rfc && n > 1 && s[0] == '_') {
 		for (size_t i = 1; i < n; i++)
-			if (!is_tchar(s[i]) || s[i] == ':')
+			if (!http_is_tchar((unsigned char)s[i]) || s[i] == ':')
 				return -1;
 		return 0;
 	}
@@ -180,7 +174,7 @@ static int value_of(const char **pp, char *out, size_t cap, size_t *len)
 		}
 		p++;
 	} else {
-		while (is_tchar(*p)) {
+		while (http_is_tchar((unsigned char)*p)) {
 			if (n + 1 >= cap)
 				return -1;
 			out[n++] = *p++;
@@ -211,7 +205,7 @@ static int parse_forwarded(const char *p, struct hops *hs, const char **why)
 		for (;;) {
 			const char *name = p;
 			size_t vlen;
-			while (is_tchar(*p))
+			while (http_is_tchar((unsigned char)*p))
 				p++;
 			size_t nlen = (size_t)(p - name);
 			if (!nlen || *p++ != '=' || value_of(&p, val, sizeof(val), &vlen) < 0)

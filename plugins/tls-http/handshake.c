@@ -201,13 +201,21 @@ void hs_format_prefix(const struct tp_prefix *p, int with_plen, char *out, size_
 		snprintf(out, cap, "%s", a);
 }
 
-int hs_parse_prefix(const char *s, int allow_plen, struct tp_prefix *out)
+int hs_prefix_parse(const char *s, size_t n, int flags, struct tp_prefix *out)
 {
-	char a[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(s, '/');
-	size_t al = slash ? (size_t)(slash - s) : strlen(s);
+	char a[INET6_ADDRSTRLEN + 1], bits[16], *end;
+	const char *slash = memchr(s, '/', n);
+	size_t al = slash ? (size_t)(slash - s) : n, bl = slash ? n - al - 1 : 0;
+	unsigned long v;
+
 	memset(out, 0, sizeof(*out));
-	if (al == 0 || al >= sizeof(a) || (slash && !allow_plen))
+	if (slash && !(flags & HS_PFX_LEN))
+		return -1;
+	if ((flags & HS_PFX_BRACKETS) && al >= 2 && s[0] == '[' && s[al - 1] == ']') {
+		s++;
+		al -= 2;
+	}
+	if (al == 0 || al >= sizeof(a))
 		return -1;
 	memcpy(a, s, al);
 	a[al] = '\0';
@@ -217,16 +225,31 @@ int hs_parse_prefix(const char *s, int allow_plen, struct tp_prefix *out)
 		out->family = AF_INET6;
 	else
 		return -1;
-	unsigned max = out->family == AF_INET ? 32 : 128;
-	out->plen = (uint8_t)max;
-	if (slash) {
-		char *end;
-		unsigned long v = strtoul(slash + 1, &end, 10);
-		if (!slash[1] || *end || v > max)
-			return -1;
-		out->plen = (uint8_t)v;
-	}
+	out->plen = out->family == AF_INET ? 32 : 128;
+	if (!slash)
+		return 0;
+	if (bl == 0 || bl >= sizeof(bits))
+		return -1;
+	memcpy(bits, slash + 1, bl);
+	bits[bl] = '\0';
+	v = strtoul(bits, &end, 10); /* too big: ULONG_MAX, refused below */
+	if (*end || v > out->plen)
+		return -1;
+	out->plen = (uint8_t)v;
 	return 0;
+}
+
+int hs_parse_prefix(const char *s, int allow_plen, struct tp_prefix *out)
+{
+	return hs_prefix_parse(s, strlen(s), allow_plen ? HS_PFX_LEN : 0, out);
+}
+
+int hs_prefix_has(const struct tp_prefix *p, int family, const uint8_t *addr)
+{
+	unsigned full = p->plen / 8, rest = p->plen % 8;
+	if (p->family != family || memcmp(p->addr, addr, full) != 0)
+		return 0;
+	return !rest || ((p->addr[full] ^ addr[full]) & (0xff00 >> rest) & 0xff) == 0;
 }
 
 /* Append to out at *off; returns -1 once it does not fit. */

@@ -73,6 +73,14 @@ int hs_parse_101(const struct http_msg *m, struct tp_session_info *info, char *p
 
 /* "10.0.0.2/24", "fd00::1" (plen = 32/128 when absent and allow_plen) */
 int hs_parse_prefix(const char *s, int allow_plen, struct tp_prefix *out);
+/* The same for n bytes at s (not NUL-terminated): "/LEN" only with
+ * HS_PFX_LEN, the address in brackets ("[fd00::]/8") only with
+ * HS_PFX_BRACKETS.  Also trusted_proxies' and no_proxy's entries. */
+#define HS_PFX_LEN 1
+#define HS_PFX_BRACKETS 2
+int hs_prefix_parse(const char *s, size_t n, int flags, struct tp_prefix *out);
+/* Is addr (4 or 16 bytes of family) inside p? */
+int hs_prefix_has(const struct tp_prefix *p, int family, const uint8_t *addr);
 /* Text form; with_plen adds "/N". */
 void hs_format_prefix(const struct tp_prefix *p, int with_plen, char *out, size_t cap);
 

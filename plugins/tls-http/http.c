@@ -18,13 +18,6 @@
 #include <string.h>
 #include <strings.h>
 
-static int is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return 1;
-	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static int is_ctl(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 size_t http_head_end(const char *buf, size_t len)
@@ -73,9 +66,8 @@ static enum http_result parse_request_line(char *line, struct http_msg *m)
 	if (!sp1 || sp1 == line)
 		return HTTP_BAD;
 	*sp1 = '\0';
-	for (char *c = line; *c; c++)
-		if (!is_tchar((unsigned char)*c))
-			return HTTP_BAD;
+	if (!http_is_token(line, (size_t)(sp1 - line)))
+		return HTTP_BAD;
 	char *target = sp1 + 1;
 	char *sp2 = strchr(target, ' ');
 	if (!sp2 || sp2 == target)
@@ -92,18 +84,18 @@ static enum http_result parse_request_line(char *line, struct http_msg *m)
 	return HTTP_DONE;
 }
 
-static enum http_result parse_status_line(char *line, struct http_msg *m)
+int http_status_line(const char *line, int *minor, int *status, const char **reason)
 {
-	if (parse_version(line, &m->minor) != HTTP_DONE || line[8] != ' ')
-		return HTTP_BAD;
+	if (strlen(line) < 12 || parse_version(line, minor) != HTTP_DONE || line[8] != ' ')
+		return -1;
 	const char *d = line + 9;
 	if (d[0] < '1' || d[0] > '5' || d[1] < '0' || d[1] > '9' || d[2] < '0' || d[2] > '9')
-		return HTTP_BAD;
+		return -2;
 	if (d[3] != '\0' && d[3] != ' ')
-		return HTTP_BAD;
-	m->status = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
-	m->reason = d[3] ? d + 4 : d + 3;
-	return HTTP_DONE;
+		return -2;
+	*status = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+	*reason = d[3] ? d + 4 : d + 3;
+	return 0;
 }
 
 static enum http_result parse_header(char *line, struct http_header *h)
@@ -114,9 +106,8 @@ static enum http_result parse_header(char *line, struct http_header *h)
 	*colon = '\0';
 	/* The name must be a token: this also rejects "Name : v" (RFC 9112
 	 * 5.1 says a server MUST reject whitespace before the colon). */
-	for (char *c = line; *c; c++)
-		if (!is_tchar((unsigned char)*c))
-			return HTTP_BAD;
+	if (!http_is_token(line, (size_t)(colon - line)))
+		return HTTP_BAD;
 	char *v = colon + 1;
 	while (*v == ' ' || *v == '\t')
 		v++;
@@ -152,7 +143,11 @@ enum http_result http_parse(char *buf, size_t len, int is_response, size_t max_h
 	char *line = next_line(&p, stop, &bad);
 	if (bad || !line || !*line)
 		return HTTP_BAD;
-	enum http_result r = is_response ? parse_status_line(line, m) : parse_request_line(line, m);
+	enum http_result r;
+	if (is_response)
+		r = http_status_line(line, &m->minor, &m->status, &m->reason) ? HTTP_BAD : HTTP_DONE;
+	else
+		r = parse_request_line(line, m);
 	if (r != HTTP_DONE)
 		return r;
 	for (;;) {

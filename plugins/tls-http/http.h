@@ -11,6 +11,7 @@
 #ifndef TLS_HTTP_HTTP_H
 #define TLS_HTTP_HTTP_H
 #include <stddef.h>
+#include <string.h>
 
 struct http_header {
 	const char *name;  /* as received; compare case-insensitively */
@@ -39,6 +40,24 @@ enum http_result {
 	HTTP_TOO_MANY,     /* more than max_hdrs headers: 431 */
 };
 
+/* An RFC 9110 token character (tchar): methods, header names, auth
+ * schemes, and what Forwarded and CONNECT targets may hold.  Inline so
+ * code that needs nothing else of HTTP (fwd.c) links without http.c. */
+static inline int http_is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Are the n bytes at s all tchars (a token when n > 0)? */
+static inline int http_is_token(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!http_is_tchar((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
 /* Length of the head (through the blank line; CRLF or bare LF) in
  * buf[0..len), or 0 if it is not complete yet. */
 size_t http_head_end(const char *buf, size_t len);
@@ -52,6 +71,13 @@ size_t http_head_end(const char *buf, size_t len);
  */
 enum http_result http_parse(char *buf, size_t len, int is_response, size_t max_head,
 			    struct http_header *hdrs, size_t max_hdrs, struct http_msg *m);
+
+/* A status line, "HTTP/1.x SP 3DIGIT [SP reason]" (RFC 9112 4), as a C
+ * string: 0 with minor, status (100..599) and reason (inside line, maybe
+ * ""); -1 if it does not start with "HTTP/1.x " and three more bytes,
+ * -2 for a bad status code.  Shared by http_parse and the CONNECT answer
+ * parser (httpconnect.c). */
+int http_status_line(const char *line, int *minor, int *status, const char **reason);
 
 /* First value of header `name` (case-insensitive), or NULL. */
 const char *http_get(const struct http_msg *m, const char *name);

@@ -26,12 +26,6 @@ void hc_init(struct hc_parser *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int is_tchar(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
-
 static enum hc_result bad(struct hc_parser *p, const char *why)
 {
 	p->why = why;
@@ -41,17 +35,15 @@ static enum hc_result bad(struct hc_parser *p, const char *why)
 
 static enum hc_result status_line(struct hc_parser *p)
 {
-	const char *s = p->line;
-	if (p->len < 12 || strncmp(s, "HTTP/1.", 7) != 0 || (s[7] != '0' && s[7] != '1') ||
-	    s[8] != ' ')
+	const char *reason;
+	int minor, status, ret = http_status_line(p->line, &minor, &status, &reason);
+	if (ret == -1 || minor > 1) /* minor is set unless -1 */
 		return bad(p, "the answer does not start with an HTTP/1.x status line");
-	if (s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' || s[11] < '0' || s[11] > '9')
+	if (ret)
 		return bad(p, "bad status code");
-	if (p->len > 12 && s[12] != ' ')
-		return bad(p, "bad status code");
-	p->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+	p->status = status;
 	size_t i = 0;
-	for (const char *r = p->len > 12 ? s + 13 : ""; *r && i + 1 < sizeof(p->reason); r++)
+	for (const char *r = reason; *r && i + 1 < sizeof(p->reason); r++)
 		p->reason[i++] = (unsigned char)*r < 0x20 || (unsigned char)*r >= 0x7f ? '?' : *r;
 	p->reason[i] = '\0';
 	p->auth_basic = p->auth_other = 0;
@@ -70,7 +62,7 @@ static void note_auth(struct hc_parser *p, const char *v)
 		while (*w == ' ' || *w == '\t' || *w == ',')
 			w++;
 		size_t n = 0;
-		while (w[n] && is_tchar((unsigned char)w[n]))
+		while (w[n] && http_is_tchar((unsigned char)w[n]))
 			n++;
 		if (n && w[n] != '=') {
 			if (n == 5 && !strncasecmp(w, "Basic", 5))
@@ -91,9 +83,8 @@ static enum hc_result field_line(struct hc_parser *p)
 		return bad(p, "obsolete header line folding");
 	if (!colon || colon == p->line)
 		return bad(p, "a header line without a name and colon");
-	for (char *c = p->line; c < colon; c++)
-		if (!is_tchar((unsigned char)*c))
-			return bad(p, "bad character in a header name");
+	if (!http_is_token(p->line, (size_t)(colon - p->line)))
+		return bad(p, "bad character in a header name");
 	for (char *c = colon + 1; c < p->line + p->len; c++)
 		if (((unsigned char)*c < 0x20 && *c != '\t') || *c == 0x7f)
 			return bad(p, "control character in a header value");
@@ -173,7 +164,7 @@ size_t hc_request(char *out, size_t cap, const char *host, const char *port, con
 	/* Only what a host name or address literal holds: nothing that could
 	 * end the request line or add a header. */
 	for (const char *h = host; *h; h++)
-		if (!is_tchar((unsigned char)*h) && *h != ':')
+		if (!http_is_tchar((unsigned char)*h) && *h != ':')
 			return 0;
 	if (!host[0] || strspn(port, "0123456789") != strlen(port) || !port[0])
 		return 0;

@@ -146,15 +146,16 @@ tests_unit_test_connect_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_connect_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
 
 # The client's HTTP proxy code without sockets: the CONNECT answer parser
-# (httpconnect.c), the proxy URL and the no_proxy matcher (proxyenv.c).
+# (httpconnect.c), the proxy URL and the no_proxy matcher (proxyenv.c;
+# its prefixes are handshake.c's).
 check_PROGRAMS += tests/unit/test_httpconnect
 TESTS += tests/unit/test_httpconnect
 tests_unit_test_httpconnect_SOURCES = tests/unit/test_httpconnect.c tests/unit/check-main.c \
 	plugins/tls-http/httpconnect.c plugins/tls-http/proxyenv.c plugins/tls-http/http.c \
-	plugins/tls-http/util.c
+	plugins/tls-http/util.c plugins/tls-http/handshake.c plugins/tls-http/auth.c
 tests_unit_test_httpconnect_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_unit_test_httpconnect_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS)
-tests_unit_test_httpconnect_LDADD = $(CHECK_LIBS)
+tests_unit_test_httpconnect_LDADD = $(CHECK_LIBS) $(OPENSSL_LIBS) $(CRYPT_LIBS)
 
 # Through a real HTTP proxy (Debian's tinyproxy) in its own namespace, the
 # client's namespace having no route to the server.  Needs root, tinyproxy.

@@ -27,7 +27,6 @@
 #include "tls-http.h"
 #include "proxyproto.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -37,12 +36,6 @@
 #include <unistd.h>
 
 #define PP_MAX_TRUSTED 64
-
-struct pp_prefix {
-	int family;
-	uint8_t addr[16];
-	unsigned len;
-};
 
 struct pp_wait {
 	struct pp_wait *prev, *next;
@@ -58,7 +51,7 @@ struct pp_wait {
 };
 
 struct pp_state {
-	struct pp_prefix trusted[PP_MAX_TRUSTED];
+	struct tp_prefix trusted[PP_MAX_TRUSTED];
 	unsigned n_trusted;
 	struct pp_wait *head, *tail; /* oldest first */
 	unsigned n_wait;
@@ -71,48 +64,12 @@ static const char *mode_name(int m)
 	return m == PP_V1 ? "v1" : m == PP_V2 ? "v2" : "any";
 }
 
-static int parse_prefix(const char *s, struct pp_prefix *p)
-{
-	char a[INET6_ADDRSTRLEN + 1], *end;
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	if (n == 0 || n >= sizeof(a))
-		return -1;
-	memcpy(a, s, n);
-	a[n] = '\0';
-	memset(p, 0, sizeof(*p));
-	if (inet_pton(AF_INET, a, p->addr) == 1)
-		p->family = AF_INET;
-	else if (inet_pton(AF_INET6, a, p->addr) == 1)
-		p->family = AF_INET6;
-	else
-		return -1;
-	unsigned max = p->family == AF_INET ? 32 : 128;
-	p->len = max;
-	if (slash) {
-		errno = 0;
-		unsigned long v = strtoul(slash + 1, &end, 10);
-		if (!slash[1] || *end || errno || v > max)
-			return -1;
-		p->len = (unsigned)v;
-	}
-	return 0;
-}
-
-static int prefix_has(const struct pp_prefix *p, int family, const uint8_t *a)
-{
-	unsigned full = p->len / 8, rest = p->len % 8;
-	if (p->family != family || memcmp(p->addr, a, full) != 0)
-		return 0;
-	return !rest || ((p->addr[full] ^ a[full]) & (0xff00 >> rest) & 0xff) == 0;
-}
-
 /* An IPv4 client of a dual-stack socket ([::]) is ::ffff:a.b.c.d: it is
  * matched, and shown, as the IPv4 address it is. */
 static int trusted_addr(const struct pp_state *ps, int fam, const uint8_t *a)
 {
 	for (unsigned i = 0; i < ps->n_trusted; i++)
-		if (prefix_has(&ps->trusted[i], fam, a))
+		if (hs_prefix_has(&ps->trusted[i], fam, a))
 			return 1;
 	return 0;
 }
@@ -162,9 +119,10 @@ int th_pp_setup(struct th_ctx *c, char *err, size_t errlen)
 			snprintf(err, errlen, "trusted_proxies: more than %d prefixes", PP_MAX_TRUSTED);
 			return -1;
 		}
-		if (parse_prefix(cf->trusted_proxies[i], &ps->trusted[ps->n_trusted++]) < 0) {
+		const char *t = cf->trusted_proxies[i];
+		if (hs_prefix_parse(t, strlen(t), HS_PFX_LEN, &ps->trusted[ps->n_trusted++]) < 0) {
 			snprintf(err, errlen, "trusted_proxies: '%s' is not an address or "
-				 "address/prefix-length", cf->trusted_proxies[i]);
+				 "address/prefix-length", t);
 			return -1;
 		}
 	}
@@ -209,23 +167,6 @@ static void refuse(struct pp_wait *w, struct th_ratelog *rl, const char *why, co
 	th_warn_limited(c, rl, "refused %s: %s%s%s", w->sock, why, detail ? ": " : "",
 			detail ? detail : "");
 	wait_free(w, 1);
-}
-
-/* The real client, from the header, as a socket address. */
-static void header_addr(const struct pp_header *h, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (h->family == AF_INET) {
-		struct sockaddr_in *in = (void *)ss;
-		in->sin_family = AF_INET;
-		memcpy(&in->sin_addr, h->src, 4);
-		in->sin_port = htons(h->src_port);
-	} else {
-		struct sockaddr_in6 *in6 = (void *)ss;
-		in6->sin6_family = AF_INET6;
-		memcpy(&in6->sin6_addr, h->src, 16);
-		in6->sin6_port = htons(h->src_port);
-	}
 }
 
 static void hand_over(struct pp_wait *w, const struct sockaddr_storage *ss)
@@ -281,7 +222,7 @@ static void wait_read(void *arg, int fd, uint32_t ev)
 		return;
 	if (h.has_addr) {
 		struct sockaddr_storage real;
-		header_addr(&h, &real);
+		th_sockaddr(&real, h.family, h.src, h.src_port);
 		hand_over(w, &real);
 	} else {
 		hand_over(w, &w->ss); /* LOCAL / UNKNOWN: the proxy itself */

@@ -10,11 +10,10 @@
 #include <config.h>
 #endif
 #include "proxyenv.h"
+#include "handshake.h"
 
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -127,74 +126,28 @@ int px_parse_url(const char *s, struct px_url *u, char *err, size_t errlen)
 	return 0;
 }
 
-/* An address literal (IPv4 or IPv6, brackets allowed) into a[16]. */
-static int parse_ip(const char *s, size_t n, int *family, uint8_t a[16])
+/* One entry (n bytes at e) against the host (h: its address, family 0
+ * for a name). */
+static int entry_match(const char *e, size_t n, const char *host, size_t hl,
+		       const struct tp_prefix *h)
 {
-	char b[64];
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-		s++;
-		n -= 2;
-	}
-	if (n == 0 || n >= sizeof(b))
-		return -1;
-	memcpy(b, s, n);
-	b[n] = '\0';
-	if (inet_pton(AF_INET, b, a) == 1) {
-		*family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, b, a) == 1) {
-		*family = AF_INET6;
-		return 0;
-	}
-	return -1;
-}
-
-static int prefix_match(const uint8_t *a, const uint8_t *net, unsigned bits)
-{
-	unsigned full = bits / 8, rest = bits % 8;
-	if (memcmp(a, net, full) != 0)
-		return 0;
-	if (!rest)
-		return 1;
-	uint8_t mask = (uint8_t)(0xff << (8 - rest));
-	return (a[full] & mask) == (net[full] & mask);
-}
-
-/* One entry (n bytes at e) against the host. */
-static int entry_match(const char *e, size_t n, const char *host, size_t hl, int hfam,
-		       const uint8_t *haddr)
-{
-	int fam;
-	uint8_t net[16];
-	const char *slash = memchr(e, '/', n);
+	struct tp_prefix net;
 
 	if (n == 1 && e[0] == '*')
 		return 1;
-	if (slash) { /* a prefix: address literals only */
-		char *endp;
-		char bits[8];
-		size_t bl = n - (size_t)(slash - e) - 1;
-		if (!hfam || bl == 0 || bl >= sizeof(bits))
-			return 0;
-		memcpy(bits, slash + 1, bl);
-		bits[bl] = '\0';
-		unsigned long v = strtoul(bits, &endp, 10);
-		if (*endp || parse_ip(e, (size_t)(slash - e), &fam, net) < 0 || fam != hfam ||
-		    v > (fam == AF_INET ? 32u : 128u))
-			return 0;
-		return prefix_match(haddr, net, (unsigned)v);
-	}
-	if (parse_ip(e, n, &fam, net) == 0)
-		return hfam == fam && !memcmp(haddr, net, fam == AF_INET ? 4 : 16);
+	/* an address or a prefix: address literals only */
+	if (hs_prefix_parse(e, n, HS_PFX_LEN | HS_PFX_BRACKETS, &net) == 0)
+		return hs_prefix_has(&net, h->family, h->addr);
+	if (memchr(e, '/', n))
+		return 0;
 	/* host:port — the port is not ours to compare (one url, one port) */
 	const char *colon = memchr(e, ':', n);
 	if (colon) {
 		n = (size_t)(colon - e);
-		if (parse_ip(e, n, &fam, net) == 0)
-			return hfam == fam && !memcmp(haddr, net, fam == AF_INET ? 4 : 16);
+		if (hs_prefix_parse(e, n, HS_PFX_LEN | HS_PFX_BRACKETS, &net) == 0)
+			return hs_prefix_has(&net, h->family, h->addr);
 	}
-	if (hfam)
+	if (h->family)
 		return 0;
 	if (n >= 2 && e[0] == '*' && e[1] == '.') {
 		e++;
@@ -214,20 +167,20 @@ static int entry_match(const char *e, size_t n, const char *host, size_t hl, int
 
 int px_no_proxy_match(const char *list, const char *host)
 {
-	uint8_t haddr[16];
-	int hfam = 0;
+	struct tp_prefix h;
 	size_t hl = strlen(host);
 
 	if (!list || !host[0])
 		return 0;
-	if (parse_ip(host, hl, &hfam, haddr) < 0)
-		hfam = 0;
-	if (!hfam && hl && host[hl - 1] == '.')
+	/* the host's address as a full-length prefix, or family 0: a name */
+	if (hs_prefix_parse(host, hl, HS_PFX_BRACKETS, &h) < 0)
+		h.family = 0;
+	if (!h.family && hl && host[hl - 1] == '.')
 		hl--;
 	for (const char *p = list; *p;) {
 		p += strspn(p, ", \t");
 		size_t n = strcspn(p, ", \t");
-		if (n && entry_match(p, n, host, hl, hfam, haddr))
+		if (n && entry_match(p, n, host, hl, &h))
 			return 1;
 		p += n;
 	}

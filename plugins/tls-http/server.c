@@ -28,15 +28,12 @@
 
 #define ACCEPT_BUDGET 64     /* accepts per wakeup before others get a turn */
 #define ACCEPT_PAUSE_MS 500  /* stop accepting this long when out of fds/memory */
-#define FULL_WARN_MS 10000   /* at most one "max_sessions reached" line per this */
 
 /* The server role's own part of the context (c->role_priv). */
 struct srv {
 	int lfd;
 	struct tp_timer *accept_timer; /* accepting paused (EMFILE…) until it fires */
-	int full_warned;               /* "max_sessions reached" logged at full_warned_ms */
-	uint64_t full_warned_ms;
-	unsigned full_quiet;           /* refusals since then, not logged */
+	struct th_ratelog rl_full;     /* "max_sessions reached" */
 	struct th_ratelog rl_addr;     /* "too many handshakes from ADDR" */
 	struct th_ratelog rl_evict;    /* "oldest handshake gave way" */
 };
@@ -55,6 +52,22 @@ void th_peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
 		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
 		port = ntohs(in6->sin6_port);
 		snprintf(out, cap, port ? "[%s]:%u" : "[%s]", a, port);
+	}
+}
+
+void th_sockaddr(struct sockaddr_storage *ss, int family, const uint8_t *addr, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (void *)ss;
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, addr, 4);
+		in->sin_port = htons(port);
+	} else {
+		struct sockaddr_in6 *in6 = (void *)ss;
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, addr, 16);
+		in6->sin6_port = htons(port);
 	}
 }
 
@@ -106,29 +119,6 @@ static void accept_pause(struct th_ctx *c, int err)
 	       (unsigned long long)*c->c_accept_errors);
 }
 
-/* Every refusal is counted (`refused`); the log says so at most once per
- * FULL_WARN_MS, or a connection flood would become a log flood. */
-static void refuse_full(struct th_ctx *c, const char *peer)
-{
-	struct srv *sv = c->role_priv;
-	uint64_t now = c->host->now_ms(c->st);
-	(*c->c_refused)++;
-	if (sv->full_warned && now - sv->full_warned_ms < FULL_WARN_MS) {
-		sv->full_quiet++;
-		return;
-	}
-	if (sv->full_quiet)
-		TH_LOG(c, TP_LOG_WARN, "refused %s: max_sessions (%u) reached (and %u more since the "
-		       "last warning)", peer, (unsigned)c->cf->max_sessions, sv->full_quiet);
-	else
-		TH_LOG(c, TP_LOG_WARN, "refused %s: max_sessions (%u) reached; further refusals are "
-		       "counted and logged at most every %d s", peer, (unsigned)c->cf->max_sessions,
-		       FULL_WARN_MS / 1000);
-	sv->full_warned = 1;
-	sv->full_warned_ms = now;
-	sv->full_quiet = 0;
-}
-
 /*
  * May a connection from `key` start a handshake?  Not when that address
  * already holds max_handshakes_per_address of them (it can only hurt
@@ -152,7 +142,9 @@ static int admit(struct th_ctx *c, const uint8_t key[16], const char *peer, int 
 	 * (the fds and memory the server is sized for). */
 	if (c->n_links >= (unsigned)(c->cf->max_sessions + c->cf->max_handshakes) &&
 	    n < (unsigned)c->cf->max_handshakes) {
-		refuse_full(c, peer);
+		(*c->c_refused)++;
+		th_warn_limited(c, &sv->rl_full, "refused %s: max_sessions (%u) reached", peer,
+				(unsigned)c->cf->max_sessions);
 		return 0;
 	}
 	if (n >= (unsigned)c->cf->max_handshakes) {

@@ -143,20 +143,15 @@ void svs_auth_results(void *arg, int fd, uint32_t ev)
 	}
 }
 
-/* Refuse with 503 "server busy"; the warning at most every BUSY_WARN_MS. */
+/* Refuse with 503 "server busy"; the warning is rate-limited. */
 static void auth_busy(struct th_link *l, const struct hs_params *p, struct hs_request *r)
 {
 	struct th_ctx *c = l->ctx;
 	struct svs *sv = c->hs_priv;
-	uint64_t now = c->host->now_ms(c->st);
 	(*c->c_auth_busy)++;
-	if (!sv->busy_warned || now - sv->busy_warned_ms >= BUSY_WARN_MS) {
-		TH_LOG(c, TP_LOG_WARN, "password checks queue full (%u waiting): answering 503 "
-		       "(%llu so far, counted as auth_busy)", sv->aw_cap,
-		       (unsigned long long)*c->c_auth_busy);
-		sv->busy_warned = 1;
-		sv->busy_warned_ms = now;
-	}
+	th_warn_limited(c, &sv->rl_busy, "password checks queue full (%u waiting): answering 503 "
+			"(%llu so far, counted as auth_busy)", sv->aw_cap,
+			(unsigned long long)*c->c_auth_busy);
 	r->need_auth = 0;
 	r->status = 503;
 	r->why = "server busy, try again";

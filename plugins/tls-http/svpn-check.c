@@ -48,15 +48,6 @@ static const char *bad6(const uint8_t *a)
 	return NULL;
 }
 
-/* 1 if the first plen bits of a and b are equal. */
-static int same_net(const uint8_t *a, const uint8_t *b, unsigned plen)
-{
-	unsigned whole = plen / 8, rest = plen % 8;
-	if (memcmp(a, b, whole) != 0)
-		return 0;
-	return !rest || ((a[whole] ^ b[whole]) & (uint8_t)(0xff << (8 - rest))) == 0;
-}
-
 static void fmt(const struct tp_prefix *p, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -95,7 +86,7 @@ static int check_addr(const struct tp_prefix *p, const struct th_server_addr *sr
 			return -1;
 		}
 	}
-	if (srv && srv->family == p->family && same_net(p->addr, srv->addr, p->plen)) {
+	if (srv && hs_prefix_has(p, srv->family, srv->addr)) {
 		snprintf(why, len, "%s %s %s the server's own address", hdr, s,
 			 memcmp(p->addr, srv->addr, v4 ? 4 : 16) == 0 ? "is" : "covers");
 		return -1;

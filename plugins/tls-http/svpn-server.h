@@ -15,7 +15,6 @@
 #define AUTH_MAX_FAILS 5      /* failed logins per address per window … */
 #define AUTH_WINDOW_MS 10000  /* … before it gets 429 until the window ends */
 #define AUTH_COLLECT 32       /* results taken per aw_collect() */
-#define BUSY_WARN_MS 10000    /* at most one "queue full" warning per this */
 #define AUTH_INFLIGHT 4       /* password checks of one address at once */
 #define LIM_TICK_MS 1000      /* how often released addresses are noticed */
 #define TRIM_HEAP_AFTER 64    /* streams trimmed in one tick that return heap pages */
@@ -27,11 +26,10 @@ struct svs {
 	unsigned aw_cap;               /* its queue: from max_sessions */
 	struct ac *cache;              /* verified credentials; NULL: auth_cache = 0 */
 	struct auth_limiter lim;       /* failed logins per source address */
-	uint64_t busy_warned_ms;       /* last "auth queue full" warning */
-	int busy_warned;
 	struct tp_timer *lim_timer;    /* auth_lim_expire() every LIM_TICK_MS */
 	unsigned trim_up;              /* sessions up at the last trim_idle() */
 	struct th_ratelog rl_refused, rl_timeout, rl_user;
+	struct th_ratelog rl_busy;     /* "password checks queue full" */
 };
 
 /* svpn-server.c */

@@ -164,28 +164,24 @@ static const struct {
 	[TH_SERVER] = { &th_role_server, &th_hs_svpn_server },
 };
 
+/* Each counter is named as its field, without the c_. */
+#define TH_COUNTER(x) { #x, &c->c_##x }
+
 static int th_counters(struct th_ctx *c)
 {
-	struct tp_stage *st = c->st;
-	const struct tp_host *host = c->host;
-	c->c_sessions = host->counter(st, "sessions");
-	c->c_auth_failures = host->counter(st, "auth_failures");
-	c->c_refused = host->counter(st, "refused");
-	c->c_bytes_in = host->counter(st, "bytes_in");
-	c->c_bytes_out = host->counter(st, "bytes_out");
-	c->c_queue_drops = host->counter(st, "queue_drops");
-	c->c_reconnects = host->counter(st, "reconnects");
-	c->c_accept_errors = host->counter(st, "accept_errors");
-	c->c_auth_busy = host->counter(st, "auth_busy");
-	c->c_auth_throttled = host->counter(st, "auth_throttled");
-	c->c_stalled = host->counter(st, "stalled");
-	c->c_auth_checks = host->counter(st, "auth_checks");
-	c->c_auth_cached = host->counter(st, "auth_cached");
-	if (!c->c_sessions || !c->c_auth_failures || !c->c_refused || !c->c_bytes_in ||
-	    !c->c_bytes_out || !c->c_queue_drops || !c->c_reconnects || !c->c_accept_errors ||
-	    !c->c_auth_busy || !c->c_auth_throttled || !c->c_stalled || !c->c_auth_checks ||
-	    !c->c_auth_cached)
-		return -1;
+	const struct {
+		const char *name;
+		uint64_t **p;
+	} tab[] = {
+		TH_COUNTER(sessions),      TH_COUNTER(auth_failures),  TH_COUNTER(refused),
+		TH_COUNTER(bytes_in),      TH_COUNTER(bytes_out),      TH_COUNTER(queue_drops),
+		TH_COUNTER(reconnects),    TH_COUNTER(accept_errors),  TH_COUNTER(auth_busy),
+		TH_COUNTER(auth_throttled), TH_COUNTER(stalled),       TH_COUNTER(auth_checks),
+		TH_COUNTER(auth_cached),
+	};
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (!(*tab[i].p = c->host->counter(c->st, tab[i].name)))
+			return -1;
 	return 0;
 }
 

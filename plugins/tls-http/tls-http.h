@@ -20,7 +20,8 @@
  *              trusted_proxies; the client from X-Forwarded-For/Forwarded
  *              (fwd.c) and requests not for the VPN (fallback.c, which
  *              takes the socket over from the stream)
- * util.c       host:port and URL parsing, file checks (both roles)
+ * util.c       host:port, URL and address-prefix parsing, file checks
+ *              (both roles)
  * handshake.c / http.c / auth.c  pure protocol and password code
  * authworker.c the thread that runs password checks off the loop
  */
@@ -222,6 +223,9 @@ void th_srv_take_proxied(struct th_ctx *c, int fd, const struct sockaddr_storage
 void th_peer_name(const struct sockaddr_storage *ss, char *out, size_t cap);
 /* The per-address key of ss: IPv4 as ::ffff:a.b.c.d, IPv6 by its /64. */
 void th_peer_key(const struct sockaddr_storage *ss, uint8_t key[16]);
+/* ss from an address (4 or 16 bytes of family, network order) and a
+ * port (host order): a PROXY header's or a Forwarded client. */
+void th_sockaddr(struct sockaddr_storage *ss, int family, const uint8_t *addr, uint16_t port);
 
 /* proxy-accept.c: the pre-TLS step of proxy_protocol (server).  Setup
  * checks trusted_proxies (nothing to do when off); th_pp_accept takes an

@@ -68,10 +68,12 @@ tests_fuzz_fuzz_proxyproto_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls
 tests_fuzz_fuzz_proxyproto_LDFLAGS = $(TP_FUZZ_LINK)
 # The HTTP proxy's CONNECT answer and no_proxy (tls-http's client side).
 tests_fuzz_fuzz_connect_SOURCES = tests/fuzz/fuzz_connect.c plugins/tls-http/httpconnect.c \
-	plugins/tls-http/proxyenv.c plugins/tls-http/http.c plugins/tls-http/util.c
+	plugins/tls-http/proxyenv.c plugins/tls-http/http.c plugins/tls-http/util.c \
+	plugins/tls-http/handshake.c plugins/tls-http/auth.c
 tests_fuzz_fuzz_connect_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http
 tests_fuzz_fuzz_connect_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
 tests_fuzz_fuzz_connect_LDFLAGS = $(TP_FUZZ_LINK)
+tests_fuzz_fuzz_connect_LDADD = $(OPENSSL_LIBS) $(CRYPT_LIBS)
 # The X-Forwarded-For / Forwarded parser (tls-http's fwd.c): pure code.
 tests_fuzz_fuzz_forwarded_SOURCES = tests/fuzz/fuzz_forwarded.c plugins/tls-http/fwd.c
 tests_fuzz_fuzz_forwarded_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tls-http

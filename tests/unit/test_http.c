@@ -489,6 +489,8 @@ Suite *tp_test_suite(void)
 	tcase_add_test(ta, answer_errors);
 	tcase_add_test(ta, answer_stack_mismatch);
 	tcase_add_test(ta, answer_limits);
+	tcase_add_test(ta, upgrade_needs_http11);
+	tcase_add_test(ta, answer_408);
 	tcase_add_test(ta, answer_503);
 	tcase_add_test(ta, request_roundtrip);
 	suite_add_tcase(s, ta);
