@@ -112,7 +112,8 @@ sanitize)
 		tests/e2e/test-smallflood.sh tests/e2e/test-slowclient.sh tests/e2e/test-authload.sh
 		tests/e2e/test-interop.sh tests/e2e/test-evilserver.sh tests/e2e/test-fairshare.sh
 		tests/e2e/test-hostile-login.sh tests/e2e/test-hostile-users.sh tests/e2e/test-haproxy.sh
-		tests/e2e/test-httpproxy.sh tests/e2e/test-nginx.sh tests/e2e/test-superpkt.sh"
+		tests/e2e/test-httpproxy.sh tests/e2e/test-nginx.sh tests/e2e/test-superpkt.sh
+		tests/e2e/test-superspoof.sh"
 	# One line: make takes TESTS as a blank-separated list.
 	# shellcheck disable=SC2086 # word lists
 	tests=$(printf '%s ' ${SANITIZE_TESTS:-$units $e2e})

@@ -11,3 +11,8 @@ EXTRA_DIST += plugins/framer-ip/README.md
 # mixed server; the plain-only stacks split by the core.
 TESTS += tests/e2e/test-superpkt.sh
 dist_noinst_SCRIPTS += tests/e2e/test-superpkt.sh
+
+# End-to-end: a peer's super-packet header that would move the checksum
+# onto the source address is refused (superpeer.py writes the frames).
+TESTS += tests/e2e/test-superspoof.sh
+dist_noinst_SCRIPTS += tests/e2e/test-superspoof.sh tests/e2e/superpeer.py

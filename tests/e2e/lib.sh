@@ -294,13 +294,17 @@ tp_exits_within() {
 	EXIT_MS=$((($(date +%s%N) - t0) / 1000000))
 }
 
-# tp_wait_ping NS DST [SECONDS] — until one ping gets through.
+# tp_wait_ping NS DST [SECONDS] — until one ping gets through, for up to
+# SECONDS of wall time: a ping with no route yet (the tunnel device is
+# still coming up) fails at once, so the attempts are paced, not counted.
 tp_wait_ping() {
-	local ns=$1 dst=$2 t=${3:-15} i
-	for i in $(seq 1 "$t"); do
+	local ns=$1 dst=$2 t=${3:-15} end
+	end=$(($(date +%s) + t))
+	while :; do
 		tp_in "$ns" ping -q -c 1 -W 1 "$dst" >/dev/null 2>&1 && return 0
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.2
 	done
-	return 1
 }
 
 # tp_server_start NAME CONF — start a server in the server namespace and wait

@@ -137,7 +137,8 @@ ip netns exec "$C1" unshare -m sh -c 'mount --make-rprivate / && mount -t tmpfs 
 	--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin \
 	"$TUNPIPE" -c "$TP_CONF/client-nobody.conf" >>"$TP_TMP/unpriv.log" 2>&1 &
 echo $! >"$TP_TMP/unpriv.pid"
-tp_wait_ping "$C1" 10.0.0.1 20 || tp_fail "no ping from the client started as nobody"
+tp_wait_ping "$C1" 10.0.0.1 20 ||
+	{ tail -n 40 "$TP_TMP/unpriv.log"; tail -n 20 "$(tp_logfile server)"; tp_fail "no ping from the client started as nobody"; }
 check_dropped unpriv "$NOGROUP"
 tp_wait_log "$(tp_logfile unpriv)" "not started as root: staying uid $NOBODY, capabilities trimmed to CAP_NET_ADMIN" 2 ||
 	tp_fail "the unprivileged client does not say it trimmed its capabilities"
