@@ -232,6 +232,8 @@ int hs_prefix_parse(const char *s, size_t n, int flags, struct tp_prefix *out)
 		return -1;
 	memcpy(bits, slash + 1, bl);
 	bits[bl] = '\0';
+	if (bits[0] < '0' || bits[0] > '9') /* strtoul would take " 8", "+8", "-0" */
+		return -1;
 	v = strtoul(bits, &end, 10); /* too big: ULONG_MAX, refused below */
 	if (*end || v > out->plen)
 		return -1;

@@ -255,6 +255,9 @@ START_TEST(no_proxy)
 	ck_assert_int_eq(px_no_proxy_match("0.0.0.0/0", "203.0.113.9"), 1);
 	ck_assert_int_eq(px_no_proxy_match("10.1.2.3/31", "10.1.2.2"), 1);
 	ck_assert_int_eq(px_no_proxy_match("10.1.2.3/31", "10.1.2.4"), 0);
+	/* the length is digits only: strtoul would read these as /0 or /8 */
+	ck_assert_int_eq(px_no_proxy_match("10.0.0.0/-0,10.0.0.0/+8,10.0.0.0/ 8", "203.0.113.9"), 0);
+	ck_assert_int_eq(px_no_proxy_match("10.0.0.0/-0,10.0.0.0/+8,10.0.0.0/ 8", "10.1.1.1"), 0);
 }
 END_TEST
 
