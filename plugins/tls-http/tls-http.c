@@ -80,6 +80,10 @@ static const struct tp_option th_options[] = {
 		       "false: plain HTTP for a reverse proxy that terminates TLS (nginx); needs "
 		       "trusted_proxies, refuses everyone else, takes the client from "
 		       "X-Forwarded-For/Forwarded", SERVER),
+	TP_OPTION_ENUM(struct th_conf, client_address_header, "x-forwarded-for",
+		       "x-forwarded-for|forwarded",
+		       "with tls = false, the one header the proxy writes the client's address "
+		       "in; the other is ignored (the proxy may pass on the client's own)", SERVER),
 	TP_OPTION_STRING(struct th_conf, fallback, NULL,
 			 "HOST:PORT of a web server that gets every request not for the VPN "
 			 "(another path, no Upgrade) instead of 404", SERVER),

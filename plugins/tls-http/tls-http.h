@@ -59,6 +59,7 @@ struct th_conf {
 	int retry_permanent; /* client: keep retrying after 401 / a bad certificate */
 	const char *proxy, *proxy_password_file; /* client: HTTP proxy (client-proxy.c) */
 	int tls;              /* server: false = plain HTTP behind a TLS-terminating proxy */
+	int client_address_header; /* tls = false: enum fwd_kind of the one header read (front.c) */
 	const char *fallback; /* server: HOST:PORT for requests not for the VPN (fallback.c) */
 	int64_t auth_threads, auth_cache; /* password checks (svpn-server.c) */
 };

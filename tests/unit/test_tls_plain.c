@@ -154,11 +154,16 @@ START_TEST(forwarded_session)
 		"X-Forwarded-For: 6.6.6.6, 192.0.2.7\r\n",
 		"X-Forwarded-For: 192.0.2.7\r\nX-Forwarded-For: 127.0.0.1\r\n",
 		"Forwarded: for=\"192.0.2.7:4711\";proto=https\r\n",
+		/* the client's own Forwarded, passed on by a proxy that writes
+		 * X-Forwarded-For: ignored, even malformed */
+		"Forwarded: for=198.51.100.9\r\nX-Forwarded-For: 192.0.2.7\r\nForwarded: for=_x;;\r\n",
 	};
-	static const char *peer[] = { "192.0.2.7", "192.0.2.7", "192.0.2.7:4711" };
+	static const char *peer[] = { "192.0.2.7", "192.0.2.7", "192.0.2.7:4711", "192.0.2.7" };
 	char buf[4096], req[1024];
 	int eof;
-	struct tp_harness *s = server("trusted_proxies = [ \"127.0.0.0/8\" ];");
+	struct tp_harness *s = server(_i == 2 ? "trusted_proxies = [ \"127.0.0.0/8\" ]; "
+						"client_address_header = \"forwarded\";"
+					      : "trusted_proxies = [ \"127.0.0.0/8\" ];");
 	int fd = proxy_connect();
 	snprintf(req, sizeof(req), "%s%s\r\nEARLY", UPGRADE, hdr[_i]);
 	send_all(fd, req, strlen(req));
@@ -342,7 +347,7 @@ Suite *tp_test_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, config_errors);
-	tcase_add_loop_test(tc, forwarded_session, 0, 3);
+	tcase_add_loop_test(tc, forwarded_session, 0, 4);
 	tcase_add_test(tc, refusals);
 	tcase_add_loop_test(tc, fallback_relays, 0, 2);
 	tcase_add_test(tc, fallback_401_and_502);
