@@ -259,6 +259,40 @@ static int pump(struct fb *f)
 
 static void fb_io(void *arg, int fd, uint32_t ev);
 
+/*
+ * The web server's socket wants ev from the loop.  With none, it leaves
+ * the loop: epoll reports a hang-up even for a socket registered for
+ * nothing, and one shut both ways (the client half-closed, the web server
+ * closed) while its data waits for a slow client would wake us at once,
+ * forever, until the idle timeout.  Once it is finished both ways and
+ * nothing is left to read, it is closed.
+ */
+static void watch_b(struct fb *f, uint32_t ev)
+{
+	struct th_ctx *c = f->c;
+	if (f->bfd < 0)
+		return;
+	if (f->b_eof && f->shut_b) {
+		c->host->fd_del(c->st, f->bfd);
+		close(f->bfd);
+		f->bfd = -1;
+		return;
+	}
+	if (ev == f->bev)
+		return;
+	if (!ev) {
+		c->host->fd_del(c->st, f->bfd);
+		f->bev = 0;
+	} else if (!f->bev) {
+		if (c->host->fd_add(c->st, f->bfd, ev, fb_io, f) < 0)
+			fail(f, "cannot watch the web server");
+		else
+			f->bev = ev;
+	} else if (c->host->fd_mod(c->st, f->bfd, ev) == 0) {
+		f->bev = ev;
+	}
+}
+
 static void update(struct fb *f)
 {
 	struct th_ctx *c = f->c;
@@ -275,8 +309,7 @@ static void update(struct fb *f)
 		bev = (!f->b_eof && f->b2c_len < FB_BUF ? TP_FD_READ : 0) | (f->c2b_len ? TP_FD_WRITE : 0);
 	if (cev != f->cev && c->host->fd_mod(c->st, f->cfd, cev) == 0)
 		f->cev = cev;
-	if (f->bfd >= 0 && bev != f->bev && c->host->fd_mod(c->st, f->bfd, bev) == 0)
-		f->bev = bev;
+	watch_b(f, bev);
 }
 
 static void answer_502(struct fb *f)
@@ -296,7 +329,6 @@ static void fb_io(void *arg, int fd, uint32_t ev)
 {
 	struct fb *f = arg;
 	struct th_ctx *c = f->c;
-	(void)ev;
 	if (fd == f->bfd && !f->connected) {
 		int soerr = 0;
 		socklen_t sl = sizeof(soerr);
@@ -314,11 +346,14 @@ static void fb_io(void *arg, int fd, uint32_t ev)
 	/* after a 502 (bfd -1, not connected) only the client side moves */
 	if (pump(f))
 		f->last_ms = c->host->now_ms(c->st);
-	if (f->dead) {
+	else if (fd == f->cfd && (ev & TP_FD_ERROR))
+		/* We never shut the client's socket: a hang-up there is a reset
+		 * (say, after its FIN), and nothing can reach it any more. */
+		fail(f, "client hung up");
+	if (!f->dead)
+		update(f);
+	if (f->dead)
 		fb_free(f);
-		return;
-	}
-	update(f);
 }
 
 static void fb_idle(void *arg)

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -338,6 +340,135 @@ START_TEST(fallback_401_and_502)
 }
 END_TEST
 
+/* Accept the fallback's connection and read the request head (in buf);
+ * then the client (fd) half-closes, and its end reaches the web server. */
+static int web_take(struct tp_harness *s, int lfd, int fd, char *buf, size_t cap)
+{
+	int wfd = -1, eof = 0;
+	size_t n = 0;
+	for (int t = 0; t < 400 && !eof; t++) {
+		tp_harness_advance(s, 5);
+		if (wfd < 0)
+			wfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+		ssize_t r = wfd >= 0 ? recv(wfd, buf + n, cap - 1 - n, 0) : -1;
+		if (r > 0)
+			n += (size_t)r;
+		buf[n] = '\0';
+		if (fd >= 0 && strstr(buf, "\r\n\r\n")) {
+			shutdown(fd, SHUT_WR); /* after the head: before, it is not a request */
+			fd = -1;
+		}
+		eof = r == 0;
+	}
+	ck_assert_int_ge(wfd, 0);
+	ck_assert(eof);
+	return wfd;
+}
+
+/* A client that half-closes and stops reading while a big page comes
+ * back: once the web server has closed, its socket is shut both ways with
+ * data still to deliver.  The relay waits for the client quietly (the
+ * loop settles: no callback run over and over on a hang-up nobody asked
+ * for), and delivers every byte once the client reads. */
+START_TEST(fallback_halfclose_quiet)
+{
+	char opts[256], buf[4096];
+	int lfd = web_listen(), rcv = 4096;
+	snprintf(opts, sizeof(opts), "trusted_proxies = [ \"127.0.0.1\" ]; fallback = \"127.0.0.1:%d\";",
+		 web_port);
+	struct tp_harness *s = server(opts);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	const char *req = "GET /big HTTP/1.1\r\nHost: vpn.test\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n";
+	send_all(fd, req, strlen(req));
+	int wfd = web_take(s, lfd, fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, req);
+	size_t n;
+	/* The page is sent while the client reads a little now and then,
+	 * until all of it has left the web server (its send queue empty):
+	 * then it closes, and the rest of the page and the end sit in the
+	 * relay's socket and buffer, waiting for the client. */
+	static char page[4 << 20], got[(4 << 20) + 1];
+	memcpy(page, "HTTP/1.0 200 OK\r\n\r\n", 19);
+	for (size_t i = 19; i < sizeof(page); i++)
+		page[i] = (char)('a' + i % 19);
+	size_t sent = 0;
+	n = 0;
+	for (int t = 0; t < 20000; t++) {
+		int q = 1;
+		ssize_t w = sent < sizeof(page) ? send(wfd, page + sent, sizeof(page) - sent, MSG_NOSIGNAL) : 0;
+		if (w > 0)
+			sent += (size_t)w;
+		tp_harness_advance(s, 5);
+		if (sent == sizeof(page) && ioctl(wfd, SIOCOUTQ, &q) == 0 && q == 0)
+			break;
+		ssize_t r = recv(fd, got + n, 1024, 0);
+		if (r > 0)
+			n += (size_t)r;
+	}
+	ck_assert_uint_eq(sent, sizeof(page));
+	close(wfd);
+	tp_harness_advance(s, 20);
+	tp_harness_advance(s, 20);
+	/* quiet: a spinning relay runs its callback on every round */
+	int ran = tp_harness_poll(s, 0);
+	ck_assert_msg(ran < 10, "the loop ran %d callbacks with nothing to do", ran);
+	/* and nothing was lost: the client reads it all, then the close */
+	int eof = 0;
+	for (int t = 0; t < 2000 && !eof; t++) {
+		ssize_t r;
+		tp_harness_advance(s, 5);
+		while ((r = recv(fd, got + n, sizeof(got) - 1 - n, 0)) > 0)
+			n += (size_t)r;
+		eof = r == 0;
+	}
+	ck_assert(eof);
+	ck_assert_uint_eq(n, sizeof(page));
+	ck_assert_int_eq(memcmp(got, page, sizeof(page)), 0);
+	close(fd);
+	close(lfd);
+	tp_harness_free(s);
+}
+END_TEST
+
+/* A client that half-closes, then resets, while the web server is still
+ * thinking: the relay ends at once (no spin on the hang-up, no slot held
+ * until the idle timeout). */
+START_TEST(fallback_client_reset)
+{
+	char opts[256], buf[4096];
+	int lfd = web_listen();
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	snprintf(opts, sizeof(opts), "trusted_proxies = [ \"127.0.0.1\" ]; fallback = \"127.0.0.1:%d\";",
+		 web_port);
+	struct tp_harness *s = server(opts);
+	int fd = proxy_connect();
+	const char *req = "GET /slow HTTP/1.1\r\nHost: vpn.test\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n";
+	send_all(fd, req, strlen(req));
+	int wfd = web_take(s, lfd, fd, buf, sizeof(buf));
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd); /* RST */
+	tp_harness_advance(s, 20);
+	int ran = tp_harness_poll(s, 0);
+	ck_assert_msg(ran < 10, "the loop ran %d callbacks with nothing to do", ran);
+	/* the relay is gone: the web server sees its connection closed */
+	int eof = 0;
+	for (int t = 0; t < 100 && !eof; t++) {
+		tp_harness_advance(s, 5);
+		ssize_t r = recv(wfd, buf, sizeof(buf), 0);
+		eof = r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+	}
+	ck_assert_msg(eof, "the relay outlived its client");
+	close(wfd);
+	close(lfd);
+	tp_harness_free(s);
+}
+END_TEST
+
 Suite *tp_test_suite(void);
 
 Suite *tp_test_suite(void)
@@ -351,6 +482,8 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, refusals);
 	tcase_add_loop_test(tc, fallback_relays, 0, 2);
 	tcase_add_test(tc, fallback_401_and_502);
+	tcase_add_test(tc, fallback_halfclose_quiet);
+	tcase_add_test(tc, fallback_client_reset);
 	suite_add_tcase(s, tc);
 	return s;
 }
