@@ -10,8 +10,12 @@
  * while its buffer to the other is full), on the loop, until the web
  * server closes and everything it sent is written, or either side fails.
  * A client that half-closes is passed on (shutdown of the write side).
- * Bounded: at most FB_MAX relays at once (more get 503 from front.c), and
- * one that moves nothing for FB_IDLE_MS is closed.  A web server that
+ * Bounded, since a relay has left the handshake budget: at most
+ * fallback_max relays at once and fallback_per_address from one address
+ * (the limiter key: IPv4 address or IPv6 /64; more get 503 from front.c),
+ * one that moves nothing for FB_IDLE_MS is closed, and so is one older than
+ * fallback_lifetime however busy (a byte every 29 s would keep a slot for
+ * ever otherwise).  A web server that
  * cannot be reached gets the client a 502.  The address is resolved
  * once, at create(): a name is looked up then, not per request.
  */
@@ -30,7 +34,6 @@
 #include <openssl/err.h>
 
 #define FB_BUF 16384
-#define FB_MAX 64
 #define FB_IDLE_MS 30000
 
 struct fb {
@@ -39,6 +42,7 @@ struct fb {
 	int cfd, bfd;              /* client, web server */
 	SSL *ssl;                  /* the client's TLS; NULL: plain */
 	char peer[64];
+	uint8_t key[16];           /* the client's limiter key (fallback_per_address) */
 	int connected, c_eof, b_eof, shut_b, dead;
 	uint32_t cev, bev;         /* registered events */
 	char *c2b;                 /* client to web server: cap bytes */
@@ -46,7 +50,7 @@ struct fb {
 	char b2c[FB_BUF];
 	size_t b2c_len, wlen;      /* wlen: an SSL_write to retry with that length */
 	int want_write;            /* the client's TLS asked for writability */
-	uint64_t last_ms, up, down;
+	uint64_t start_ms, last_ms, up, down;
 	struct tp_timer *idle;
 	const char *why;
 };
@@ -56,7 +60,7 @@ struct fb_state {
 	socklen_t alen;
 	struct fb *head;
 	unsigned n;
-	struct th_ratelog rl_full, rl_conn;
+	struct th_ratelog rl_full, rl_addr, rl_conn;
 };
 
 int th_fb_setup(struct th_ctx *c, char *err, size_t errlen)
@@ -360,14 +364,17 @@ static void fb_idle(void *arg)
 {
 	struct fb *f = arg;
 	struct th_ctx *c = f->c;
-	uint64_t quiet = c->host->now_ms(c->st) - f->last_ms;
+	uint64_t now = c->host->now_ms(c->st), quiet = now - f->last_ms, age = now - f->start_ms;
+	uint64_t life = (uint64_t)c->cf->fallback_lifetime * 1000, next = FB_IDLE_MS - quiet;
 	f->idle = NULL;
-	if (quiet >= FB_IDLE_MS) {
-		fail(f, "idle");
+	if (quiet >= FB_IDLE_MS || (life && age >= life)) {
+		fail(f, quiet >= FB_IDLE_MS ? "idle" : "fallback_lifetime reached");
 		fb_free(f);
 		return;
 	}
-	f->idle = c->host->timer_add(c->st, FB_IDLE_MS - quiet, fb_idle, f);
+	if (life && life - age < next)
+		next = life - age;
+	f->idle = c->host->timer_add(c->st, next, fb_idle, f);
 }
 
 int th_fb_take(struct th_link *l, const char *head, size_t len)
@@ -376,9 +383,17 @@ int th_fb_take(struct th_link *l, const char *head, size_t len)
 	struct fb_state *fs = c->fb_priv;
 	struct th_conn *k = l->io;
 	struct fb *f;
-	if (fs->n >= FB_MAX) {
-		th_warn_limited(c, &fs->rl_full, "refused %s: %d fallback connections already (503)",
-				k->peer, FB_MAX);
+	unsigned same = 0;
+	if (fs->n >= (unsigned)c->cf->fallback_max) {
+		th_warn_limited(c, &fs->rl_full, "refused %s: %u fallback connections already "
+				"(fallback_max; 503)", k->peer, fs->n);
+		return -1;
+	}
+	for (f = fs->head; f; f = f->next)
+		same += memcmp(f->key, l->peer_key, sizeof(f->key)) == 0;
+	if (same >= (unsigned)c->cf->fallback_per_address) {
+		th_warn_limited(c, &fs->rl_addr, "refused %s: %u fallback connections from it already "
+				"(fallback_per_address; 503)", k->peer, same);
 		return -1;
 	}
 	if (!(f = calloc(1, sizeof(*f))))
@@ -391,9 +406,10 @@ int th_fb_take(struct th_link *l, const char *head, size_t len)
 	f->c = c;
 	f->bfd = -1;
 	snprintf(f->peer, sizeof(f->peer), "%s", k->peer);
+	memcpy(f->key, l->peer_key, sizeof(f->key));
 	memcpy(f->c2b, head, len);
 	f->c2b_len = len;
-	f->last_ms = c->host->now_ms(c->st);
+	f->start_ms = f->last_ms = c->host->now_ms(c->st);
 	/* The socket and its TLS are ours now; the link closes without them. */
 	c->host->fd_del(c->st, k->fd);
 	f->cfd = k->fd;

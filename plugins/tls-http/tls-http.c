@@ -87,6 +87,13 @@ static const struct tp_option th_options[] = {
 	TP_OPTION_STRING(struct th_conf, fallback, NULL,
 			 "HOST:PORT of a web server that gets every request not for the VPN "
 			 "(another path, no Upgrade) instead of 404", SERVER),
+	TP_OPTION_INT(struct th_conf, fallback_max, "64", 1, 100000,
+		      "fallback relays at once; more get 503", SERVER),
+	TP_OPTION_INT(struct th_conf, fallback_per_address, "8", 1, 100000,
+		      "of those, from one IPv4 address or IPv6 /64; more get 503", SERVER),
+	TP_OPTION_INT(struct th_conf, fallback_lifetime, "600", 0, 86400,
+		      "seconds a fallback relay may last, however busy; 0 = no limit (an idle one "
+		      "is closed after 30 s)", SERVER),
 	TP_OPTION_INT(struct th_conf, auth_threads, "0", 0, 64,
 		      "password-check threads; 0 = one per online CPU", SERVER),
 	TP_OPTION_INT(struct th_conf, auth_cache, "300", 0, 86400,

@@ -365,6 +365,19 @@ static int web_take(struct tp_harness *s, int lfd, int fd, char *buf, size_t cap
 	return wfd;
 }
 
+/* Read fd (n bytes in buf already) until the server closes it; the total. */
+static size_t read_to_eof(struct tp_harness *s, int fd, char *buf, size_t n, size_t cap)
+{
+	ssize_t r = -1;
+	for (int t = 0; t < 2000 && r != 0; t++) {
+		tp_harness_advance(s, 5);
+		while ((r = recv(fd, buf + n, cap - n, 0)) > 0)
+			n += (size_t)r;
+	}
+	ck_assert_int_eq(r, 0);
+	return n;
+}
+
 /* A client that half-closes and stops reading while a big page comes
  * back: once the web server has closed, its socket is shut both ways with
  * data still to deliver.  The relay waits for the client quietly (the
@@ -418,16 +431,7 @@ START_TEST(fallback_halfclose_quiet)
 	int ran = tp_harness_poll(s, 0);
 	ck_assert_msg(ran < 10, "the loop ran %d callbacks with nothing to do", ran);
 	/* and nothing was lost: the client reads it all, then the close */
-	int eof = 0;
-	for (int t = 0; t < 2000 && !eof; t++) {
-		ssize_t r;
-		tp_harness_advance(s, 5);
-		while ((r = recv(fd, got + n, sizeof(got) - 1 - n, 0)) > 0)
-			n += (size_t)r;
-		eof = r == 0;
-	}
-	ck_assert(eof);
-	ck_assert_uint_eq(n, sizeof(page));
+	ck_assert_uint_eq(read_to_eof(s, fd, got, n, sizeof(got) - 1), sizeof(page));
 	ck_assert_int_eq(memcmp(got, page, sizeof(page)), 0);
 	close(fd);
 	close(lfd);
@@ -469,6 +473,82 @@ START_TEST(fallback_client_reset)
 }
 END_TEST
 
+/* A page request for the fallback from the client `xff` names. */
+static int web_request(const char *xff)
+{
+	char req[256];
+	int fd = proxy_connect();
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: vpn.test\r\nX-Forwarded-For: %s\r\n\r\n", xff);
+	send_all(fd, req, strlen(req));
+	return fd;
+}
+
+/* The web server's side of the next relay (-1: none came). */
+static int web_accept(struct tp_harness *s, int lfd)
+{
+	int wfd = -1;
+	for (int t = 0; t < 100 && wfd < 0; t++) {
+		tp_harness_advance(s, 5);
+		wfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+	}
+	return wfd;
+}
+
+/* fallback_per_address from one client, fallback_max in all (more get
+ * 503 while another address still gets its page), fallback_lifetime
+ * for one kept busy. */
+START_TEST(fallback_limits)
+{
+	char opts[256], buf[4096];
+	int eof, lfd = web_listen(), w[3];
+	snprintf(opts, sizeof(opts), "trusted_proxies = [ \"127.0.0.1\" ]; fallback = \"127.0.0.1:%d\"; "
+		 "fallback_per_address = 2; fallback_max = 3; fallback_lifetime = 60;", web_port);
+	struct tp_harness *s = server(opts);
+	int a1 = web_request("192.0.2.7");
+	ck_assert_int_ge(w[0] = web_accept(s, lfd), 0);
+	int a2 = web_request("192.0.2.7");
+	ck_assert_int_ge(w[1] = web_accept(s, lfd), 0);
+	int a3 = web_request("192.0.2.7");
+	wait_for(s, a3, buf, sizeof(buf), NULL, &eof, 2000);
+	ck_assert_msg(strncmp(buf, "HTTP/1.1 503 ", 13) == 0, "a third from one address: %s", buf);
+	ck_assert_int_lt(web_accept(s, lfd), 0);
+	close(a3);
+	/* another address still gets its page */
+	int b = web_request("192.0.2.8");
+	ck_assert_int_ge(w[2] = web_accept(s, lfd), 0);
+	send_all(w[2], "HTTP/1.0 200 OK\r\n\r\npage", 23);
+	close(w[2]);
+	wait_for(s, b, buf, sizeof(buf), NULL, &eof, 2000);
+	ck_assert_str_eq(buf, "HTTP/1.0 200 OK\r\n\r\npage");
+	close(b);
+	/* three at once in all */
+	b = web_request("192.0.2.8");
+	ck_assert_int_ge(w[2] = web_accept(s, lfd), 0);
+	int c = web_request("192.0.2.9");
+	wait_for(s, c, buf, sizeof(buf), NULL, &eof, 2000);
+	ck_assert_msg(strncmp(buf, "HTTP/1.1 503 ", 13) == 0, "a fourth relay: %s", buf);
+	close(c);
+	/* a byte each way every 20 s keeps a1 from the idle timeout, not
+	 * from the lifetime: closed at 60 s (the quiet ones at 30 s) */
+	uint64_t t0 = tp_harness_now(s);
+	eof = 0;
+	for (int i = 0; i < 5 && !eof; i++) {
+		send_all(a1, "x", 1);
+		wait_for(s, a1, buf, sizeof(buf), NULL, &eof, 20000);
+	}
+	ck_assert(eof);
+	ck_assert_uint_ge(tp_harness_now(s) - t0, 55000);
+	ck_assert_uint_le(tp_harness_now(s) - t0, 61000);
+	close(a1);
+	close(a2);
+	close(b);
+	for (int i = 0; i < 3; i++)
+		close(w[i]);
+	close(lfd);
+	tp_harness_free(s);
+}
+END_TEST
+
 Suite *tp_test_suite(void);
 
 Suite *tp_test_suite(void)
@@ -484,6 +564,7 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, fallback_401_and_502);
 	tcase_add_test(tc, fallback_halfclose_quiet);
 	tcase_add_test(tc, fallback_client_reset);
+	tcase_add_test(tc, fallback_limits);
 	suite_add_tcase(s, tc);
 	return s;
 }
