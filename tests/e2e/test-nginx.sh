@@ -193,8 +193,9 @@ SF="$TP_CONF/server-fwd.conf"
 sed -e 's#control = "server-b.sock"#control = "server-f.sock"#' -e 's#10.200.0.1:8080#10.200.0.1:8081#' \
 	-e 's#device  = "tun0"#device  = "tun1"#' -e 's#address = "10.0.0.1/24"#address = "10.0.1.1/24"#' \
 	-e '/^ *tls = false;/a\        client_address_header = "forwarded";' "$SB" >"$SF"
-grep -q 'client_address_header' "$SF" && grep -q 'tun1' "$SF" && grep -q '10.0.1.1/24' "$SF" ||
-	tp_fail "could not edit $SF"
+for w in client_address_header tun1 10.0.1.1/24 8081; do
+	grep -q "$w" "$SF" || tp_fail "could not edit $SF ($w)"
+done
 tp_start server-f "$S" "$SF"
 tp_wait_listen "$S" 8081 10 || { cat "$(tp_logfile server-f)"; tp_fail "server-f is not listening on 8081"; }
 tp_ok "$(grep -m 1 'needs trusted_proxies' "$TP_TMP/bad.out")"
