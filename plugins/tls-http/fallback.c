@@ -15,15 +15,17 @@
  * (the limiter key: IPv4 address or IPv6 /64; more get 503 from front.c),
  * one that moves nothing for FB_IDLE_MS is closed, and so is one older than
  * fallback_lifetime however busy (a byte every 29 s would keep a slot for
- * ever otherwise).  A web server that
- * cannot be reached gets the client a 502.  The address is resolved
- * once, at create(): a name is looked up then, not per request.
+ * ever otherwise).  A web server that cannot be reached gets the client a
+ * 502.  The address is resolved once, at create(), not per request.  With
+ * fallback_proxy_protocol a PROXY v1 line goes first: the request's own
+ * forwarding headers prove nothing to the web server.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
 #include "tls-http.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -35,6 +37,7 @@
 
 #define FB_BUF 16384
 #define FB_IDLE_MS 30000
+#define FB_PP_MAX 128 /* room for a PROXY v1 line (107 bytes at most) */
 
 struct fb {
 	struct fb *prev, *next;
@@ -263,14 +266,11 @@ static int pump(struct fb *f)
 
 static void fb_io(void *arg, int fd, uint32_t ev);
 
-/*
- * The web server's socket wants ev from the loop.  With none, it leaves
+/* The web server's socket wants ev from the loop.  With none, it leaves
  * the loop: epoll reports a hang-up even for a socket registered for
  * nothing, and one shut both ways (the client half-closed, the web server
  * closed) while its data waits for a slow client would wake us at once,
- * forever, until the idle timeout.  Once it is finished both ways and
- * nothing is left to read, it is closed.
- */
+ * forever, until the idle timeout.  Finished both ways, it is closed. */
 static void watch_b(struct fb *f, uint32_t ev)
 {
 	struct th_ctx *c = f->c;
@@ -377,6 +377,36 @@ static void fb_idle(void *arg)
 	f->idle = c->host->timer_add(c->st, next, fb_idle, f);
 }
 
+/*
+ * The PROXY v1 line: the client as the link names it (from a PROXY header
+ * or X-Forwarded-For/Forwarded where those apply; port 0 when they gave
+ * none), and the address it connected to.  v1 wants one family: an IPv4
+ * side is written as ::ffff:a.b.c.d when the other is IPv6.
+ */
+static size_t proxy_line(const struct fb *f, char *out, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN + 8], port[8] = "0", dst[INET6_ADDRSTRLEN];
+	struct sockaddr_storage me;
+	socklen_t ml = sizeof(me);
+	const struct sockaddr_in *m4 = (const void *)&me;
+	const struct sockaddr_in6 *m6 = (const void *)&me;
+	int v6c, v6m, n;
+	if (th_split_hostport(f->peer, host, sizeof(host), port, sizeof(port)) < 0 ||
+	    getsockname(f->cfd, (struct sockaddr *)&me, &ml) < 0)
+		goto unknown;
+	v6c = strchr(host, ':') != NULL;
+	v6m = me.ss_family == AF_INET6;
+	inet_ntop(me.ss_family, v6m ? (const void *)&m6->sin6_addr : (const void *)&m4->sin_addr, dst,
+		  sizeof(dst));
+	n = snprintf(out, cap, "PROXY TCP%c %s%s %s%s %s %u\r\n", v6c || v6m ? '6' : '4',
+		     v6m && !v6c ? "::ffff:" : "", host, v6c && !v6m ? "::ffff:" : "", dst, port,
+		     ntohs(v6m ? m6->sin6_port : m4->sin_port));
+	if (n > 0 && n <= 107)
+		return (size_t)n;
+unknown:
+	return (size_t)snprintf(out, cap, "PROXY UNKNOWN\r\n");
+}
+
 int th_fb_take(struct th_link *l, const char *head, size_t len)
 {
 	struct th_ctx *c = l->ctx;
@@ -398,7 +428,7 @@ int th_fb_take(struct th_link *l, const char *head, size_t len)
 	}
 	if (!(f = calloc(1, sizeof(*f))))
 		return -1;
-	f->cap = len > FB_BUF ? len : FB_BUF;
+	f->cap = len + FB_PP_MAX > FB_BUF ? len + FB_PP_MAX : FB_BUF;
 	if (!(f->c2b = malloc(f->cap))) {
 		free(f);
 		return -1;
@@ -407,13 +437,15 @@ int th_fb_take(struct th_link *l, const char *head, size_t len)
 	f->bfd = -1;
 	snprintf(f->peer, sizeof(f->peer), "%s", k->peer);
 	memcpy(f->key, l->peer_key, sizeof(f->key));
-	memcpy(f->c2b, head, len);
-	f->c2b_len = len;
 	f->start_ms = f->last_ms = c->host->now_ms(c->st);
 	/* The socket and its TLS are ours now; the link closes without them. */
 	c->host->fd_del(c->st, k->fd);
 	f->cfd = k->fd;
 	f->ssl = k->ssl;
+	if (c->cf->fallback_proxy_protocol)
+		f->c2b_len = proxy_line(f, f->c2b, FB_PP_MAX);
+	memcpy(f->c2b + f->c2b_len, head, len);
+	f->c2b_len += len;
 	k->fd = -1;
 	k->ssl = NULL;
 	f->next = fs->head;

@@ -94,6 +94,9 @@ static const struct tp_option th_options[] = {
 	TP_OPTION_INT(struct th_conf, fallback_lifetime, "600", 0, 86400,
 		      "seconds a fallback relay may last, however busy; 0 = no limit (an idle one "
 		      "is closed after 30 s)", SERVER),
+	TP_OPTION_BOOL(struct th_conf, fallback_proxy_protocol, "false",
+		       "send the fallback web server a PROXY v1 line naming the client first "
+		       "(nginx: listen ... proxy_protocol)", SERVER),
 	TP_OPTION_INT(struct th_conf, auth_threads, "0", 0, 64,
 		      "password-check threads; 0 = one per online CPU", SERVER),
 	TP_OPTION_INT(struct th_conf, auth_cache, "300", 0, 86400,

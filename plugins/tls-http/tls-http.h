@@ -62,6 +62,7 @@ struct th_conf {
 	int client_address_header; /* tls = false: enum fwd_kind of the one header read (front.c) */
 	const char *fallback; /* server: HOST:PORT for requests not for the VPN (fallback.c) */
 	int64_t fallback_max, fallback_per_address, fallback_lifetime; /* its bounds */
+	int fallback_proxy_protocol; /* a PROXY v1 line to the web server first */
 	int64_t auth_threads, auth_cache; /* password checks (svpn-server.c) */
 };
 

@@ -549,6 +549,37 @@ START_TEST(fallback_limits)
 }
 END_TEST
 
+/* fallback_proxy_protocol: a PROXY v1 line naming the client (from
+ * X-Forwarded-For here: no port, so 0) before the request's bytes. */
+START_TEST(fallback_proxy_line)
+{
+	static const char *xff[] = { "192.0.2.7", "[2001:db8::1]:4711" };
+	static const char *src[] = { "TCP4 192.0.2.7 127.0.0.1 0", "TCP6 2001:db8::1 ::ffff:127.0.0.1 4711" };
+	char opts[256], buf[4096], want[512];
+	int lfd = web_listen(), wfd;
+	size_t n = 0;
+	snprintf(opts, sizeof(opts), "trusted_proxies = [ \"127.0.0.1\" ]; fallback = \"127.0.0.1:%d\"; "
+		 "fallback_proxy_protocol = true;", web_port);
+	struct tp_harness *s = server(opts);
+	int fd = web_request(xff[_i]);
+	ck_assert_int_ge(wfd = web_accept(s, lfd), 0);
+	snprintf(want, sizeof(want), "PROXY %s %d\r\nGET / HTTP/1.1\r\nHost: vpn.test\r\n"
+		 "X-Forwarded-For: %s\r\n\r\n", src[_i], port, xff[_i]);
+	for (int t = 0; t < 200 && n < strlen(want); t++) {
+		tp_harness_advance(s, 5);
+		ssize_t r = recv(wfd, buf + n, sizeof(buf) - 1 - n, 0);
+		if (r > 0)
+			n += (size_t)r;
+	}
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, want);
+	close(fd);
+	close(wfd);
+	close(lfd);
+	tp_harness_free(s);
+}
+END_TEST
+
 Suite *tp_test_suite(void);
 
 Suite *tp_test_suite(void)
@@ -565,6 +596,7 @@ Suite *tp_test_suite(void)
 	tcase_add_test(tc, fallback_halfclose_quiet);
 	tcase_add_test(tc, fallback_client_reset);
 	tcase_add_test(tc, fallback_limits);
+	tcase_add_loop_test(tc, fallback_proxy_line, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
