@@ -10,16 +10,22 @@
  * while its buffer to the other is full), on the loop, until the web
  * server closes and everything it sent is written, or either side fails.
  * A client that half-closes is passed on (shutdown of the write side).
- * Bounded: at most FB_MAX relays at once (more get 503 from front.c), and
- * one that moves nothing for FB_IDLE_MS is closed.  A web server that
- * cannot be reached gets the client a 502.  The address is resolved
- * once, at create(): a name is looked up then, not per request.
+ * Bounded, since a relay has left the handshake budget: at most
+ * fallback_max relays at once and fallback_per_address from one address
+ * (the limiter key: IPv4 address or IPv6 /64; more get 503 from front.c),
+ * one that moves nothing for FB_IDLE_MS is closed, and so is one older than
+ * fallback_lifetime however busy (a byte every 29 s would keep a slot for
+ * ever otherwise).  A web server that cannot be reached gets the client a
+ * 502.  The address is resolved once, at create(), not per request.  With
+ * fallback_proxy_protocol a PROXY v1 line goes first: the request's own
+ * forwarding headers prove nothing to the web server.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
 #include "tls-http.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -30,8 +36,8 @@
 #include <openssl/err.h>
 
 #define FB_BUF 16384
-#define FB_MAX 64
 #define FB_IDLE_MS 30000
+#define FB_PP_MAX 128 /* room for a PROXY v1 line (107 bytes at most) */
 
 struct fb {
 	struct fb *prev, *next;
@@ -39,6 +45,7 @@ struct fb {
 	int cfd, bfd;              /* client, web server */
 	SSL *ssl;                  /* the client's TLS; NULL: plain */
 	char peer[64];
+	uint8_t key[16];           /* the client's limiter key (fallback_per_address) */
 	int connected, c_eof, b_eof, shut_b, dead;
 	uint32_t cev, bev;         /* registered events */
 	char *c2b;                 /* client to web server: cap bytes */
@@ -46,7 +53,7 @@ struct fb {
 	char b2c[FB_BUF];
 	size_t b2c_len, wlen;      /* wlen: an SSL_write to retry with that length */
 	int want_write;            /* the client's TLS asked for writability */
-	uint64_t last_ms, up, down;
+	uint64_t start_ms, last_ms, up, down;
 	struct tp_timer *idle;
 	const char *why;
 };
@@ -56,7 +63,7 @@ struct fb_state {
 	socklen_t alen;
 	struct fb *head;
 	unsigned n;
-	struct th_ratelog rl_full, rl_conn;
+	struct th_ratelog rl_full, rl_addr, rl_conn;
 };
 
 int th_fb_setup(struct th_ctx *c, char *err, size_t errlen)
@@ -259,6 +266,37 @@ static int pump(struct fb *f)
 
 static void fb_io(void *arg, int fd, uint32_t ev);
 
+/* The web server's socket wants ev from the loop.  With none, it leaves
+ * the loop: epoll reports a hang-up even for a socket registered for
+ * nothing, and one shut both ways (the client half-closed, the web server
+ * closed) while its data waits for a slow client would wake us at once,
+ * forever, until the idle timeout.  Finished both ways, it is closed. */
+static void watch_b(struct fb *f, uint32_t ev)
+{
+	struct th_ctx *c = f->c;
+	if (f->bfd < 0)
+		return;
+	if (f->b_eof && f->shut_b) {
+		c->host->fd_del(c->st, f->bfd);
+		close(f->bfd);
+		f->bfd = -1;
+		return;
+	}
+	if (ev == f->bev)
+		return;
+	if (!ev) {
+		c->host->fd_del(c->st, f->bfd);
+		f->bev = 0;
+	} else if (!f->bev) {
+		if (c->host->fd_add(c->st, f->bfd, ev, fb_io, f) < 0)
+			fail(f, "cannot watch the web server");
+		else
+			f->bev = ev;
+	} else if (c->host->fd_mod(c->st, f->bfd, ev) == 0) {
+		f->bev = ev;
+	}
+}
+
 static void update(struct fb *f)
 {
 	struct th_ctx *c = f->c;
@@ -275,8 +313,7 @@ static void update(struct fb *f)
 		bev = (!f->b_eof && f->b2c_len < FB_BUF ? TP_FD_READ : 0) | (f->c2b_len ? TP_FD_WRITE : 0);
 	if (cev != f->cev && c->host->fd_mod(c->st, f->cfd, cev) == 0)
 		f->cev = cev;
-	if (f->bfd >= 0 && bev != f->bev && c->host->fd_mod(c->st, f->bfd, bev) == 0)
-		f->bev = bev;
+	watch_b(f, bev);
 }
 
 static void answer_502(struct fb *f)
@@ -296,7 +333,6 @@ static void fb_io(void *arg, int fd, uint32_t ev)
 {
 	struct fb *f = arg;
 	struct th_ctx *c = f->c;
-	(void)ev;
 	if (fd == f->bfd && !f->connected) {
 		int soerr = 0;
 		socklen_t sl = sizeof(soerr);
@@ -314,25 +350,61 @@ static void fb_io(void *arg, int fd, uint32_t ev)
 	/* after a 502 (bfd -1, not connected) only the client side moves */
 	if (pump(f))
 		f->last_ms = c->host->now_ms(c->st);
-	if (f->dead) {
+	else if (fd == f->cfd && (ev & TP_FD_ERROR))
+		/* We never shut the client's socket: a hang-up there is a reset
+		 * (say, after its FIN), and nothing can reach it any more. */
+		fail(f, "client hung up");
+	if (!f->dead)
+		update(f);
+	if (f->dead)
 		fb_free(f);
-		return;
-	}
-	update(f);
 }
 
 static void fb_idle(void *arg)
 {
 	struct fb *f = arg;
 	struct th_ctx *c = f->c;
-	uint64_t quiet = c->host->now_ms(c->st) - f->last_ms;
+	uint64_t now = c->host->now_ms(c->st), quiet = now - f->last_ms, age = now - f->start_ms;
+	uint64_t life = (uint64_t)c->cf->fallback_lifetime * 1000, next = FB_IDLE_MS - quiet;
 	f->idle = NULL;
-	if (quiet >= FB_IDLE_MS) {
-		fail(f, "idle");
+	if (quiet >= FB_IDLE_MS || (life && age >= life)) {
+		fail(f, quiet >= FB_IDLE_MS ? "idle" : "fallback_lifetime reached");
 		fb_free(f);
 		return;
 	}
-	f->idle = c->host->timer_add(c->st, FB_IDLE_MS - quiet, fb_idle, f);
+	if (life && life - age < next)
+		next = life - age;
+	f->idle = c->host->timer_add(c->st, next, fb_idle, f);
+}
+
+/*
+ * The PROXY v1 line: the client as the link names it (from a PROXY header
+ * or X-Forwarded-For/Forwarded where those apply; port 0 when they gave
+ * none), and the address it connected to.  v1 wants one family: an IPv4
+ * side is written as ::ffff:a.b.c.d when the other is IPv6.
+ */
+static size_t proxy_line(const struct fb *f, char *out, size_t cap)
+{
+	char host[INET6_ADDRSTRLEN + 8], port[8] = "0", dst[INET6_ADDRSTRLEN];
+	struct sockaddr_storage me;
+	socklen_t ml = sizeof(me);
+	const struct sockaddr_in *m4 = (const void *)&me;
+	const struct sockaddr_in6 *m6 = (const void *)&me;
+	int v6c, v6m, n;
+	if (th_split_hostport(f->peer, host, sizeof(host), port, sizeof(port)) < 0 ||
+	    getsockname(f->cfd, (struct sockaddr *)&me, &ml) < 0)
+		goto unknown;
+	v6c = strchr(host, ':') != NULL;
+	v6m = me.ss_family == AF_INET6;
+	inet_ntop(me.ss_family, v6m ? (const void *)&m6->sin6_addr : (const void *)&m4->sin_addr, dst,
+		  sizeof(dst));
+	n = snprintf(out, cap, "PROXY TCP%c %s%s %s%s %s %u\r\n", v6c || v6m ? '6' : '4',
+		     v6m && !v6c ? "::ffff:" : "", host, v6c && !v6m ? "::ffff:" : "", dst, port,
+		     ntohs(v6m ? m6->sin6_port : m4->sin_port));
+	if (n > 0 && n <= 107)
+		return (size_t)n;
+unknown:
+	return (size_t)snprintf(out, cap, "PROXY UNKNOWN\r\n");
 }
 
 int th_fb_take(struct th_link *l, const char *head, size_t len)
@@ -341,14 +413,22 @@ int th_fb_take(struct th_link *l, const char *head, size_t len)
 	struct fb_state *fs = c->fb_priv;
 	struct th_conn *k = l->io;
 	struct fb *f;
-	if (fs->n >= FB_MAX) {
-		th_warn_limited(c, &fs->rl_full, "refused %s: %d fallback connections already (503)",
-				k->peer, FB_MAX);
+	unsigned same = 0;
+	if (fs->n >= (unsigned)c->cf->fallback_max) {
+		th_warn_limited(c, &fs->rl_full, "refused %s: %u fallback connections already "
+				"(fallback_max; 503)", k->peer, fs->n);
+		return -1;
+	}
+	for (f = fs->head; f; f = f->next)
+		same += memcmp(f->key, l->peer_key, sizeof(f->key)) == 0;
+	if (same >= (unsigned)c->cf->fallback_per_address) {
+		th_warn_limited(c, &fs->rl_addr, "refused %s: %u fallback connections from it already "
+				"(fallback_per_address; 503)", k->peer, same);
 		return -1;
 	}
 	if (!(f = calloc(1, sizeof(*f))))
 		return -1;
-	f->cap = len > FB_BUF ? len : FB_BUF;
+	f->cap = len + FB_PP_MAX > FB_BUF ? len + FB_PP_MAX : FB_BUF;
 	if (!(f->c2b = malloc(f->cap))) {
 		free(f);
 		return -1;
@@ -356,13 +436,16 @@ int th_fb_take(struct th_link *l, const char *head, size_t len)
 	f->c = c;
 	f->bfd = -1;
 	snprintf(f->peer, sizeof(f->peer), "%s", k->peer);
-	memcpy(f->c2b, head, len);
-	f->c2b_len = len;
-	f->last_ms = c->host->now_ms(c->st);
+	memcpy(f->key, l->peer_key, sizeof(f->key));
+	f->start_ms = f->last_ms = c->host->now_ms(c->st);
 	/* The socket and its TLS are ours now; the link closes without them. */
 	c->host->fd_del(c->st, k->fd);
 	f->cfd = k->fd;
 	f->ssl = k->ssl;
+	if (c->cf->fallback_proxy_protocol)
+		f->c2b_len = proxy_line(f, f->c2b, FB_PP_MAX);
+	memcpy(f->c2b + f->c2b_len, head, len);
+	f->c2b_len += len;
 	k->fd = -1;
 	k->ssl = NULL;
 	f->next = fs->head;

@@ -9,11 +9,14 @@
  *   else), and the client is whom its Forwarded or X-Forwarded-For says
  *   (fwd.c: from the right, trusted hops skipped).  That address becomes
  *   the link's peer (logs, status) and limiter key, as a PROXY header's
- *   does, and the per-address handshake budget is applied to it now.  A
- *   request with neither header, or one we cannot read whole, gets 400
+ *   does, and the per-address handshake budget is applied to it now.
+ *   Only the header client_address_header names is read: a proxy that
+ *   writes one passes the client's own copy of the other through, and
+ *   letting that one win would let a client choose its limiter key.  A
+ *   request without that header, or one we cannot read whole, gets 400
  *   and a warning: falling back to the proxy's own address would put
  *   every client under one limiter key (an attacker's failed logins
- *   would lock everybody out).  Forwarded wins when both are present.
+ *   would lock everybody out).
  *
  * - fallback: a request that is not a Simple-VPN upgrade on our path
  *   (another path or method, no Upgrade: Simple-VPN / Connection:
@@ -50,24 +53,16 @@ static int client_of(struct th_link *l, const struct http_msg *m, struct hs_requ
 	struct th_ctx *c = l->ctx;
 	const char *vals[FRONT_MAX_HEADERS];
 	const char *why = NULL;
-	size_t n = 0;
-	enum fwd_kind kind = FWD_FORWARDED;
+	enum fwd_kind kind = (enum fwd_kind)c->cf->client_address_header;
+	size_t n = fwd_values(kind, m->hdrs, m->n_hdrs, vals, FRONT_MAX_HEADERS);
 	struct fwd_addr a;
 	char proxy[64];
 	unsigned from_key;
 
-	for (size_t i = 0; i < m->n_hdrs; i++)
-		if (strcasecmp(m->hdrs[i].name, "Forwarded") == 0)
-			vals[n++] = m->hdrs[i].value;
-	if (!n) {
-		kind = FWD_XFF;
-		for (size_t i = 0; i < m->n_hdrs; i++)
-			if (strcasecmp(m->hdrs[i].name, "X-Forwarded-For") == 0)
-				vals[n++] = m->hdrs[i].value;
-	}
 	snprintf(proxy, sizeof(proxy), "%s", l->io->peer);
 	if (!n)
-		why = "a trusted proxy sent neither Forwarded nor X-Forwarded-For";
+		why = kind == FWD_XFF ? "a trusted proxy sent no X-Forwarded-For (client_address_header)"
+				      : "a trusted proxy sent no Forwarded (client_address_header)";
 	else
 		fwd_client(kind, vals, n, th_pp_trusted, c, &a, &why); /* why: NULL if found */
 	if (why) {
@@ -81,7 +76,7 @@ static int client_of(struct th_link *l, const struct http_msg *m, struct hs_requ
 	}
 	set_addr(l, &a);
 	TH_LOG(c, TP_LOG_DEBUG, "connection from %s is for %s (%s)", proxy, l->io->peer,
-	       kind == FWD_XFF ? "X-Forwarded-For" : "Forwarded");
+	       fwd_header_name(kind));
 	th_budget_handshakes(c, l->peer_key, &from_key);
 	/* this link already counts under its new key */
 	if (from_key > (unsigned)c->cf->max_handshakes_per_address) {

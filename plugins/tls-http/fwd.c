@@ -236,6 +236,22 @@ static int parse_forwarded(const char *p, struct hops *hs, const char **why)
 	}
 }
 
+const char *fwd_header_name(enum fwd_kind kind)
+{
+	return kind == FWD_XFF ? "X-Forwarded-For" : "Forwarded";
+}
+
+size_t fwd_values(enum fwd_kind kind, const struct http_header *h, size_t n, const char **out,
+		  size_t cap)
+{
+	const char *name = fwd_header_name(kind);
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < cap; i++)
+		if (strcasecmp(h[i].name, name) == 0)
+			out[k++] = h[i].value;
+	return k;
+}
+
 int fwd_client(enum fwd_kind kind, const char *const *values, size_t n, fwd_trusted_fn trusted,
 	       void *arg, struct fwd_addr *out, const char **why)
 {

@@ -25,7 +25,24 @@ struct fwd_addr {
 	uint16_t port;         /* 0: not given */
 };
 
+/* In the order of client_address_header's choices (tls-http.c). */
 enum fwd_kind { FWD_XFF, FWD_FORWARDED };
+
+struct http_header;
+
+/* "X-Forwarded-For" or "Forwarded". */
+const char *fwd_header_name(enum fwd_kind kind);
+
+/*
+ * The values of kind's header among the n fields of a request head, in
+ * the order they came, at most cap of them; returns how many.  Only that
+ * header is read: the proxy is configured to write one of them
+ * (client_address_header), and it may pass the client's own copy of the
+ * other through untouched, so the other is the client's text and must
+ * not pick the address (nor get the request refused).
+ */
+size_t fwd_values(enum fwd_kind kind, const struct http_header *h, size_t n, const char **out,
+		  size_t cap);
 
 /* Is addr (4 or 16 bytes of `family`) one of our trusted proxies? */
 typedef int (*fwd_trusted_fn)(void *arg, int family, const uint8_t *addr);

@@ -80,9 +80,23 @@ static const struct tp_option th_options[] = {
 		       "false: plain HTTP for a reverse proxy that terminates TLS (nginx); needs "
 		       "trusted_proxies, refuses everyone else, takes the client from "
 		       "X-Forwarded-For/Forwarded", SERVER),
+	TP_OPTION_ENUM(struct th_conf, client_address_header, "x-forwarded-for",
+		       "x-forwarded-for|forwarded",
+		       "with tls = false, the one header the proxy writes the client's address "
+		       "in; the other is ignored (the proxy may pass on the client's own)", SERVER),
 	TP_OPTION_STRING(struct th_conf, fallback, NULL,
 			 "HOST:PORT of a web server that gets every request not for the VPN "
 			 "(another path, no Upgrade) instead of 404", SERVER),
+	TP_OPTION_INT(struct th_conf, fallback_max, "64", 1, 100000,
+		      "fallback relays at once; more get 503", SERVER),
+	TP_OPTION_INT(struct th_conf, fallback_per_address, "8", 1, 100000,
+		      "of those, from one IPv4 address or IPv6 /64; more get 503", SERVER),
+	TP_OPTION_INT(struct th_conf, fallback_lifetime, "600", 0, 86400,
+		      "seconds a fallback relay may last, however busy; 0 = no limit (an idle one "
+		      "is closed after 30 s)", SERVER),
+	TP_OPTION_BOOL(struct th_conf, fallback_proxy_protocol, "false",
+		       "send the fallback web server a PROXY v1 line naming the client first "
+		       "(nginx: listen ... proxy_protocol)", SERVER),
 	TP_OPTION_INT(struct th_conf, auth_threads, "0", 0, 64,
 		      "password-check threads; 0 = one per online CPU", SERVER),
 	TP_OPTION_INT(struct th_conf, auth_cache, "300", 0, 86400,

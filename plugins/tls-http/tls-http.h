@@ -60,7 +60,10 @@ struct th_conf {
 	int retry_permanent; /* client: keep retrying after 401 / a bad certificate */
 	const char *proxy, *proxy_password_file; /* client: HTTP proxy (client-proxy.c) */
 	int tls;              /* server: false = plain HTTP behind a TLS-terminating proxy */
+	int client_address_header; /* tls = false: enum fwd_kind of the one header read (front.c) */
 	const char *fallback; /* server: HOST:PORT for requests not for the VPN (fallback.c) */
+	int64_t fallback_max, fallback_per_address, fallback_lifetime; /* its bounds */
+	int fallback_proxy_protocol; /* a PROXY v1 line to the web server first */
 	int64_t auth_threads, auth_cache; /* password checks (svpn-server.c) */
 };
 
@@ -250,7 +253,8 @@ int th_front_request(struct th_link *l, const struct hs_params *p, struct hs_req
 int th_fb_setup(struct th_ctx *c, char *err, size_t errlen);
 /* Take over l's socket (and TLS), send `head` (len bytes already read)
  * to the web server and relay both ways; the link is closed.  -1: no room
- * (max concurrent fallbacks), nothing taken. */
+ * (fallback_max, or fallback_per_address for l's limiter key), nothing
+ * taken. */
 int th_fb_take(struct th_link *l, const char *head, size_t len);
 void th_fb_stop(struct th_ctx *c);
 void th_fb_destroy(struct th_ctx *c);

@@ -11,12 +11,17 @@
 #      the website, directly and through nginx;
 #  (b) nginx `http` terminating TLS (a certificate of its own from the test
 #      CA) proxies /vpn to a plain listener (tls = false) with
-#      X-Forwarded-For on :8444 and Forwarded on :8445, and / to the same
-#      listener, whose fallback serves the website: alice (XFF) and bob
-#      (Forwarded) get tunnels and ping, the server sees 10.200.0.12 and
+#      X-Forwarded-For on :8444 (the default client_address_header), and
+#      / to the same listener, whose fallback serves the website, and with
+#      Forwarded on :8445 to a second server whose listener has
+#      client_address_header = "forwarded": alice (XFF) and bob
+#      (Forwarded) get tunnels and ping, the servers see 10.200.0.12 and
 #      10.200.0.13:PORT, never nginx's address for them;
 #  (c) an attacker's 8 wrong logins through nginx get 401s then 429,
-#      while carol through the same nginx gets 101;
+#      while carol through the same nginx gets 101; wrong logins each with
+#      its own `Forwarded: for=198.51.100.N`, which nginx passes through on
+#      :8444, are still counted under the client's real address (429 after
+#      the limiter's allowance, 'throttled' for it, 198.51.100.N nowhere);
 #  - a direct connection to the plain listener from an address not in
 #    trusted_proxies is refused and logged at warn; a proxy that passes a
 #    malformed or no X-Forwarded-For gets 400; -t refuses tls = false
@@ -182,24 +187,35 @@ tp_expect_refused "$TP_TMP/bad.out" "$TP_CONF/bad.conf" "tls = false without tru
 tp_start server-b "$S" "$SB"
 tp_wait_listen "$S" 8080 10 || { cat "$(tp_logfile server-b)"; tp_fail "server-b is not listening on 8080"; }
 srvlog=$(tp_logfile server-b)
+# The same listener reading Forwarded, in a second server (its own tun
+# device and subnet) on :8081, for bob through nginx's :8445.
+SF="$TP_CONF/server-fwd.conf"
+sed -e 's#control = "server-b.sock"#control = "server-f.sock"#' -e 's#10.200.0.1:8080#10.200.0.1:8081#' \
+	-e 's#device  = "tun0"#device  = "tun1"#' -e 's#address = "10.0.0.1/24"#address = "10.0.1.1/24"#' \
+	-e '/^ *tls = false;/a\        client_address_header = "forwarded";' "$SB" >"$SF"
+for w in client_address_header tun1 10.0.1.1/24 8081; do
+	grep -q "$w" "$SF" || tp_fail "could not edit $SF ($w)"
+done
+tp_start server-f "$S" "$SF"
+tp_wait_listen "$S" 8081 10 || { cat "$(tp_logfile server-f)"; tp_fail "server-f is not listening on 8081"; }
 tp_ok "$(grep -m 1 'needs trusted_proxies' "$TP_TMP/bad.out")"
 
-tp_check "(b) nginx terminating TLS: /vpn to the plain listener (XFF on :8444, Forwarded on :8445)"
-vpn_location() { # HEADER-LINE
+tp_check "(b) nginx terminating TLS: /vpn to the plain listeners (XFF on :8444, Forwarded on :8445)"
+vpn_location() { # PORT HEADER-LINE
 	cat <<CFG
         location /vpn {
-            proxy_pass http://10.200.0.1:8080;
+            proxy_pass http://10.200.0.1:$1;
             proxy_http_version 1.1;
             proxy_set_header Upgrade \$http_upgrade;
             proxy_set_header Connection "upgrade";
-            $1
+            $2
             proxy_buffering off;
             proxy_read_timeout 1h;
             proxy_send_timeout 1h;
         }
         location / {
-            proxy_pass http://10.200.0.1:8080;
-            $1
+            proxy_pass http://10.200.0.1:$1;
+            $2
         }
 CFG
 }
@@ -215,14 +231,14 @@ http {
         server_name vpn.test;
         ssl_certificate $D/nginx.crt;
         ssl_certificate_key $D/nginx.key;
-$(vpn_location 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;')
+$(vpn_location 8080 'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;')
     }
     server {
         listen 10.200.0.11:8445 ssl;
         server_name vpn.test;
         ssl_certificate $D/nginx.crt;
         ssl_certificate_key $D/nginx.key;
-$(vpn_location 'proxy_set_header Forwarded "for=\"$remote_addr:$remote_port\"";')
+$(vpn_location 8081 'proxy_set_header Forwarded "for=\"$remote_addr:$remote_port\"";')
     }
     server { # misconfigured on purpose: passes on whatever the client sent
         listen 10.200.0.11:8446 ssl;
@@ -248,15 +264,18 @@ aaddr=$TP_ADDR
 tp_client_up bob "$B" "$bconf"
 baddr=$TP_ADDR
 tp_ping "$A" 10.0.0.1 3 || { cat "$TP_TMP/ping.out"; tp_fail "alice cannot ping through nginx http"; }
-tp_ping "$B" 10.0.0.1 3 || { cat "$TP_TMP/ping.out"; tp_fail "bob cannot ping through nginx http"; }
+tp_ping "$B" 10.0.1.1 3 || { cat "$TP_TMP/ping.out"; tp_fail "bob cannot ping through nginx http"; }
 tp_ping "$A" 10.0.0.1 50 -s 1300 -i 0.01 || { cat "$TP_TMP/ping.out"; tp_fail "alice: 50 pings of 1300 bytes did not all pass"; }
 pa=$(peer_of "$SB" alice)
-pb=$(peer_of "$SB" bob)
+pb=$(peer_of "$SF" bob)
 [ "$pa" = 10.200.0.12 ] || tp_fail "status: alice's peer is '$pa', expected 10.200.0.12 (X-Forwarded-For has no port)"
 case $pb in 10.200.0.13:[0-9]*) ;; *) tp_fail "status: bob's peer is '$pb', expected 10.200.0.13:PORT (Forwarded)" ;; esac
 grep -q 'session up: user alice from 10\.200\.0\.12,' "$srvlog" || tp_fail "no 'session up' line for alice from 10.200.0.12"
-grep -q 'session up: user bob from 10\.200\.0\.13:' "$srvlog" || tp_fail "no 'session up' line for bob from 10.200.0.13"
-if grep -E 'session up.*10\.200\.0\.11' "$srvlog"; then tp_fail "a session is logged as nginx's address"; fi
+grep -q 'session up: user bob from 10\.200\.0\.13:' "$(tp_logfile server-f)" ||
+	tp_fail "no 'session up' line for bob from 10.200.0.13"
+if grep -E 'session up.*10\.200\.0\.11' "$srvlog" "$(tp_logfile server-f)"; then
+	tp_fail "a session is logged as nginx's address"
+fi
 tp_ok "alice $aaddr (XFF) from $pa, bob $baddr (Forwarded) from $pb; pings pass, 50×1300 bytes too"
 
 tp_check "(b) / through nginx and the plain listener's fallback is the website"
@@ -272,6 +291,23 @@ grep -q '^401 ' "$TP_TMP/burst.out" || { cat "$TP_TMP/burst.out"; tp_fail "the a
 if grep -q '10\.200\.0\.11 throttled' "$srvlog"; then tp_fail "nginx's address was throttled"; fi
 tp_ok "attacker: $(tr '\n' ' ' <"$TP_TMP/burst.out")then $TP_ATT; carol: $TP_CAROL"
 
+# nginx's :8444 sets X-Forwarded-For and passes the client's own Forwarded
+# on (the README adds proxy_set_header Forwarded ""; this one does not):
+# tunpipe must not read it.
+tp_check "(c) 10 wrong logins from 10.200.0.12, each with its own Forwarded: for=198.51.100.N"
+: >"$TP_TMP/spoof.out"
+for i in $(seq 1 10); do
+	tp_in "$A" curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 --cacert "$CA" \
+		--resolve vpn.test:8444:10.200.0.11 -H 'Connection: Upgrade' -H 'Upgrade: Simple-VPN' \
+		-H "Forwarded: for=198.51.100.$i" -u "bob:wrong-$i" https://vpn.test:8444/vpn >>"$TP_TMP/spoof.out"
+done
+spoof=$(sort "$TP_TMP/spoof.out" | uniq -c | awk '{ printf "%s×%s ", $1, $2 }')
+grep -q '^429$' "$TP_TMP/spoof.out" || tp_fail "no 429 among the spoofed-Forwarded logins: $spoof"
+[ "$(grep -c '^401$' "$TP_TMP/spoof.out")" -le 5 ] || tp_fail "more 401s than the limiter allows: $spoof"
+tp_wait_log "$srvlog" '10\.200\.0\.12 throttled' 10 || tp_fail "no 'throttled' line for 10.200.0.12"
+if grep '198\.51\.100\.' "$srvlog"; then tp_fail "a client-sent Forwarded address reached the log"; fi
+tp_ok "$spoof; $(grep -m 1 '10\.200\.0\.12 throttled' "$srvlog" | sed 's/^.*\] //')"
+
 tp_check "a trusted proxy passing a bad or no X-Forwarded-For (:8446) gets 400 and a warning"
 code() { # NS PORT [CURL-ARGS]
 	local ns=$1 port=$2
@@ -285,7 +321,7 @@ tp_wait_log "$srvlog" 'warn.*refused 10\.200\.0\.11:[0-9]+: 400 X-Forwarded-For 
 	{ grep refused "$srvlog" | tail -n 3; tp_fail "no warning for the malformed X-Forwarded-For"; }
 none=$(code "$B" 8446)
 [ "$none" = 400 ] || tp_fail "no X-Forwarded-For from a trusted proxy got $none, expected 400"
-tp_wait_log "$srvlog" 'warn.*refused 10\.200\.0\.11:[0-9]+: 400 a trusted proxy sent neither Forwarded nor X-Forwarded-For' 5 ||
+tp_wait_log "$srvlog" 'warn.*refused 10\.200\.0\.11:[0-9]+: 400 a trusted proxy sent no X-Forwarded-For' 5 ||
 	{ grep refused "$srvlog" | tail -n 3; tp_fail "no log line for the missing X-Forwarded-For"; }
 # nginx appends the client's address on :8444: junk further left is the
 # client's own text and is never read.
@@ -316,4 +352,5 @@ tp_stop alice || tp_fail "alice exited with status $?"
 tp_stop bob || tp_fail "bob exited with status $?"
 nginx_stop
 tp_stop server-b || tp_fail "server-b exited with status $?"
+tp_stop server-f || tp_fail "server-f exited with status $?"
 tp_ok "clients, nginx and servers stopped cleanly"

@@ -3,7 +3,8 @@
  * test_fwd.c — the forwarded-client parser (plugins/tls-http/fwd.c):
  * X-Forwarded-For and RFC 7239 Forwarded lists read from the right,
  * trusted hops skipped, quoted IPv6 with ports, several header lines as
- * one list, and everything malformed, unknown or oversized refused.
+ * one list, everything malformed, unknown or oversized refused, and only
+ * the configured header of a request head read.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "fwd.h"
+#include "http.h"
 
 /* Trusted: 10.9.0.0/16 and fd00:9::/32. */
 static int trusted(void *arg, int family, const uint8_t *a)
@@ -144,6 +146,39 @@ START_TEST(limits)
 }
 END_TEST
 
+/* The configured header only: a client's own copy of the other one,
+ * passed through by the proxy, neither picks the address nor is read. */
+START_TEST(one_header_only)
+{
+	static const struct http_header h[] = {
+		{ "Host", "vpn.test" },
+		{ "Forwarded", "for=198.51.100.9" },
+		{ "x-forwarded-for", "6.6.6.6, 192.0.2.7" },
+		{ "Forwarded", "for=_garbage;;" },
+		{ "X-Forwarded-For", "10.9.0.4" },
+	};
+	const char *v[8], *why = NULL;
+	struct fwd_addr a;
+	size_t n = fwd_values(FWD_XFF, h, 5, v, 8);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(v[0], "6.6.6.6, 192.0.2.7");
+	ck_assert_str_eq(v[1], "10.9.0.4");
+	ck_assert_int_eq(fwd_client(FWD_XFF, v, n, trusted, NULL, &a, &why), 0);
+	ck_assert_int_eq(a.addr[0], 192); /* not 198.51.100.9 */
+	ck_assert_int_eq(a.addr[3], 7);
+	/* the other way round: only Forwarded, malformed there */
+	n = fwd_values(FWD_FORWARDED, h, 5, v, 8);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(v[0], "for=198.51.100.9");
+	ck_assert_int_eq(fwd_client(FWD_FORWARDED, v, n, trusted, NULL, &a, &why), -1);
+	/* at most cap values; none when the header is missing */
+	ck_assert_uint_eq(fwd_values(FWD_XFF, h, 5, v, 1), 1);
+	ck_assert_uint_eq(fwd_values(FWD_XFF, h, 2, v, 8), 0);
+	ck_assert_str_eq(fwd_header_name(FWD_XFF), "X-Forwarded-For");
+	ck_assert_str_eq(fwd_header_name(FWD_FORWARDED), "Forwarded");
+}
+END_TEST
+
 Suite *tp_test_suite(void);
 
 Suite *tp_test_suite(void)
@@ -156,6 +191,7 @@ Suite *tp_test_suite(void)
 	tcase_add_loop_test(tc, forwarded_garbage, 0, (int)(sizeof(fwd_bad) / sizeof(fwd_bad[0])));
 	tcase_add_test(tc, several_lines);
 	tcase_add_test(tc, limits);
+	tcase_add_test(tc, one_header_only);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -154,11 +156,16 @@ START_TEST(forwarded_session)
 		"X-Forwarded-For: 6.6.6.6, 192.0.2.7\r\n",
 		"X-Forwarded-For: 192.0.2.7\r\nX-Forwarded-For: 127.0.0.1\r\n",
 		"Forwarded: for=\"192.0.2.7:4711\";proto=https\r\n",
+		/* the client's own Forwarded, passed on by a proxy that writes
+		 * X-Forwarded-For: ignored, even malformed */
+		"Forwarded: for=198.51.100.9\r\nX-Forwarded-For: 192.0.2.7\r\nForwarded: for=_x;;\r\n",
 	};
-	static const char *peer[] = { "192.0.2.7", "192.0.2.7", "192.0.2.7:4711" };
+	static const char *peer[] = { "192.0.2.7", "192.0.2.7", "192.0.2.7:4711", "192.0.2.7" };
 	char buf[4096], req[1024];
 	int eof;
-	struct tp_harness *s = server("trusted_proxies = [ \"127.0.0.0/8\" ];");
+	struct tp_harness *s = server(_i == 2 ? "trusted_proxies = [ \"127.0.0.0/8\" ]; "
+						"client_address_header = \"forwarded\";"
+					      : "trusted_proxies = [ \"127.0.0.0/8\" ];");
 	int fd = proxy_connect();
 	snprintf(req, sizeof(req), "%s%s\r\nEARLY", UPGRADE, hdr[_i]);
 	send_all(fd, req, strlen(req));
@@ -333,6 +340,246 @@ START_TEST(fallback_401_and_502)
 }
 END_TEST
 
+/* Accept the fallback's connection and read the request head (in buf);
+ * then the client (fd) half-closes, and its end reaches the web server. */
+static int web_take(struct tp_harness *s, int lfd, int fd, char *buf, size_t cap)
+{
+	int wfd = -1, eof = 0;
+	size_t n = 0;
+	for (int t = 0; t < 400 && !eof; t++) {
+		tp_harness_advance(s, 5);
+		if (wfd < 0)
+			wfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+		ssize_t r = wfd >= 0 ? recv(wfd, buf + n, cap - 1 - n, 0) : -1;
+		if (r > 0)
+			n += (size_t)r;
+		buf[n] = '\0';
+		if (fd >= 0 && strstr(buf, "\r\n\r\n")) {
+			shutdown(fd, SHUT_WR); /* after the head: before, it is not a request */
+			fd = -1;
+		}
+		eof = r == 0;
+	}
+	ck_assert_int_ge(wfd, 0);
+	ck_assert(eof);
+	return wfd;
+}
+
+/* Read fd (n bytes in buf already) until the server closes it; the total. */
+static size_t read_to_eof(struct tp_harness *s, int fd, char *buf, size_t n, size_t cap)
+{
+	ssize_t r = -1;
+	for (int t = 0; t < 2000 && r != 0; t++) {
+		tp_harness_advance(s, 5);
+		while ((r = recv(fd, buf + n, cap - n, 0)) > 0)
+			n += (size_t)r;
+	}
+	ck_assert_int_eq(r, 0);
+	return n;
+}
+
+/* A client that half-closes and stops reading while a big page comes
+ * back: once the web server has closed, its socket is shut both ways with
+ * data still to deliver.  The relay waits for the client quietly (the
+ * loop settles: no callback run over and over on a hang-up nobody asked
+ * for), and delivers every byte once the client reads. */
+START_TEST(fallback_halfclose_quiet)
+{
+	char opts[256], buf[4096];
+	int lfd = web_listen(), rcv = 4096;
+	snprintf(opts, sizeof(opts), "trusted_proxies = [ \"127.0.0.1\" ]; fallback = \"127.0.0.1:%d\";",
+		 web_port);
+	struct tp_harness *s = server(opts);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	const char *req = "GET /big HTTP/1.1\r\nHost: vpn.test\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n";
+	send_all(fd, req, strlen(req));
+	int wfd = web_take(s, lfd, fd, buf, sizeof(buf));
+	ck_assert_str_eq(buf, req);
+	size_t n;
+	/* The page is sent while the client reads a little now and then,
+	 * until all of it has left the web server (its send queue empty):
+	 * then it closes, and the rest of the page and the end sit in the
+	 * relay's socket and buffer, waiting for the client. */
+	static char page[4 << 20], got[(4 << 20) + 1];
+	memcpy(page, "HTTP/1.0 200 OK\r\n\r\n", 19);
+	for (size_t i = 19; i < sizeof(page); i++)
+		page[i] = (char)('a' + i % 19);
+	size_t sent = 0;
+	n = 0;
+	for (int t = 0; t < 20000; t++) {
+		int q = 1;
+		ssize_t w = sent < sizeof(page) ? send(wfd, page + sent, sizeof(page) - sent, MSG_NOSIGNAL) : 0;
+		if (w > 0)
+			sent += (size_t)w;
+		tp_harness_advance(s, 5);
+		if (sent == sizeof(page) && ioctl(wfd, SIOCOUTQ, &q) == 0 && q == 0)
+			break;
+		ssize_t r = recv(fd, got + n, 1024, 0);
+		if (r > 0)
+			n += (size_t)r;
+	}
+	ck_assert_uint_eq(sent, sizeof(page));
+	close(wfd);
+	tp_harness_advance(s, 20);
+	tp_harness_advance(s, 20);
+	/* quiet: a spinning relay runs its callback on every round */
+	int ran = tp_harness_poll(s, 0);
+	ck_assert_msg(ran < 10, "the loop ran %d callbacks with nothing to do", ran);
+	/* and nothing was lost: the client reads it all, then the close */
+	ck_assert_uint_eq(read_to_eof(s, fd, got, n, sizeof(got) - 1), sizeof(page));
+	ck_assert_int_eq(memcmp(got, page, sizeof(page)), 0);
+	close(fd);
+	close(lfd);
+	tp_harness_free(s);
+}
+END_TEST
+
+/* A client that half-closes, then resets, while the web server is still
+ * thinking: the relay ends at once (no spin on the hang-up, no slot held
+ * until the idle timeout). */
+START_TEST(fallback_client_reset)
+{
+	char opts[256], buf[4096];
+	int lfd = web_listen();
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	snprintf(opts, sizeof(opts), "trusted_proxies = [ \"127.0.0.1\" ]; fallback = \"127.0.0.1:%d\";",
+		 web_port);
+	struct tp_harness *s = server(opts);
+	int fd = proxy_connect();
+	const char *req = "GET /slow HTTP/1.1\r\nHost: vpn.test\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n";
+	send_all(fd, req, strlen(req));
+	int wfd = web_take(s, lfd, fd, buf, sizeof(buf));
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd); /* RST */
+	tp_harness_advance(s, 20);
+	int ran = tp_harness_poll(s, 0);
+	ck_assert_msg(ran < 10, "the loop ran %d callbacks with nothing to do", ran);
+	/* the relay is gone: the web server sees its connection closed */
+	int eof = 0;
+	for (int t = 0; t < 100 && !eof; t++) {
+		tp_harness_advance(s, 5);
+		ssize_t r = recv(wfd, buf, sizeof(buf), 0);
+		eof = r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+	}
+	ck_assert_msg(eof, "the relay outlived its client");
+	close(wfd);
+	close(lfd);
+	tp_harness_free(s);
+}
+END_TEST
+
+/* A page request for the fallback from the client `xff` names. */
+static int web_request(const char *xff)
+{
+	char req[256];
+	int fd = proxy_connect();
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: vpn.test\r\nX-Forwarded-For: %s\r\n\r\n", xff);
+	send_all(fd, req, strlen(req));
+	return fd;
+}
+
+/* The web server's side of the next relay (-1: none came). */
+static int web_accept(struct tp_harness *s, int lfd)
+{
+	int wfd = -1;
+	for (int t = 0; t < 100 && wfd < 0; t++) {
+		tp_harness_advance(s, 5);
+		wfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+	}
+	return wfd;
+}
+
+/* fallback_per_address from one client, fallback_max in all (more get
+ * 503 while another address still gets its page), fallback_lifetime
+ * for one kept busy. */
+START_TEST(fallback_limits)
+{
+	char opts[256], buf[4096];
+	int eof, lfd = web_listen(), w[3];
+	snprintf(opts, sizeof(opts), "trusted_proxies = [ \"127.0.0.1\" ]; fallback = \"127.0.0.1:%d\"; "
+		 "fallback_per_address = 2; fallback_max = 3; fallback_lifetime = 60;", web_port);
+	struct tp_harness *s = server(opts);
+	int a1 = web_request("192.0.2.7");
+	ck_assert_int_ge(w[0] = web_accept(s, lfd), 0);
+	int a2 = web_request("192.0.2.7");
+	ck_assert_int_ge(w[1] = web_accept(s, lfd), 0);
+	int a3 = web_request("192.0.2.7");
+	wait_for(s, a3, buf, sizeof(buf), NULL, &eof, 2000);
+	ck_assert_msg(strncmp(buf, "HTTP/1.1 503 ", 13) == 0, "a third from one address: %s", buf);
+	ck_assert_int_lt(web_accept(s, lfd), 0);
+	close(a3);
+	/* another address still gets its page */
+	int b = web_request("192.0.2.8");
+	ck_assert_int_ge(w[2] = web_accept(s, lfd), 0);
+	send_all(w[2], "HTTP/1.0 200 OK\r\n\r\npage", 23);
+	close(w[2]);
+	wait_for(s, b, buf, sizeof(buf), NULL, &eof, 2000);
+	ck_assert_str_eq(buf, "HTTP/1.0 200 OK\r\n\r\npage");
+	close(b);
+	/* three at once in all */
+	b = web_request("192.0.2.8");
+	ck_assert_int_ge(w[2] = web_accept(s, lfd), 0);
+	int c = web_request("192.0.2.9");
+	wait_for(s, c, buf, sizeof(buf), NULL, &eof, 2000);
+	ck_assert_msg(strncmp(buf, "HTTP/1.1 503 ", 13) == 0, "a fourth relay: %s", buf);
+	close(c);
+	/* a byte each way every 20 s keeps a1 from the idle timeout, not
+	 * from the lifetime: closed at 60 s (the quiet ones at 30 s) */
+	uint64_t t0 = tp_harness_now(s);
+	eof = 0;
+	for (int i = 0; i < 5 && !eof; i++) {
+		send_all(a1, "x", 1);
+		wait_for(s, a1, buf, sizeof(buf), NULL, &eof, 20000);
+	}
+	ck_assert(eof);
+	ck_assert_uint_ge(tp_harness_now(s) - t0, 55000);
+	ck_assert_uint_le(tp_harness_now(s) - t0, 61000);
+	close(a1);
+	close(a2);
+	close(b);
+	for (int i = 0; i < 3; i++)
+		close(w[i]);
+	close(lfd);
+	tp_harness_free(s);
+}
+END_TEST
+
+/* fallback_proxy_protocol: a PROXY v1 line naming the client (from
+ * X-Forwarded-For here: no port, so 0) before the request's bytes. */
+START_TEST(fallback_proxy_line)
+{
+	static const char *xff[] = { "192.0.2.7", "[2001:db8::1]:4711" };
+	static const char *src[] = { "TCP4 192.0.2.7 127.0.0.1 0", "TCP6 2001:db8::1 ::ffff:127.0.0.1 4711" };
+	char opts[256], buf[4096], want[512];
+	int lfd = web_listen(), wfd;
+	size_t n = 0;
+	snprintf(opts, sizeof(opts), "trusted_proxies = [ \"127.0.0.1\" ]; fallback = \"127.0.0.1:%d\"; "
+		 "fallback_proxy_protocol = true;", web_port);
+	struct tp_harness *s = server(opts);
+	int fd = web_request(xff[_i]);
+	ck_assert_int_ge(wfd = web_accept(s, lfd), 0);
+	snprintf(want, sizeof(want), "PROXY %s %d\r\nGET / HTTP/1.1\r\nHost: vpn.test\r\n"
+		 "X-Forwarded-For: %s\r\n\r\n", src[_i], port, xff[_i]);
+	for (int t = 0; t < 200 && n < strlen(want); t++) {
+		tp_harness_advance(s, 5);
+		ssize_t r = recv(wfd, buf + n, sizeof(buf) - 1 - n, 0);
+		if (r > 0)
+			n += (size_t)r;
+	}
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, want);
+	close(fd);
+	close(wfd);
+	close(lfd);
+	tp_harness_free(s);
+}
+END_TEST
+
 Suite *tp_test_suite(void);
 
 Suite *tp_test_suite(void)
@@ -342,10 +589,14 @@ Suite *tp_test_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, config_errors);
-	tcase_add_loop_test(tc, forwarded_session, 0, 3);
+	tcase_add_loop_test(tc, forwarded_session, 0, 4);
 	tcase_add_test(tc, refusals);
 	tcase_add_loop_test(tc, fallback_relays, 0, 2);
 	tcase_add_test(tc, fallback_401_and_502);
+	tcase_add_test(tc, fallback_halfclose_quiet);
+	tcase_add_test(tc, fallback_client_reset);
+	tcase_add_test(tc, fallback_limits);
+	tcase_add_loop_test(tc, fallback_proxy_line, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
