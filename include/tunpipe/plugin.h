@@ -452,7 +452,8 @@ struct tp_session_info {
 	uint32_t n_dns;
 	struct tp_prefix dns[TP_MAX_DNS];
 	char user[64];              /* authenticated user name, "" if none */
-	char peer[64];              /* remote transport address, "1.2.3.4:5678" */
+	char peer[64];              /* remote transport address, "1.2.3.4:5678" (a client's
+	                             * through an HTTP proxy: the proxy's) */
 	/* 1.1: DNS search domains, space-separated ("" none); a plugin of 1.0
 	 * reads as "" (the core zeroes what a smaller struct lacks). */
 	char search[TP_SEARCH_LEN];

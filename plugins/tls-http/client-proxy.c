@@ -153,6 +153,7 @@ fail:
 
 const char *th_cproxy_host(const struct th_cproxy *p) { return p->u.host; }
 const char *th_cproxy_port(const struct th_cproxy *p) { return p->u.port; }
+const char *th_cproxy_peer(const struct th_cproxy *p) { return p->peer; }
 
 static void release(struct th_cproxy *p, int close_fd)
 {

@@ -31,6 +31,8 @@ int th_cproxy_setup(struct th_ctx *c, const char *host, const char *port, struct
 /* Where to resolve and connect to. */
 const char *th_cproxy_host(const struct th_cproxy *p);
 const char *th_cproxy_port(const struct th_cproxy *p);
+/* The proxy's IP:PORT the last attempt connected to (th_cproxy_open). */
+const char *th_cproxy_peer(const struct th_cproxy *p);
 /* Run CONNECT over fd (connected to the proxy at `peer`, by race.c): the
  * answer must come within answer_ms.  `done` is called once, later,
  * unless cancelled.  -1 (fd closed) if it cannot even start. */

@@ -214,11 +214,12 @@ static void cli_raced(struct th_ctx *c, int fd, const char *peer, const char *wh
 static void cli_tunnel(struct th_ctx *c, int fd, enum th_px_result r, const char *why)
 {
 	struct cli *cl = c->role_priv;
-	char peer[64];
 
 	if (r == TH_PX_OK) {
-		snprintf(peer, sizeof(peer), "%.40s:%s via proxy", cl->url.host, cl->url.port);
-		start_link(c, fd, peer);
+		/* The session's peer is the socket's: the proxy's IP:PORT.  The
+		 * tun plugin pins a host route to it and hooks get it as
+		 * TUNPIPE_SERVER; the server's name would be of no use there. */
+		start_link(c, fd, th_cproxy_peer(cl->px));
 		return;
 	}
 	if (r == TH_PX_RETRY) {

@@ -98,6 +98,21 @@ static int covering(const struct tun *t, const struct tp_session_info *info, con
 	return i;
 }
 
+/* A route about to be applied that is wide enough (/0, /1) to cover any
+ * server: NULL if none. */
+static const struct tp_prefix *wide(const struct tun *t, const struct tp_session_info *info)
+{
+	uint32_t n = info->n_routes < TP_MAX_ROUTES ? info->n_routes : TP_MAX_ROUTES;
+
+	for (uint32_t i = 0; t->conf->accept_routes && i < n; i++)
+		if (info->routes[i].plen <= 1)
+			return &info->routes[i];
+	for (size_t i = 0; i < t->n_routes; i++)
+		if (t->routes[i].plen <= 1)
+			return &t->routes[i];
+	return NULL;
+}
+
 void tun_pin_update(struct tun *t, const struct tp_session_info *info)
 {
 	char s[TN_PREFIX_STRLEN], c[TN_PREFIX_STRLEN], g[TN_PREFIX_STRLEN], dev[IF_NAMESIZE] = "?";
@@ -108,7 +123,15 @@ void tun_pin_update(struct tun *t, const struct tp_session_info *info)
 
 	if (info) {
 		if (tn_peer_addr(info->peer, &server) < 0) {
-			LOG(t, TP_LOG_DEBUG, "no server address in '%s': no host route", info->peer);
+			/* Nothing tells whether the routes cover the server then: a
+			 * wide one most likely does, and would swallow the connection. */
+			cover = wide(t, info);
+			if (cover)
+				LOG(t, TP_LOG_WARN, "no server address in '%s': no host route, and route %s "
+				    "may take the connection to the server into the tunnel", info->peer,
+				    tn_prefix_str(cover, 1, c, sizeof(c)));
+			else
+				LOG(t, TP_LOG_DEBUG, "no server address in '%s': no host route", info->peer);
 			tun_pin_remove(t);
 			memset(&t->pin.server, 0, sizeof(t->pin.server));
 			return;

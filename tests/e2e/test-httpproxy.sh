@@ -14,7 +14,10 @@
 # reach the server); the
 # proxy refusing the port (403) → exit status 5 with the message; an answer
 # that is not HTTP, a 502 and a proxy that never answers (15 s) → a clear
-# message and retries.
+# message and retries.  Last, a proxy reached through the client's default
+# route and a server pushing 0.0.0.0/1 + 128.0.0.0/1: the client pins a host
+# route to the proxy (its session's peer), pings through the tunnel, and
+# reconnects through the proxy after a server restart.
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -49,15 +52,15 @@ tp_wait_ping "$C" 10.202.0.1 10 || tp_fail "no link to the proxy"
 tp_in "$C" ping -c 1 -W 1 10.200.0.1 >/dev/null 2>&1 && tp_fail "the client reaches the server directly"
 tp_ok "10.202.0.1 (proxy) reachable, 10.200.0.1 (server) not"
 
-# tinyproxy PORT [AUTH] — a tinyproxy of our own in the proxy namespace,
-# in the foreground, allowing CONNECT to port 8443 only.
+# tinyproxy PORT [AUTH] [ADDRESS] — a tinyproxy of our own in the proxy
+# namespace, in the foreground, allowing CONNECT to port 8443 only.
 tinyproxy_start() {
-	local port=$1 auth=${2:-} conf=$TP_TMP/tinyproxy-$1.conf
+	local port=$1 auth=${2:-} listen=${3:-10.202.0.1} conf=$TP_TMP/tinyproxy-$1.conf
 	cat >"$conf" <<EOF
 User nobody
 Group nogroup
 Port $port
-Listen 10.202.0.1
+Listen $listen
 Timeout 30
 MaxClients 20
 Allow 10.202.0.0/24
@@ -256,3 +259,47 @@ for bad in https://10.202.0.1:3128 socks5://10.202.0.1:1080 http://10.202.0.1:99
 	printf '%s\n' "$out" | grep -q 'option proxy: ' || tp_fail "--proxy $bad: no clear error: $out"
 done
 tp_ok "https://, socks5://, a bad port and a path refused"
+
+tp_check "a pushed full tunnel through a proxy reached by the default route: the proxy stays outside"
+# The proxy's 10.204.0.1 is no neighbour of the client: only its default
+# route leads there, and 0.0.0.0/1 covers it.  The session's peer is the
+# proxy's address, so the client pins a host route to it before applying
+# the pushed routes; else the connection to the proxy would go into the
+# tunnel it carries, and every reconnect after it.
+ip -n "$P" addr add 10.204.0.1/32 dev lo
+ip -n "$C" route add default via 10.202.0.1
+tinyproxy_start 3133 "" 10.204.0.1
+sed -e 's|address = "10.0.0.1/24";|address = "10.0.0.1/24"; push_routes = [ "0.0.0.0/1", "128.0.0.0/1" ];|' \
+	"$TP_CONF/server.conf" >"$TP_CONF/server-full.conf"
+grep -q '"128.0.0.0/1"' "$TP_CONF/server-full.conf" || tp_fail "could not write the full-tunnel server config"
+tp_stop server || tp_fail "server: status $? on SIGTERM"
+tp_server_start full "$TP_CONF/server-full.conf"
+connect fullc "$URL" --ca "$DEMO/ca.crt" --proxy http://10.204.0.1:3133
+log=$(tp_logfile fullc)
+tp_wait_addr "$C" tun0 "$(($(tp_ms 20000) / 1000))" >/dev/null || tp_fail "fullc: no tunnel address"
+tp_wait_log "$log" '2 pushed route\(s\) applied' 10 || tp_fail "the pushed routes were not applied"
+got=$(ip -n "$C" route get 10.204.0.1)
+case $got in *"via 10.202.0.1 dev eth0"*) ;; *) tp_fail "the route to the proxy is now: $got" ;; esac
+grep -q 'host route 10.204.0.1 via 10.202.0.1 dev eth0 added' "$log" ||
+	tp_fail "no host route to the proxy logged"
+got=$(ip -n "$C" route get 192.0.2.1)
+case $got in *"dev tun0"*) ;; *) tp_fail "the pushed routes do not lead into tun0: $got" ;; esac
+grep -q 'TLS up with 10.204.0.1:3133' "$log" || tp_fail "the session's peer is not the proxy's address"
+tp_ping "$C" 10.0.0.1 3 || tp_fail "no ping through the full tunnel"
+tp_ok "$(grep -m1 'host route 10.204.0.1' "$log" | sed 's/.*\] //')"
+
+tp_check "after a server restart the client reconnects through the proxy"
+tp_stop full || tp_fail "full: status $? on SIGTERM"
+tp_server_start full2 "$TP_CONF/server-full.conf"
+n=0
+until [ "$(grep -c 'proxy tunnel to vpn\.test:8443 open' "$log")" -ge 2 ] && tp_ping "$C" 10.0.0.1 1; do
+	n=$((n + 1))
+	[ $n -lt 150 ] || tp_fail "no new session through the proxy within 30 s"
+	sleep 0.2
+done
+got=$(ip -n "$C" route get 10.204.0.1)
+case $got in *"via 10.202.0.1 dev eth0"*) ;; *) tp_fail "the route to the proxy is now: $got" ;; esac
+tp_stop fullc || tp_fail "fullc: status $? on SIGTERM"
+ip -n "$C" route | grep -q '10.204.0.1' && tp_fail "the host route to the proxy stayed after stop"
+tp_stop full2 || tp_fail "full2: status $? on SIGTERM"
+tp_ok "reconnected through the proxy, pinged; the host route removed at stop"
