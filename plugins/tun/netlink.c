@@ -152,6 +152,12 @@ int tn_nl_route(struct tn_nl *nl, int add, unsigned ifindex, const struct tp_pre
 int tn_nl_route_via(struct tn_nl *nl, int add, const struct tp_prefix *dst, const struct tp_prefix *gw,
 		    unsigned oif)
 {
+	return tn_nl_route_proto(nl, add, dst, gw, oif, RTPROT_STATIC);
+}
+
+int tn_nl_route_proto(struct tn_nl *nl, int add, const struct tp_prefix *dst, const struct tp_prefix *gw,
+		      unsigned oif, uint8_t proto)
+{
 	struct nlmsghdr *nlh = msg_start(nl, add ? RTM_NEWROUTE : RTM_DELROUTE,
 					 add ? NLM_F_CREATE | NLM_F_EXCL : 0);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
@@ -159,7 +165,7 @@ int tn_nl_route_via(struct tn_nl *nl, int add, const struct tp_prefix *dst, cons
 	rtm->rtm_family = dst->family;
 	rtm->rtm_dst_len = dst->plen;
 	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_protocol = proto;
 	rtm->rtm_type = RTN_UNICAST;
 	rtm->rtm_scope = gw->family || dst->family == AF_INET6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	mnl_attr_put(nlh, RTA_DST, family_len(dst), dst->addr);
@@ -218,6 +224,7 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 		r.priority = mnl_attr_get_u32(tb[RTA_PRIORITY]);
 	r.table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
 	r.type = rtm->rtm_type;
+	r.protocol = rtm->rtm_protocol;
 	d->cb(&r, d->arg);
 	return MNL_CB_OK;
 }

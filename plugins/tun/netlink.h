@@ -37,6 +37,7 @@ struct tn_route {
 	uint32_t priority;     /* metric */
 	uint32_t table;
 	uint8_t type;          /* RTN_* */
+	uint8_t protocol;      /* RTPROT_*: who added it */
 };
 
 /* Every route of `family` in every table; `cb` is called for each.
@@ -47,5 +48,9 @@ int tn_nl_route_dump(struct tn_nl *nl, int family, void (*cb)(const struct tn_ro
  * on device `oif`.  0 or -errno (-EEXIST when it already exists). */
 int tn_nl_route_via(struct tn_nl *nl, int add, const struct tp_prefix *dst, const struct tp_prefix *gw,
 		    unsigned oif);
+/* The same with rtm_protocol `proto` (RTPROT_STATIC above): a delete then
+ * matches only a route added with it. */
+int tn_nl_route_proto(struct tn_nl *nl, int add, const struct tp_prefix *dst, const struct tp_prefix *gw,
+		      unsigned oif, uint8_t proto);
 
 #endif

@@ -14,7 +14,9 @@
  * The pin is refreshed when a session goes down too, so the next connection
  * follows the underlying route as it is then (a new gateway after a network
  * change), and it is removed at stop.  A host route that someone else
- * already had is left alone, never removed.
+ * already had is left alone, never removed.  Ours carry a protocol of their
+ * own (PIN_PROTO), so one left behind by a run killed before its stop is
+ * told apart from someone else's: the next pin to that server replaces it.
  */
 #include <errno.h>
 #include <linux/rtnetlink.h>
@@ -26,10 +28,13 @@
 
 #define LOG(t, lvl, ...) (t)->host->log((t)->st, lvl, __VA_ARGS__)
 
+/* rtm_protocol of our host routes (`proto 112` in `ip route`): a value no
+ * routing daemon in iproute2's rt_protos uses. */
+#define PIN_PROTO 112
+
 struct best {
 	const struct tp_prefix *dst;  /* the server */
 	unsigned skip_oif;            /* our device */
-	const struct tn_pin *pin;     /* our own pin, not a way out */
 	struct tn_route r;
 	int found;
 };
@@ -42,8 +47,9 @@ static void consider(const struct tn_route *r, void *arg)
 		return;
 	if (!tn_prefix_contains(&r->dst, b->dst))
 		return;
-	if (b->pin->active && r->dst.plen == b->dst->plen && r->oif == b->pin->oif &&
-	    tn_prefix_equal(&r->gw, &b->pin->gw))
+	/* Our own pin (or one a killed run left) is no way out: it may
+	 * follow a gateway that is gone. */
+	if (r->protocol == PIN_PROTO)
 		return;
 	/* Longest prefix first, then the lowest metric, as the kernel picks. */
 	if (b->found && (r->dst.plen < b->r.dst.plen ||
@@ -60,7 +66,7 @@ void tun_pin_remove(struct tun *t)
 
 	if (!t->pin.active || !t->nl)
 		return;
-	r = tn_nl_route_via(t->nl, 0, &t->pin.server, &t->pin.gw, t->pin.oif);
+	r = tn_nl_route_proto(t->nl, 0, &t->pin.server, &t->pin.gw, t->pin.oif, PIN_PROTO);
 	/* ESRCH: gone with its device or removed by hand; either way done. */
 	if (r < 0 && r != -ESRCH && r != -ENODEV)
 		LOG(t, TP_LOG_WARN, "cannot remove the host route to the server %s: %s",
@@ -96,6 +102,33 @@ static int covering(const struct tun *t, const struct tp_session_info *info, con
 	if (i >= 0)
 		*p = &t->routes[i];
 	return i;
+}
+
+static void tagged(const struct tn_route *r, void *arg)
+{
+	struct best *b = arg;
+
+	if (r->table == RT_TABLE_MAIN && r->protocol == PIN_PROTO && tn_prefix_equal(&r->dst, b->dst)) {
+		b->r = *r;
+		b->found = 1;
+	}
+}
+
+/* Our host route to the server already exists: one a run killed before
+ * its stop left behind.  Removed, so the caller can add the right one; 0
+ * if there is none (the route that exists is someone else's). */
+static int remove_leftover(struct tun *t, const char *server)
+{
+	struct best b;
+
+	memset(&b, 0, sizeof(b));
+	b.dst = &t->pin.server;
+	if (tn_nl_route_dump(t->nl, t->pin.server.family, tagged, &b) < 0 || !b.found ||
+	    tn_nl_route_proto(t->nl, 0, &b.r.dst, &b.r.gw, b.r.oif, PIN_PROTO) < 0)
+		return 0;
+	LOG(t, TP_LOG_INFO, "removed the host route to the server %s left by a run that did not stop "
+	    "cleanly", server);
+	return 1;
 }
 
 /* A route about to be applied that is wide enough (/0, /1) to cover any
@@ -150,7 +183,6 @@ void tun_pin_update(struct tun *t, const struct tp_session_info *info)
 	memset(&b, 0, sizeof(b));
 	b.dst = &t->pin.server;
 	b.skip_oif = t->ifindex;
-	b.pin = &t->pin;
 	r = tn_nl_route_dump(t->nl, t->pin.server.family, consider, &b);
 	if (r < 0 || !b.found) {
 		LOG(t, TP_LOG_WARN, "route %s covers the server %s, and %s: the connection to the server "
@@ -161,7 +193,9 @@ void tun_pin_update(struct tun *t, const struct tp_session_info *info)
 	if (t->pin.active && t->pin.oif == b.r.oif && tn_prefix_equal(&t->pin.gw, &b.r.gw))
 		return; /* still right */
 	tun_pin_remove(t);
-	r = tn_nl_route_via(t->nl, 1, &t->pin.server, &b.r.gw, b.r.oif);
+	r = tn_nl_route_proto(t->nl, 1, &t->pin.server, &b.r.gw, b.r.oif, PIN_PROTO);
+	if (r == -EEXIST && remove_leftover(t, s))
+		r = tn_nl_route_proto(t->nl, 1, &t->pin.server, &b.r.gw, b.r.oif, PIN_PROTO);
 	if_indextoname(b.r.oif, dev);
 	if (b.r.gw.family)
 		snprintf(g, sizeof(g), " via %s", tn_prefix_str(&b.r.gw, 0, c, sizeof(c)));

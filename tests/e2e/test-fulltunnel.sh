@@ -6,7 +6,9 @@
 # its previous route, so traffic to the internet goes through the tunnel
 # and the TLS connection does not; after the underlying route changes, a
 # reconnect follows the new one; stopping the client restores `ip route`
-# and `ip -6 route` exactly.  Then the same over an IPv6 underlay.
+# and `ip -6 route` exactly; the host route a SIGKILLed client left is
+# replaced by the next run and removed at its stop.  Then the same over an
+# IPv6 underlay.
 #
 #   C eth0 10.210.0.2 ── R 10.210.0.1 │ R 10.211.0.1 ── S eth0 10.211.0.2 (tun 10.0.0.1)
 #   C eth1 10.213.0.2 ── R 10.213.0.1 │ R 10.212.0.1 ── I eth0 10.212.0.2
@@ -122,6 +124,23 @@ after6=$(ip -n "$C" -6 route)
 [ "$before4" = "$after4" ] || { diff <(echo "$before4") <(echo "$after4"); tp_fail "ip route differs after stop"; }
 [ "$before6" = "$after6" ] || { diff <(echo "$before6") <(echo "$after6"); tp_fail "ip -6 route differs after stop"; }
 tp_ok "ip route and ip -6 route as before ($(echo "$before4" | wc -l) + $(echo "$before6" | wc -l) lines)"
+
+tp_check "a host route left by a killed client is replaced by the next run and removed at its stop"
+tp_client_up killed "$C" "$TP_CONF/client-full.conf"
+tp_wait_log "$(tp_logfile killed)" "host route 10.211.0.2 via 10.210.0.1 dev eth0 added" 10 ||
+	tp_fail "no host route to the server logged"
+tp_stop killed KILL && tp_fail "the client survived SIGKILL"
+ip -n "$C" route show 10.211.0.2 | grep -q 'proto 112' ||
+	tp_fail "no host route of ours (proto 112) left after SIGKILL: $(ip -n "$C" route show 10.211.0.2)"
+tp_client_up again "$C" "$TP_CONF/client-full.conf"
+tp_wait_log "$(tp_logfile again)" "host route 10.211.0.2 via 10.210.0.1 dev eth0 added" 10 ||
+	tp_fail "the next run did not pin the server"
+grep -q 'removed the host route to the server 10.211.0.2 left by a run that did not stop cleanly' \
+	"$(tp_logfile again)" || tp_fail "the leftover host route was not taken over"
+grep -q 'exists already' "$(tp_logfile again)" && tp_fail "the leftover host route was left alone"
+tp_stop again || tp_fail "again exited with status $? on SIGTERM"
+[ "$before4" = "$(ip -n "$C" route)" ] || { diff <(echo "$before4") <(ip -n "$C" route); tp_fail "ip route differs after stop"; }
+tp_ok "$(grep -m1 'left by a run' "$(tp_logfile again)" | sed 's/.*\] //'); ip route as before after stop"
 tp_stop server2 || tp_fail "server2 exited with status $? on SIGTERM"
 
 tp_check "over an IPv6 underlay: the client pins fd11::2/128 via fd10::1"
