@@ -15,13 +15,11 @@
  *    or, under `ip netns exec`, a bind mount: renaming over it would break
  *    both).  The original is first saved in a state file; stop puts it
  *    back, and so does the next start after a crash.  What the server
- *    pushed replaces its like: pushed servers the nameserver lines, pushed
- *    search domains the search (and domain) lines; every other line of the
- *    original stays, so a push of search domains alone keeps the host's
- *    resolvers.  A file that carries our header belongs to another tunpipe
- *    (or to one that crashed and will restore it): taking it as the
- *    original would write that one's servers back at our stop, so DNS is
- *    then not applied.
+ *    pushed replaces its like in the original, nothing else (resolv.c):
+ *    a push of search domains alone keeps the host's resolvers.  A file
+ *    that carries our header belongs to another tunpipe (or to one that
+ *    crashed and will restore it): taking it as the original would write
+ *    that one's servers back at our stop, so DNS is then not applied.
  * Commands run through run.c, off the event loop, except at stop.
  */
 #include <errno.h>
@@ -32,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "resolv.h"
 #include "run.h"
 #include "tun.h"
 
@@ -40,7 +39,6 @@
 #define RESOLVED_SOCKET "/run/systemd/resolve/io.systemd.Resolve"
 #define DNS_TIMEOUT_MS 10000
 #define FILE_MAX 65536
-#define HEADER "# written by tunpipe"
 
 static const char *const method_names[] = { "none", "systemd-resolved", "resolvconf", RESOLV_CONF };
 
@@ -159,7 +157,7 @@ static int save_original(struct tun *t, const char *state)
 		LOG(t, TP_LOG_ERROR, "DNS: cannot read %s: %s", RESOLV_CONF, strerror(errno));
 		return -1;
 	}
-	if (!strncmp(orig, HEADER, strlen(HEADER))) {
+	if (tn_resolv_ours(orig)) {
 		LOG(t, TP_LOG_WARN, "DNS: %s is managed by another tunpipe (its first line: %.*s): "
 				    "pushed DNS not applied", RESOLV_CONF, (int)strcspn(orig, "\n"), orig);
 		free(orig);
@@ -316,52 +314,20 @@ static void job_done(void *arg, int status, int timed_out)
 		    timed_out ? "timed out" : "failed (see its output above)");
 }
 
-static int is_keyword(const char *line, const char *kw)
-{
-	size_t n = strlen(kw);
-
-	return !strncmp(line, kw, n) && (line[n] == ' ' || line[n] == '\t');
-}
-
-/* Our header, the pushed lines, then the original's lines that nothing
- * pushed replaces (see the top of the file). */
-static char *merge_conf(const struct tun *t, const char *orig, size_t *len)
-{
-	size_t cap = strlen(orig) + 2048, off;
-	char *out = malloc(cap);
-
-	if (!out)
-		return NULL;
-	off = (size_t)snprintf(out, cap, HEADER " for %s; the original comes back when it stops\n", t->ifname);
-	format_conf(t, out + off, cap - off);
-	off += strlen(out + off);
-	for (const char *l = orig; *l;) {
-		size_t n = strcspn(l, "\n");
-
-		if (!(t->dns.n && is_keyword(l, "nameserver")) &&
-		    !(t->dns.search[0] && (is_keyword(l, "search") || is_keyword(l, "domain")))) {
-			memcpy(out + off, l, n);
-			off += n;
-			out[off++] = '\n';
-		}
-		l += n + (l[n] == '\n');
-	}
-	out[off] = '\0';
-	*len = off;
-	return out;
-}
-
 static int apply_file(struct tun *t)
 {
-	char state[4096], list[512], *orig, *conf = NULL;
-	size_t len;
+	char state[4096], list[512], head[1536], *orig, *conf = NULL;
+	size_t len, off;
 
 	state_path(t, "resolv.conf", state, sizeof(state));
 	if (save_original(t, state) < 0)
 		return -1;
+	off = (size_t)snprintf(head, sizeof(head), TN_RESOLV_HEADER " for %s; the original comes back when it "
+			       "stops\n", t->ifname);
+	format_conf(t, head + off, sizeof(head) - off);
 	orig = read_all(state, &len);
 	if (orig)
-		conf = merge_conf(t, orig, &len);
+		conf = tn_resolv_merge(head, orig, t->dns.n > 0, t->dns.search[0] != '\0', &len);
 	free(orig);
 	if (!conf) {
 		LOG(t, TP_LOG_ERROR, "DNS: cannot read back %s: %s", state, strerror(errno));
