@@ -36,7 +36,7 @@ void tp_connect_usage(FILE *out)
 		"                       terminal, else the first line of standard input)\n"
 		"  --retry              keep retrying after a wrong password or certificate\n"
 		"                       (else exit with status 3, 4 or 5)\n"
-		"  --proxy URL          through this HTTP proxy: http://[USER[:PASSWORD]@]HOST[:PORT]\n"
+		"  --proxy URL          through this HTTP proxy: http://[USER@]HOST[:PORT]\n"
 		"                       (port 3128 by default); \"none\" ignores https_proxy (which is\n"
 		"                       used when --proxy is not given, unless no_proxy matches)\n"
 		"  --proxy-password-file FILE\n"
@@ -154,6 +154,18 @@ static int read_password(const char *who, char *pw, size_t len)
 	return pw[0] ? 0 : -1;
 }
 
+/* Whether a proxy URL carries a password: "scheme://user:pass@host…". */
+static int proxy_has_password(const char *url)
+{
+	const char *a = strstr(url, "://"), *end, *at;
+
+	a = a ? a + 3 : url;
+	end = a + strcspn(a, "/?#");
+	for (at = end; at > a && at[-1] != '@'; at--)
+		;
+	return at > a && memchr(a, ':', (size_t)(at - 1 - a)) != NULL;
+}
+
 static int abspath(const char *what, const char *in, char *out)
 {
 	if (!realpath(in, out)) {
@@ -208,6 +220,12 @@ int tp_connect_prepare(int argc, char **argv, char *path, size_t pathlen, int *v
 	if (tp_connect_parse_url(argv[optind], user, sizeof(user), url, sizeof(url), err,
 				 sizeof(err)) < 0) {
 		fprintf(stderr, "tunpipe connect: %s\n", err);
+		return 2;
+	}
+	if (proxy && proxy_has_password(proxy)) {
+		fprintf(stderr, "tunpipe connect: --proxy: a password in the URL is visible to every "
+			"local user (ps, /proc/PID/cmdline); put USER in the URL and the password in "
+			"--proxy-password-file FILE\n");
 		return 2;
 	}
 	if (server_name && strpbrk(server_name, "\"\\ ")) {

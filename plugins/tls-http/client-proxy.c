@@ -215,7 +215,8 @@ static void judge(struct th_cproxy *p)
 		finish(p, TH_PX_AUTH, why);
 	} else if (st == 407 || st == 401) {
 		snprintf(why, sizeof(why), "proxy requires authentication (%s: %d %s%s); give "
-			 "http://USER:PASSWORD@HOST:PORT, or the password in proxy_password_file",
+			 "http://USER@HOST:PORT and the password in proxy_password_file "
+			 "(--proxy-password-file)",
 			 p->peer, st, hp->reason,
 			 hp->auth_other && !hp->auth_basic ? ", and it offers no Basic scheme" : "");
 		finish(p, TH_PX_AUTH, why);

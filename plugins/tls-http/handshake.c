@@ -327,6 +327,47 @@ fail:
 	return 0;
 }
 
+/* One host name of a search list: labels of 1..63 letters, digits and
+ * inner hyphens, dot-separated, an optional final dot; so never "-x"
+ * (an option to a command), "." or "a..b". */
+static int dns_name_ok(const char *s, size_t n)
+{
+	size_t label = 0;
+
+	if (n && s[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return 0;
+	for (size_t i = 0; i <= n; i++) {
+		char c = i < n ? s[i] : '.';
+		if (c == '.') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			   (c == '-' && label > 0)) {
+			label++;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Names separated by single spaces, none at either end. */
+static int search_list_ok(const char *v)
+{
+	for (;;) {
+		const char *sp = strchr(v, ' ');
+		size_t n = sp ? (size_t)(sp - v) : strlen(v);
+		if (!dns_name_ok(v, n))
+			return 0;
+		if (!sp)
+			return 1;
+		v = sp + 1;
+	}
+}
+
 int hs_parse_101(const struct http_msg *m, struct tp_session_info *info, char *peer_stack,
 		 size_t stack_cap, char *err, size_t errlen)
 {
@@ -384,12 +425,12 @@ int hs_parse_101(const struct http_msg *m, struct tp_session_info *info, char *p
 		if (dns && info->n_dns < TP_MAX_DNS)
 			info->dns[info->n_dns++] = pfx;
 	}
-	/* Search domains end up in resolv.conf and scripts' environment:
-	 * only host-name characters and single spaces between names. */
+	/* Search domains end up in resolv.conf, resolvectl's arguments and
+	 * scripts' environment: host names only (RFC 1123 labels), single
+	 * spaces between them. */
 	if ((v = http_get(m, "Simple-VPN-DNS-Search"))) {
 		size_t len = strlen(v);
-		if (!len || len >= sizeof(info->search) || v[0] == ' ' || v[len - 1] == ' ' || strstr(v, "  ") ||
-		    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-. ") != len) {
+		if (!len || len >= sizeof(info->search) || !search_list_ok(v)) {
 			snprintf(err, errlen, "bad Simple-VPN-DNS-Search: %.64s", v);
 			return -1;
 		}

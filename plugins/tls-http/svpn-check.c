@@ -146,6 +146,13 @@ int th_check_101(const struct http_msg *m, const struct tp_session_info *info,
 		snprintf(why, len, "Simple-VPN-Gateway6 is %s", bad6(info->gw6.addr));
 		return -1;
 	}
+	/* Below 1280 the kernel turns IPv6 off on the device: its addresses
+	 * and routes go, and IPv6 traffic the tunnel should carry leaks. */
+	if (info->addr6.family && info->mtu && info->mtu < 1280) {
+		snprintf(why, len, "Simple-VPN-MTU %u is below 1280, the least IPv6 allows, and "
+			 "the answer assigns an IPv6 address", info->mtu);
+		return -1;
+	}
 	for (uint32_t i = 0; i < info->n_routes; i++)
 		if (check_route(&info->routes[i], why, len) < 0)
 			return -1;

@@ -251,13 +251,37 @@ static void readd_owned_routes(struct tun *t)
 		tn_nl_route(t->nl, 1, t->ifindex, &t->pushed[i]);
 }
 
+/* Whether the device carries IPv6 once this session is applied: an
+ * address (configured, current or the session's) or a route of ours. */
+static int carries_ipv6(const struct tun *t, const struct tp_session_info *info, uint32_t n_routes)
+{
+	size_t i;
+
+	if (t->addr6.family || t->cur6.family || info->addr6.family)
+		return 1;
+	for (i = 0; i < t->n_routes; i++)
+		if (t->routes[i].family == AF_INET6)
+			return 1;
+	for (i = 0; i < n_routes; i++)
+		if (info->routes[i].family == AF_INET6)
+			return 1;
+	return 0;
+}
+
 void tun_apply_session(struct tun *t, const struct tp_session_info *info)
 {
 	char a4[TN_PREFIX_STRLEN], a6[TN_PREFIX_STRLEN];
 	uint32_t n_routes = info->n_routes < TP_MAX_ROUTES ? info->n_routes : TP_MAX_ROUTES;
 	int r, changed = 0;
 
-	if (info->mtu && info->mtu != t->cur_mtu) {
+	/* Below 1280 the kernel switches IPv6 off on the device and drops its
+	 * IPv6 addresses and routes: IPv6 meant for the tunnel would leave
+	 * by the default route.  The server's MTU is not worth that. */
+	if (info->mtu && info->mtu < 1280 && carries_ipv6(t, info, n_routes)) {
+		LOG(t, TP_LOG_ERROR, "%s: not applying the session's mtu %u: below 1280, IPv6 would "
+		    "be switched off on a device that carries it; keeping %u", t->ifname, info->mtu,
+		    t->cur_mtu);
+	} else if (info->mtu && info->mtu != t->cur_mtu) {
 		r = tn_nl_link_up(t->nl, t->ifindex, info->mtu);
 		if (r < 0)
 			LOG(t, TP_LOG_ERROR, "cannot set mtu %u on %s: %s", info->mtu, t->ifname, strerror(-r));

@@ -9,10 +9,17 @@
  *    `resolvectl revert DEV` says so explicitly;
  *  - resolvconf, when installed: `resolvconf -a DEV.tunpipe` with the
  *    nameserver lines on its input, `resolvconf -d DEV.tunpipe` at stop;
+ *    a state file names the record, so the next start after a crash
+ *    removes it too;
  *  - else /etc/resolv.conf itself, rewritten in place (it may be a symlink
  *    or, under `ip netns exec`, a bind mount: renaming over it would break
  *    both).  The original is first saved in a state file; stop puts it
- *    back, and so does the next start after a crash.
+ *    back, and so does the next start after a crash.  What the server
+ *    pushed replaces its like in the original, nothing else (resolv.c):
+ *    a push of search domains alone keeps the host's resolvers.  A file
+ *    that carries our header belongs to another tunpipe (or to one that
+ *    crashed and will restore it): taking it as the original would write
+ *    that one's servers back at our stop, so DNS is then not applied.
  * Commands run through run.c, off the event loop, except at stop.
  */
 #include <errno.h>
@@ -23,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "resolv.h"
 #include "run.h"
 #include "tun.h"
 
@@ -68,9 +76,12 @@ static int pick_method(const struct tun *t)
 	return TN_DNS_FILE;
 }
 
-static void state_path(const struct tun *t, char *buf, size_t len)
+/* STATE_DIR/KIND.DEV: "resolv.conf" (the saved original) or "resolvconf"
+ * (the record added).  Named after the configured device, as the one
+ * opened (tun%d) is not known yet when a crash is recovered. */
+static void state_path(const struct tun *t, const char *kind, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/resolv.conf.%s", t->conf->state_dir, t->conf->device ? t->conf->device : "tun");
+	snprintf(buf, len, "%s/%s.%s", t->conf->state_dir, kind, t->conf->device ? t->conf->device : "tun");
 }
 
 static char *read_all(const char *path, size_t *len)
@@ -108,13 +119,36 @@ static int write_in_place(const char *path, const char *data, size_t len)
 	return ok ? 0 : -1;
 }
 
+/* A state file, whole or not at all (written aside, then renamed). */
+static int write_state(struct tun *t, const char *state, const char *data, size_t len)
+{
+	char tmp[4200];
+	int fd, ok;
+
+	if (mkdir(t->conf->state_dir, 0700) < 0 && errno != EEXIST) {
+		LOG(t, TP_LOG_ERROR, "DNS: cannot create the state directory %s: %s", t->conf->state_dir,
+		    strerror(errno));
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.new", state);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+	if (fd >= 0)
+		ok &= close(fd) == 0;
+	if (!ok || rename(tmp, state) < 0) {
+		LOG(t, TP_LOG_ERROR, "DNS: cannot write %s: %s", state, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 /* The original, saved before anything is changed (once per run). */
 static int save_original(struct tun *t, const char *state)
 {
-	char tmp[4200];
 	size_t len;
 	char *orig;
-	int fd, ok;
+	int r;
 
 	if (access(state, F_OK) == 0)
 		return 0;
@@ -123,26 +157,15 @@ static int save_original(struct tun *t, const char *state)
 		LOG(t, TP_LOG_ERROR, "DNS: cannot read %s: %s", RESOLV_CONF, strerror(errno));
 		return -1;
 	}
-	if (mkdir(t->conf->state_dir, 0700) < 0 && errno != EEXIST) {
-		LOG(t, TP_LOG_ERROR, "DNS: cannot create the state directory %s: %s", t->conf->state_dir,
-		    strerror(errno));
+	if (tn_resolv_ours(orig)) {
+		LOG(t, TP_LOG_WARN, "DNS: %s is managed by another tunpipe (its first line: %.*s): "
+				    "pushed DNS not applied", RESOLV_CONF, (int)strcspn(orig, "\n"), orig);
 		free(orig);
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.new", state);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ok = fd >= 0 && write(fd, orig, len) == (ssize_t)len && fsync(fd) == 0;
-	if (fd >= 0)
-		ok &= close(fd) == 0;
-	ok = ok && rename(tmp, state) == 0;
+	r = write_state(t, state, orig, len);
 	free(orig);
-	if (!ok) {
-		LOG(t, TP_LOG_ERROR, "DNS: cannot save the original %s in %s: %s", RESOLV_CONF, state,
-		    strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return r;
 }
 
 /* Put the saved original back; 1 when there was one. */
@@ -152,7 +175,7 @@ static int restore_file(struct tun *t)
 	size_t len;
 	char *orig;
 
-	state_path(t, state, sizeof(state));
+	state_path(t, "resolv.conf", state, sizeof(state));
 	orig = read_all(state, &len);
 	if (!orig)
 		return 0;
@@ -167,29 +190,69 @@ static int restore_file(struct tun *t)
 	return 1;
 }
 
-void tun_dns_recover(struct tun *t)
+/* resolvconf: the record's name kept in a state file while it exists. */
+static void note_record(struct tun *t, const char *rec)
 {
-	char state[4096];
+	char state[4096], line[IFNAMSIZ + 17];
 
 	if (!t->conf->state_dir)
 		return;
-	state_path(t, state, sizeof(state));
-	if (access(state, F_OK) != 0)
+	state_path(t, "resolvconf", state, sizeof(state));
+	snprintf(line, sizeof(line), "%s\n", rec);
+	if (write_state(t, state, line, strlen(line)) < 0)
+		LOG(t, TP_LOG_WARN, "DNS: a crash would leave the resolvconf record %s behind", rec);
+}
+
+static int remove_record(struct tun *t, const char *rec)
+{
+	char state[4096], *argv[] = { "resolvconf", "-d", (char *)rec, NULL };
+
+	if (tn_run_sync(t, "resolvconf", argv, NULL, NULL, DNS_TIMEOUT_MS) != 0)
+		return -1;
+	if (t->conf->state_dir) {
+		state_path(t, "resolvconf", state, sizeof(state));
+		unlink(state);
+	}
+	return 0;
+}
+
+void tun_dns_recover(struct tun *t)
+{
+	char state[4096], *rec;
+	size_t len;
+
+	if (!t->conf->state_dir)
 		return;
-	if (restore_file(t) == 1)
+	state_path(t, "resolv.conf", state, sizeof(state));
+	if (access(state, F_OK) == 0 && restore_file(t) == 1)
 		LOG(t, TP_LOG_WARN, "DNS: restored %s from %s, left by a run that did not stop cleanly",
 		    RESOLV_CONF, state);
+	state_path(t, "resolvconf", state, sizeof(state));
+	rec = read_all(state, &len);
+	if (!rec)
+		return;
+	rec[strcspn(rec, "\n")] = '\0';
+	/* Only what note_record wrote: a name, never an option or a path. */
+	if (!rec[0] || rec[0] == '-' || strchr(rec, '/')) {
+		LOG(t, TP_LOG_WARN, "DNS: %s does not name a resolvconf record: removed", state);
+		unlink(state);
+	} else if (remove_record(t, rec) == 0) {
+		LOG(t, TP_LOG_WARN, "DNS: removed the resolvconf record %s, left by a run that did not stop cleanly",
+		    rec);
+	} else {
+		LOG(t, TP_LOG_WARN, "DNS: cannot remove the resolvconf record %s left by a crash (%s kept for the "
+				    "next start)", rec, state);
+	}
+	free(rec);
 }
 
 /* "nameserver A\nnameserver B\n" (and the search line) */
-static void format_conf(const struct tun *t, char *out, size_t cap, int header)
+static void format_conf(const struct tun *t, char *out, size_t cap)
 {
 	char a[TN_PREFIX_STRLEN];
 	size_t off = 0;
 
-	if (header)
-		off += (size_t)snprintf(out, cap, "# written by tunpipe for %s; the original comes back "
-					"when it stops\n", t->ifname);
+	out[0] = '\0';
 	for (uint32_t i = 0; i < t->dns.n && off < cap; i++)
 		off += (size_t)snprintf(out + off, cap - off, "nameserver %s\n",
 					tn_prefix_str(&t->dns.servers[i], 0, a, sizeof(a)));
@@ -215,14 +278,15 @@ static void job_done(void *arg, int status, int timed_out);
 /* resolved: the search domains are a second command, after the servers. */
 static void start_domain(struct tun *t)
 {
-	char *argv[3 + 64 + 1], copy[TP_SEARCH_LEN], *save = NULL;
+	char *argv[4 + 64 + 1], copy[TP_SEARCH_LEN], *save = NULL;
 	int n = 0;
 
 	memcpy(copy, t->dns.search, sizeof(copy));
 	argv[n++] = "resolvectl";
 	argv[n++] = "domain";
 	argv[n++] = t->ifname;
-	for (char *d = strtok_r(copy, " ", &save); d && n < 3 + 64; d = strtok_r(NULL, " ", &save))
+	argv[n++] = "--"; /* a domain that starts with '-' is not an option */
+	for (char *d = strtok_r(copy, " ", &save); d && n < 4 + 64; d = strtok_r(NULL, " ", &save))
 		argv[n++] = d;
 	argv[n] = NULL;
 	t->dns.domain_pending = 0;
@@ -252,20 +316,36 @@ static void job_done(void *arg, int status, int timed_out)
 
 static int apply_file(struct tun *t)
 {
-	char state[4096], conf[1024], list[512];
+	char state[4096], list[512], head[1536], *orig, *conf = NULL;
+	size_t len, off;
 
-	state_path(t, state, sizeof(state));
+	state_path(t, "resolv.conf", state, sizeof(state));
 	if (save_original(t, state) < 0)
 		return -1;
-	format_conf(t, conf, sizeof(conf), 1);
-	if (write_in_place(RESOLV_CONF, conf, strlen(conf)) < 0) {
-		LOG(t, TP_LOG_ERROR, "DNS: cannot write %s: %s", RESOLV_CONF, strerror(errno));
-		restore_file(t);
-		return -1;
+	off = (size_t)snprintf(head, sizeof(head), TN_RESOLV_HEADER " for %s; the original comes back when it "
+			       "stops\n", t->ifname);
+	format_conf(t, head + off, sizeof(head) - off);
+	orig = read_all(state, &len);
+	if (orig)
+		conf = tn_resolv_merge(head, orig, t->dns.n > 0, t->dns.search[0] != '\0', &len);
+	free(orig);
+	if (!conf) {
+		LOG(t, TP_LOG_ERROR, "DNS: cannot read back %s: %s", state, strerror(errno));
+		goto fail;
 	}
+	if (write_in_place(RESOLV_CONF, conf, len) < 0) {
+		LOG(t, TP_LOG_ERROR, "DNS: cannot write %s: %s", RESOLV_CONF, strerror(errno));
+		goto fail;
+	}
+	free(conf);
 	tun_dns_list(t, list, sizeof(list));
 	LOG(t, TP_LOG_INFO, "DNS %s applied by rewriting %s (original saved in %s)", list, RESOLV_CONF, state);
 	return 0;
+
+fail:
+	free(conf);
+	restore_file(t);
+	return -1;
 }
 
 static void start_job(struct tun *t)
@@ -285,7 +365,8 @@ static void start_job(struct tun *t)
 		return;
 	}
 	snprintf(rec, sizeof(rec), "%s.tunpipe", t->ifname);
-	format_conf(t, conf, sizeof(conf), 0);
+	format_conf(t, conf, sizeof(conf));
+	note_record(t, rec);
 	argv[n++] = "resolvconf";
 	argv[n++] = "-a";
 	argv[n++] = rec;
@@ -356,8 +437,7 @@ void tun_dns_revert(struct tun *t, int at_stop)
 		break;
 	case TN_DNS_RESOLVCONF:
 		snprintf(rec, sizeof(rec), "%s.tunpipe", t->ifname);
-		argv[0] = "resolvconf", argv[1] = "-d", argv[2] = rec, argv[3] = NULL;
-		r = tn_run_sync(t, "resolvconf", argv, NULL, NULL, DNS_TIMEOUT_MS);
+		r = remove_record(t, rec);
 		break;
 	default:
 		return;

@@ -6,6 +6,7 @@ plugins_tun_tun_la_SOURCES = \
 	plugins/tun/apply.c \
 	plugins/tun/pin.c plugins/tun/cover.c plugins/tun/cover.h \
 	plugins/tun/dns.c plugins/tun/hooks.c plugins/tun/hookenv.c plugins/tun/hookenv.h \
+	plugins/tun/resolv.c plugins/tun/resolv.h \
 	plugins/tun/run.c plugins/tun/run.h \
 	plugins/tun/netlink.c plugins/tun/netlink.h \
 	plugins/tun/prefix.c plugins/tun/prefix.h \
@@ -57,6 +58,15 @@ tests_unit_test_tun_hookenv_SOURCES = tests/unit/test_tun_hookenv.c tests/unit/c
 tests_unit_test_tun_hookenv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun
 tests_unit_test_tun_hookenv_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_tun_hookenv_LDADD = $(CHECK_LIBS)
+
+# Unit test: the resolv.conf of dns = file (what a push replaces).
+check_PROGRAMS += tests/unit/test_tun_resolv
+TESTS += tests/unit/test_tun_resolv
+tests_unit_test_tun_resolv_SOURCES = tests/unit/test_tun_resolv.c tests/unit/check-main.c \
+	plugins/tun/resolv.c
+tests_unit_test_tun_resolv_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/tun
+tests_unit_test_tun_resolv_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_tun_resolv_LDADD = $(CHECK_LIBS)
 
 # End-to-end: pushed DNS (resolv.conf in the namespace, crash recovery,
 # Debian's resolvconf) and up/down hooks.

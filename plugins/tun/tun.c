@@ -47,7 +47,9 @@ static const struct tp_option tun_options[] = {
 		       "client: how pushed DNS servers are applied (auto: systemd-resolved, else "
 		       "resolvconf, else /etc/resolv.conf)"),
 	TP_OPTION_PATH(struct tun_conf, state_dir, "/var/lib/tunpipe",
-		       "client: where the original /etc/resolv.conf is kept while rewritten"),
+		       "client: where the original /etc/resolv.conf and the name of a resolvconf "
+		       "record are kept while in use (restored or removed at the next start after "
+		       "a crash)"),
 	TP_OPTION_PATH(struct tun_conf, up, NULL, "client: script run when a session comes up"),
 	TP_OPTION_PATH(struct tun_conf, down, NULL, "client: script run when a session goes down"),
 	TP_OPTION_ENUM(struct tun_conf, up_failure, "close", "close|ignore",

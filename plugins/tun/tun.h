@@ -102,6 +102,21 @@ struct tun {
 		struct tp_session_info info; /* its facts, for `down` */
 		int up;                      /* `down` is owed */
 		struct tn_job *job;
+		/* Sessions are told apart by number, not by pointer (a new
+		 * session may get a freed one's memory). */
+		unsigned gen;                /* the current session's (0: none) */
+		unsigned last_gen;
+		unsigned job_gen;            /* the session the running `up` is for */
+		int stopping;                /* at stop: no job starts from a callback */
+		/* Hooks asked for while one runs, in order (never more than a
+		 * down, an up and a down: an up that never ran and its down
+		 * cancel out). */
+		struct tn_hook_call {
+			int down;
+			unsigned gen;
+			struct tp_session_info info;
+		} queue[4];
+		unsigned queued;
 	} hooks;
 
 	uint64_t *down_packets, *down_bytes, *rx_nobuf, *rx_toolong, *rx_errors;

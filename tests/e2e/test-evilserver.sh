@@ -3,7 +3,8 @@
 # A malicious server against the real client (issue 10, finding 5):
 # tests/e2e/evil-server answers each connection with the next answer below
 # (addresses covering half of IPv4 or the server itself, loopback,
-# multicast, link-local, unspecified, an IPv6 /1, bad routes, a 101 without
+# multicast, link-local, unspecified, an IPv6 /1, bad routes, an MTU below
+# IPv6's 1280 with an IPv6 address, a 101 without
 # its Upgrade/Connection headers, control bytes, a 503 with Retry-After).
 # The client must refuse each with a clear log line, and the client
 # namespace's routing table (`ip route`, `ip -6 route`) must be exactly what
@@ -56,6 +57,7 @@ cases=(
 	loop6 'Simple-VPN-Address6 ::1/128 is loopback'
 	route-lo 'Simple-VPN-Route 127.0.0.0/8 is a loopback network'
 	route-mc 'Simple-VPN-Route ff00::/8 is a multicast network'
+	mtu6 'Simple-VPN-MTU 576 is below 1280'
 	no-upgrade "101 without 'Upgrade: Simple-VPN'"
 	h2c "101 without 'Upgrade: Simple-VPN'"
 	no-connection "101 without 'Connection: Upgrade'"
@@ -77,6 +79,8 @@ answer mcast6 "$OK4" "$GW" 'Simple-VPN-Address6: ff02::2/64'
 answer loop6 "$OK4" "$GW" 'Simple-VPN-Address6: ::1/128'
 answer route-lo "$OK4" "$GW" 'Simple-VPN-Route: 127.0.0.0/8'
 answer route-mc "$OK4" "$GW" 'Simple-VPN-Route: ff00::/8'
+# Below 1280 the kernel would switch IPv6 off on tun0 (the red team's leak).
+answer mtu6 "$OK4" "$GW" 'Simple-VPN-Address6: fd00:9::2/64' 'Simple-VPN-MTU: 576'
 answer no-upgrade - 'Connection: Upgrade' "$OK4" "$GW"
 answer h2c - 'Connection: Upgrade' 'Upgrade: h2c' "$OK4" "$GW"
 answer no-connection - 'Upgrade: Simple-VPN' "$OK4" "$GW"

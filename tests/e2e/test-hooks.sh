@@ -5,7 +5,8 @@
 # `down` runs at stop with the same facts; a failing `up` closes the
 # session (the client reconnects and runs it again), `up_failure =
 # "ignore"` keeps it; a hook that hangs is killed at `hook_timeout` while
-# the tunnel keeps passing traffic (the loop never waits for it).
+# the tunnel keeps passing traffic (the loop never waits for it); an old
+# session's slow, failing up hook neither stalls nor closes the next one.
 set -eu
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -27,7 +28,13 @@ SH
 sed -i "s|\$HOOKDIR|$H|" "$H/record"
 printf '#!/bin/sh\necho "refusing: no VPN today" >&2\nexit 3\n' >"$H/fail"
 printf '#!/bin/sh\nexec sleep 60\n' >"$H/hang"
-chmod +x "$H/record" "$H/fail" "$H/hang"
+# The first run is slow and fails; every later one succeeds at once.
+cat >"$H/slowfail" <<SH
+#!/bin/sh
+if mkdir "$H/slowfail.ran" 2>/dev/null; then sleep 4; exit 1; fi
+exit 0
+SH
+chmod +x "$H/record" "$H/fail" "$H/hang" "$H/slowfail"
 # client-NAME.conf with the given tun options.
 client_conf() {
 	sed -e "s|device = \"tun0\";|device = \"tun0\"; dns = \"off\"; $2|" "$TP_CONF/client.conf" >"$TP_CONF/client-$1.conf"
@@ -36,6 +43,7 @@ client_conf record "up = \"$H/record\"; down = \"$H/record\";"
 client_conf fail "up = \"$H/fail\";"
 client_conf ignore "up = \"$H/fail\"; up_failure = \"ignore\";"
 client_conf hang "up = \"$H/hang\"; hook_timeout = 2;"
+client_conf slowfail "up = \"$H/slowfail\"; hook_timeout = 10;"
 
 tp_server_start server "$TP_CONF/server-hooks.conf"
 
@@ -95,4 +103,22 @@ tp_wait_log "$(tp_logfile hang)" "up hook .*/hang timed out: closing the session
 ps -o comm= -p "$(ip netns pids "$C" | paste -sd, -)" | grep -qx sleep && tp_fail "the hung hook is still running"
 tp_stop hang || tp_fail "client exited with status $? on SIGTERM"
 tp_ok "killed after 2 s, pings went through meanwhile"
+
+tp_check "an old session's slow, failing up hook neither stalls the next session nor closes it"
+tp_client_up slowfail "$C" "$TP_CONF/client-slowfail.conf"
+slog=$(tp_logfile slowfail)
+# A new session while the first one's hook still sleeps: restart the server.
+tp_stop server || tp_fail "server exited with status $? on SIGTERM"
+tp_server_start server "$TP_CONF/server-hooks.conf"
+tp_wait_log "$slog" 'running up hook .*slowfail' 5 || tp_fail "no hook started"
+tp_wait_ping "$C" 10.0.0.1 3 || tp_fail "the new session passed no traffic while the old hook ran"
+grep -q 'up hook .*slowfail.* exited\|failed with status' "$slog" &&
+	tp_fail "the old hook ended before the new session was up; the check proves nothing"
+tp_wait_log "$slog" 'up hook .*slowfail failed with status 1; the session stays up \(it is already gone\)' 8 ||
+	{ cat "$slog"; tp_fail "the old hook's failure was not logged as belonging to a gone session"; }
+tp_wait_log "$slog" 'up hook .*slowfail exited with status 0' 5 || tp_fail "the new session's hook did not run after the old one"
+grep -q 'closing the session' "$slog" && tp_fail "the old hook's failure closed the new session"
+tp_ping "$C" 10.0.0.1 3 || tp_fail "the new session did not stay up"
+tp_stop slowfail || tp_fail "client exited with status $? on SIGTERM"
+tp_ok "the new session pinged during the old hook; its failure closed nothing; the new hook ran after it"
 tp_stop server || tp_fail "server exited with status $? on SIGTERM"

@@ -112,20 +112,21 @@ grep -q 'CONNECT vpn.test:8443' "$TP_TMP/tinyproxy-3128.log" ||
 	tp_fail "tinyproxy did not log the CONNECT"
 tp_ok "tunnel $TP_ADDR through tinyproxy, ping ok"
 
-tp_check "Basic authentication with the right password (in the URL)"
-connect auth "$URL" --ca "$DEMO/ca.crt" --proxy http://puser:psecret@10.202.0.1:3129
+tp_check "Basic authentication with the right password (--proxy-password-file)"
+printf 'psecret\n' >"$TP_TMP/proxy.pass"
+chmod 600 "$TP_TMP/proxy.pass"
+connect auth "$URL" --ca "$DEMO/ca.crt" --proxy http://puser@10.202.0.1:3129 \
+	--proxy-password-file "$TP_TMP/proxy.pass"
 up auth
 grep -q 'using the HTTP proxy puser@10.202.0.1:3129 .*with Basic authentication' \
 	"$(tp_logfile auth)" || tp_fail "the authenticated proxy is not logged"
 tp_ok "tunnel $TP_ADDR, the password never logged"
 
-tp_check "Basic authentication with proxy_password_file (a config file)"
-printf 'psecret\n' >"$TP_TMP/proxy.pass"
-chmod 600 "$TP_TMP/proxy.pass"
+tp_check "Basic authentication with the password in the proxy URL (a config file)"
 sed -e 's#url *= *"[^"]*"#url = "https://vpn.test:8443/vpn"#' \
-	-e "s#password_file = \"demo/client.pass\"#password_file = \"demo/alice.pass\"; proxy = \"http://puser@10.202.0.1:3129\"; proxy_password_file = \"$TP_TMP/proxy.pass\"#" \
+	-e "s#password_file = \"demo/client.pass\"#password_file = \"demo/alice.pass\"; proxy = \"http://puser:psecret@10.202.0.1:3129\"#" \
 	"$TP_CONF/client.conf" >"$TP_CONF/client-proxy.conf"
-grep -q proxy_password_file "$TP_CONF/client-proxy.conf" || tp_fail "could not write the config"
+grep -q 'puser:psecret@' "$TP_CONF/client-proxy.conf" || tp_fail "could not write the config"
 tp_start pwfile "$C" "$TP_CONF/client-proxy.conf"
 up pwfile
 tp_ok "tunnel $TP_ADDR"
@@ -139,7 +140,9 @@ grep -q 'proxy requires authentication (10.202.0.1:3129: 407 ' "$(tp_logfile noc
 tp_ok "status 3 after $EXIT_MS ms: $(grep -m1 'requires auth' "$(tp_logfile nocred)" | sed 's/.*\] //')"
 
 tp_check "a wrong proxy password: exit status 3 naming the proxy user, within 5 s"
-connect badcred "$URL" --ca "$DEMO/ca.crt" --proxy http://puser:wrong@10.202.0.1:3129
+printf 'wrong\n' >"$TP_TMP/proxy-bad.pass"
+connect badcred "$URL" --ca "$DEMO/ca.crt" --proxy http://puser@10.202.0.1:3129 \
+	--proxy-password-file "$TP_TMP/proxy-bad.pass"
 tp_exits_within badcred 5
 [ "$EXIT_RC" = 3 ] || tp_fail "exit status $EXIT_RC, not 3"
 grep -Eq 'the proxy 10.202.0.1:3129 refused the credentials of puser \(40[17] ' "$(tp_logfile badcred)" ||
@@ -259,6 +262,14 @@ for bad in https://10.202.0.1:3128 socks5://10.202.0.1:1080 http://10.202.0.1:99
 	printf '%s\n' "$out" | grep -q 'option proxy: ' || tp_fail "--proxy $bad: no clear error: $out"
 done
 tp_ok "https://, socks5://, a bad port and a path refused"
+
+tp_check "tunpipe connect refuses a proxy password on its command line"
+rc=0
+out=$(printf '%s\n' "$PW" | ip netns exec "$C" "$TUNPIPE" connect "$URL" \
+	--proxy http://puser:psecret@10.202.0.1:3129 2>&1) || rc=$?
+[ "$rc" = 2 ] || tp_fail "exit status $rc, not 2: $out"
+printf '%s\n' "$out" | grep -q -- '--proxy-password-file' || tp_fail "no pointer to --proxy-password-file: $out"
+tp_ok "status 2: $(printf '%s\n' "$out" | head -n 1)"
 
 tp_check "a pushed full tunnel through a proxy reached by the default route: the proxy stays outside"
 # The proxy's 10.204.0.1 is no neighbour of the client: only its default

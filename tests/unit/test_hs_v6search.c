@@ -82,7 +82,11 @@ END_TEST
 START_TEST(bad_search_values_are_refused)
 {
 	static const char *const bad[] = { "a;rm -rf /", "corp.test\tx", "corp..test x;y",
-					   "a  b", "évil.test", "x/y" };
+					   "a  b", "évil.test", "x/y",
+					   /* host names only: no option-like word for
+					    * resolvectl, no empty or dash-edged label */
+					   "corp.test -h", "--interface", ".", "..", "-", "a..b",
+					   "corp-.test", "a.-corp", "corp.test..", "x.toolonglabelxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" };
 	struct tp_session_info out;
 	char buf[1024], err[128];
 
@@ -92,6 +96,11 @@ START_TEST(bad_search_values_are_refused)
 		ck_assert_msg(parse(buf, &out, err, sizeof(err)) == -1, "accepted '%s'", bad[i]);
 		ck_assert_ptr_nonnull(strstr(err, "bad Simple-VPN-DNS-Search"));
 	}
+	/* what a search list may hold: names, a final dot, digits, inner hyphens */
+	snprintf(buf, sizeof(buf), "HTTP/1.1 101 Switching Protocols\r\nSimple-VPN-Address: 10.0.0.2/24\r\n"
+		 "Simple-VPN-Gateway: 10.0.0.1\r\nSimple-VPN-DNS-Search: corp.test. lab-2.corp.test 3com.example\r\n\r\n");
+	ck_assert_int_eq(parse(buf, &out, err, sizeof(err)), 0);
+	ck_assert_str_eq(out.search, "corp.test. lab-2.corp.test 3com.example");
 	/* Longer than the field. */
 	char longv[400];
 	memset(longv, 'a', sizeof(longv) - 1);

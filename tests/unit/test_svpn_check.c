@@ -48,6 +48,11 @@ START_TEST(accepts_sane_answers)
 				   "Simple-VPN-Address6: fd00::2/64\r\nSimple-VPN-Route: 0.0.0.0/0\r\n"
 				   "Simple-VPN-Route: 0.0.0.0/1\r\nSimple-VPN-Route: ::/1\r\n"),
 			 0);
+	/* a small MTU is fine without IPv6, 1280 is fine with it */
+	ck_assert_int_eq(check(UPG "Simple-VPN-Address: 10.9.0.2/24\r\n" GW "Simple-VPN-MTU: 576\r\n"), 0);
+	ck_assert_int_eq(check(UPG "Simple-VPN-Address: 10.9.0.2/24\r\n" GW
+				   "Simple-VPN-Address6: fd00::2/64\r\nSimple-VPN-MTU: 1280\r\n"),
+			 0);
 	/* an IPv6-only tunnel: no IPv4 address at all */
 	ck_assert_int_eq(check(UPG "Simple-VPN-Address6: fd00:6::2/64\r\n"
 				   "Simple-VPN-Gateway6: fd00:6::1\r\n"),
@@ -81,6 +86,8 @@ static const struct {
 	{ UPG "Simple-VPN-Address: 10.9.0.2/24\r\n" GW "Simple-VPN-Address6: fe80::2/64\r\n", "link-local" },
 	{ UPG "Simple-VPN-Address: 10.9.0.2/24\r\n" GW "Simple-VPN-Address6: ff02::2/64\r\n", "multicast" },
 	{ UPG "Simple-VPN-Address: 10.9.0.2/24\r\n" GW "Simple-VPN-Address6: ::ffff:10.9.0.2/120\r\n", "IPv4-mapped" },
+	{ UPG "Simple-VPN-Address: 10.9.0.2/24\r\n" GW "Simple-VPN-Address6: fd00::2/64\r\nSimple-VPN-MTU: 1279\r\n",
+	  "below 1280" },
 	{ UPG "Simple-VPN-Address: 10.9.0.2/24\r\n" GW "Simple-VPN-Route: 127.0.0.0/8\r\n", "loopback network" },
 	{ UPG "Simple-VPN-Address: 10.9.0.2/24\r\n" GW "Simple-VPN-Route: 224.0.0.0/4\r\n", "multicast network" },
 	{ UPG "Simple-VPN-Address: 10.9.0.2/24\r\n" GW "Simple-VPN-Route: 0.0.0.0/8\r\n", "unspecified network" },

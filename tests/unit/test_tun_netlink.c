@@ -550,6 +550,32 @@ START_TEST(test_client_no_accept_routes)
 }
 END_TEST
 
+/* A session's MTU below 1280 would make the kernel switch IPv6 off on a
+ * device that carries IPv6 (here a configured IPv6 route: the client's
+ * own full tunnel) and drop its routes, so IPv6 would leak: not applied.
+ * Without IPv6 on the device it is. */
+START_TEST(test_small_mtu_keeps_ipv6)
+{
+	struct tp_harness *h;
+
+	enter_netns();
+	h = tun_new("device = \"tpc2\"; routes = [ \"fd00:77::/64\" ];");
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	ck_assert_ptr_nonnull(strstr(sh("ip -6 route show dev tpc2"), "fd00:77::/64"));
+	session_up(h, TP_SI_LOCAL, "10.99.0.2/24", 576, NULL);
+	ck_assert_ptr_nonnull(strstr(sh("ip -o addr show dev tpc2"), "inet 10.99.0.2/24"));
+	ck_assert_ptr_null(strstr(sh("ip link show dev tpc2"), "mtu 576"));
+	ck_assert_ptr_nonnull(strstr(sh("ip -6 route show dev tpc2"), "fd00:77::/64"));
+	tp_harness_free(h);
+
+	h = tun_new("device = \"tpc3\";");
+	ck_assert_int_eq(tp_harness_start(h), 0);
+	session_up(h, TP_SI_LOCAL, "10.99.1.2/24", 576, NULL);
+	ck_assert_ptr_nonnull(strstr(sh("ip link show dev tpc3"), "mtu 576"));
+	tp_harness_free(h);
+}
+END_TEST
+
 /* Run by the shared main (tests/unit/check-main.c). */
 Suite *tp_test_suite(void);
 
@@ -570,6 +596,7 @@ Suite *tp_test_suite(void)
 		tcase_add_test(dev, test_queue_bytes);
 		tcase_add_test(dev, test_client_session);
 		tcase_add_test(dev, test_client_no_accept_routes);
+		tcase_add_test(dev, test_small_mtu_keeps_ipv6);
 		suite_add_tcase(s, dev);
 	} else {
 		fprintf(stderr, "test_tun_netlink: not root or no /dev/net/tun: device tests skipped\n");
