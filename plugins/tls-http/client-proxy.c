@@ -48,18 +48,10 @@ struct th_cproxy {
 static int read_pw_file(struct th_cproxy *p, const char *path, char *err, size_t errlen)
 {
 	char msg[300];
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, errlen, "proxy_password_file %s: %s", path, strerror(errno));
+
+	if (th_read_first_line("proxy_password_file", path, p->u.password, sizeof(p->u.password),
+			       err, errlen) < 0)
 		return -1;
-	}
-	int ok = fgets(p->u.password, sizeof(p->u.password), f) != NULL;
-	fclose(f);
-	p->u.password[strcspn(p->u.password, "\r\n")] = '\0';
-	if (!ok || !p->u.password[0]) {
-		snprintf(err, errlen, "proxy_password_file %s: empty first line", path);
-		return -1;
-	}
 	p->u.has_password = 1;
 	/* Like a key: a secret others can read is worth a warning. */
 	if (th_file_private("proxy_password_file", path, msg, sizeof(msg)) < 0)

@@ -246,11 +246,12 @@ static void cli_resolved(struct th_ctx *c, struct addrinfo *ai, int rc)
 	/* Every address is tried, families interleaved from the order
 	 * getaddrinfo sorts them (RFC 6724: usually IPv6 first). */
 	cl->ai = ai;
-	if (th_race_start(c, ai, cl->px ? th_cproxy_port(cl->px) : cl->url.port,
-			  cl->px ? "proxy " : "", STAGGER_MS, HS_TIMEOUT, cli_raced, &cl->race) < 0) {
+	if (th_race_start(c, ai, cl->px ? "proxy " : "", STAGGER_MS, HS_TIMEOUT, cli_raced,
+			  &cl->race) < 0) {
 		TH_LOG(c, TP_LOG_ERROR, "cannot start connecting: out of memory");
 		backoff(c);
-	}}
+	}
+}
 
 static void cli_connect(void *arg)
 {

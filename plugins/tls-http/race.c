@@ -116,12 +116,10 @@ static void on_io(void *arg, int fd, uint32_t events)
 	/* Won: the fd leaves the loop and the race; the caller registers it. */
 	struct th_race *r = g->r;
 	struct th_ctx *c = r->c;
-	char peer[64];
 	c->host->fd_del(c->st, fd);
 	g->fd = -1;
 	r->live--;
-	snprintf(peer, sizeof(peer), "%s", g->peer);
-	finish(r, fd, peer, NULL);
+	finish(r, fd, g->peer, NULL); /* it copies the name before freeing g */
 }
 
 static void on_step(void *arg)
@@ -202,12 +200,10 @@ static unsigned order(const struct addrinfo *list, const struct addrinfo **out)
 	return n;
 }
 
-int th_race_start(struct th_ctx *c, const struct addrinfo *list, const char *port,
-		  const char *label, uint64_t stagger_ms, uint64_t total_ms, th_race_done_fn done,
+int th_race_start(struct th_ctx *c, const struct addrinfo *list, const char *label, uint64_t stagger_ms, uint64_t total_ms, th_race_done_fn done,
 		  struct th_race **out)
 {
 	const struct addrinfo *ord[RACE_MAX];
-	char ip[INET6_ADDRSTRLEN];
 	struct th_race *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -1;
@@ -219,16 +215,12 @@ int th_race_start(struct th_ctx *c, const struct addrinfo *list, const char *por
 	for (unsigned i = 0; i < r->n; i++) {
 		struct th_race_leg *g = &r->legs[i];
 		const struct addrinfo *ai = ord[i];
-		const void *a = ai->ai_family == AF_INET6
-					? (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr
-					: (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr;
 		g->r = r;
 		g->ai = ai;
 		g->fd = -1;
-		if (!inet_ntop(ai->ai_family, a, ip, sizeof(ip)))
-			snprintf(ip, sizeof(ip), "?");
-		snprintf(g->peer, sizeof(g->peer), ai->ai_family == AF_INET6 ? "[%s]:%s" : "%s:%s", ip,
-			 port);
+		/* getaddrinfo was given the port: the address carries it */
+		th_peer_name((const struct sockaddr_storage *)(const void *)ai->ai_addr, g->peer,
+			     sizeof(g->peer));
 	}
 	r->deadline = c->host->timer_add(c->st, total_ms, on_deadline, r);
 	if (!r->deadline) {

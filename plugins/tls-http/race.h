@@ -17,14 +17,13 @@ struct th_race;
  * why says the last failure.  Each attempt's start and failure are logged. */
 typedef void (*th_race_done_fn)(struct th_ctx *c, int fd, const char *peer, const char *why);
 
-/* Race the addresses of `list` (which must outlive the race) on `port`
- * (for messages only: the addresses carry it); label ("proxy " or "") goes
+/* Race the addresses of `list` (which must outlive the race; each carries
+ * its port); label ("proxy " or "") goes
  * into the "connecting to LABELADDRESS" lines.  0: *out is the race, set
  * before the first attempt starts — when every address fails at once,
  * done() runs before this returns, and *out is dangling unless done()
  * clears it.  -1: cannot start (out of memory), done() not called. */
-int th_race_start(struct th_ctx *c, const struct addrinfo *list, const char *port,
-		  const char *label, uint64_t stagger_ms, uint64_t total_ms, th_race_done_fn done,
+int th_race_start(struct th_ctx *c, const struct addrinfo *list, const char *label, uint64_t stagger_ms, uint64_t total_ms, th_race_done_fn done,
 		  struct th_race **out);
 /* Abandon a race under way: every attempt closed, done() not called. */
 void th_race_cancel(struct th_race *r);

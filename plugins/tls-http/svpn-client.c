@@ -203,23 +203,6 @@ static void svc_step(struct th_link *l)
 		th_conn_close(l->io, eof);
 }
 
-static int read_password_file(struct svc *sv, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, errlen, "password_file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	int ok = fgets(sv->password, sizeof(sv->password), f) != NULL;
-	fclose(f);
-	sv->password[strcspn(sv->password, "\r\n")] = '\0';
-	if (!ok || !sv->password[0]) {
-		snprintf(err, errlen, "password_file %s: empty first line", path);
-		return -1;
-	}
-	return 0;
-}
-
 static int svc_setup(struct th_ctx *c, char *err, size_t errlen)
 {
 	const struct th_conf *cf = c->cf;
@@ -245,7 +228,8 @@ static int svc_setup(struct th_ctx *c, char *err, size_t errlen)
 			return -1;
 		}
 		snprintf(sv->password, sizeof(sv->password), "%s", cf->password);
-	} else if (read_password_file(sv, cf->password_file, err, errlen) < 0) {
+	} else if (th_read_first_line("password_file", cf->password_file, sv->password,
+				      sizeof(sv->password), err, errlen) < 0) {
 		return -1;
 	}
 	return 0;

@@ -296,6 +296,11 @@ struct th_url {
 int th_parse_url(const char *url, struct th_url *u, char *err, size_t errlen);
 /* 0 if path can be read, else -1 with "what path: reason" in err. */
 int th_readable(const char *what, const char *path, char *err, size_t errlen);
+/* A secret's file (password_file, proxy_password_file): its first line,
+ * without the line end, into out; -1 with "what path: reason" in err when
+ * it cannot be read or the line is empty. */
+int th_read_first_line(const char *what, const char *path, char *out, size_t cap, char *err,
+		       size_t errlen);
 
 /* svpn-check.c: what the client accepts from a server (pure functions). */
 struct th_server_addr {

@@ -87,3 +87,23 @@ int th_readable(const char *what, const char *path, char *err, size_t errlen)
 	snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
 	return -1;
 }
+
+int th_read_first_line(const char *what, const char *path, char *out, size_t cap, char *err,
+		       size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	int ok;
+
+	if (!f) {
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	ok = fgets(out, (int)cap, f) != NULL;
+	fclose(f);
+	out[ok ? strcspn(out, "\r\n") : 0] = '\0';
+	if (!out[0]) {
+		snprintf(err, errlen, "%s %s: empty first line", what, path);
+		return -1;
+	}
+	return 0;
+}
