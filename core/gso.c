@@ -121,14 +121,21 @@ static size_t ip_hlen(const uint8_t *pkt, size_t n)
  * header sum, we add the rest from csum_start.  Never inside the IP
  * header: whatever the metadata says, the addresses the anti-spoofing
  * check read stay as they are. */
-int tg_complete(const struct tg_vnet_hdr *h, uint8_t *pkt, size_t n)
+static int csum_fits(const struct tg_vnet_hdr *h, const uint8_t *pkt, size_t n)
 {
 	size_t ihl;
 
 	if (!(h->flags & TG_F_NEEDS_CSUM))
 		return 1;
-	if (n < 1 || !(ihl = ip_hlen(pkt, n)) || h->csum_start < ihl ||
-	    (size_t)h->csum_start + h->csum_offset + 2 > n)
+	return n >= 1 && (ihl = ip_hlen(pkt, n)) && h->csum_start >= ihl &&
+	       (size_t)h->csum_start + h->csum_offset + 2 <= n;
+}
+
+int tg_complete(const struct tg_vnet_hdr *h, uint8_t *pkt, size_t n)
+{
+	if (!(h->flags & TG_F_NEEDS_CSUM))
+		return 1;
+	if (!csum_fits(h, pkt, n))
 		return TG_EBAD;
 	wr16(pkt + h->csum_start + h->csum_offset,
 	     (uint16_t)~tg_csum_fold(tg_csum_add(0, pkt + h->csum_start, n - h->csum_start)));
@@ -142,9 +149,7 @@ static int complete_one(const struct tg_vnet_hdr *h, const uint8_t *pkt, size_t 
 
 	if (n > mtu)
 		return TG_ETOOLONG;
-	if ((h->flags & TG_F_NEEDS_CSUM) &&
-	    (n < 1 || !ip_hlen(pkt, n) || h->csum_start < ip_hlen(pkt, n) ||
-	     (size_t)h->csum_start + h->csum_offset + 2 > n))
+	if (!csum_fits(h, pkt, n))
 		return TG_EBAD;
 	d = sink->get(sink->arg, n);
 	if (!d)

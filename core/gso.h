@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gso.h — offload helpers of the tun plugin: the virtio_net_hdr a TUN
+ * gso.h — offload helpers of the core and the tun plugin: the virtio_net_hdr a TUN
  * device opened with IFF_VNET_HDR puts before every packet, the Internet
  * checksum, and userspace segmentation of a super-packet (what a NIC's
  * TSO/USO would do).  Pure functions over byte arrays: no I/O, no pool.
  */
-#ifndef TUN_GSO_H
-#define TUN_GSO_H
+#ifndef TP_CORE_GSO_H
+#define TP_CORE_GSO_H
 #include <stddef.h>
 #include <stdint.h>
 #include <tunpipe/plugin.h>
@@ -56,15 +56,16 @@ enum {
 	TG_ENOBUF = -3,   /* the sink ran out (segments already put stay put) */
 };
 
+/* A packet that needs no segmenting (gso_type none): its L4 checksum
+ * completed in place when the header says NEEDS_CSUM.  1, or TG_EBAD when
+ * the checksum offsets fall outside the packet or start inside its IP
+ * header (nothing written).  The split paths use it instead of
+ * tg_segment to keep the buffer they have rather than copy a plain packet
+ * into a new one. */
+int tg_complete(const struct tg_vnet_hdr *h, uint8_t *pkt, size_t n);
 /* Turn one packet read from the TUN (pkt/n, after its header h) into
  * plain IP packets of at most mtu bytes, each complete with its
  * checksums.  Returns the number of packets put, or a TG_E* code. */
-/* A packet that needs no segmenting (gso_type none): its L4 checksum
- * completed in place when the header says NEEDS_CSUM.  1, or TG_EBAD when
- * the checksum offsets fall outside the packet (nothing written).  The
- * split paths use it instead of tg_segment to keep the buffer they have
- * rather than copy a plain packet into a new one. */
-int tg_complete(const struct tg_vnet_hdr *h, uint8_t *pkt, size_t n);
 int tg_segment(const struct tg_vnet_hdr *h, const uint8_t *pkt, size_t n, uint32_t mtu,
 	       const struct tg_sink *sink);
 

@@ -28,11 +28,7 @@ static uint8_t *sp_get(void *arg, size_t need)
 	struct tp_buf *b = tp_pool_alloc(sp->pool, need);
 
 	if (!b)
-		return NULL;
-	if (tp_buf_tailroom(b) < need) {
-		tp_pool_free(sp->pool, b);
-		return NULL;
-	}
+		return NULL; /* else it has room for `need` after data */
 	tp_batch_add(&sp->out, b); /* put() always follows: it is the tail */
 	return b->data;
 }

@@ -141,9 +141,7 @@ static int fip_frame_down(void *ctx, struct tp_buf *b)
 	char why[64];
 
 	if (tp_buf_is_super(b)) {
-		/* The core hands us one only on a session that agreed. */
-		if (!f->super.agreed || b->len < 20 || b->len > FIP_MAX_PACKET ||
-		    tp_buf_headroom(b) < FIP_SUPER_HDR) {
+		if (!fip_super_ok(&f->super, b) || tp_buf_headroom(b) < FIP_SUPER_HDR) {
 			(*f->down_bad)++;
 			return -1;
 		}

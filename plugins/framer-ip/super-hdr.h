@@ -154,6 +154,13 @@ static inline void fip_super_event(void *ctx, struct tp_session *sess, const str
 		s->agreed = !!(ev->info->flags & TP_SI_SUPER);
 }
 
+/* Down: whether b may go out as a super-packet on this session (the core
+ * hands one only to a session that agreed; the length fits the header). */
+static inline int fip_super_ok(const struct fip_super *s, const struct tp_buf *b)
+{
+	return s->agreed && b->len >= 20 && b->len <= 65535;
+}
+
 /* Down: the header goes into b's headroom (the caller checked there is
  * room) and b becomes a plain frame payload. */
 static inline void fip_super_push(struct fip_super *s, struct tp_buf *b)

@@ -136,15 +136,14 @@ static int64_t flen_frame_len(void *ctx, const uint8_t *p, size_t avail, char *w
 static void flen_frame_up(void *ctx, struct tp_buf *b)
 {
 	struct flen *f = ctx;
-
 	uint32_t any = 0, i;
 
-	for (i = 0; i < f->width; i++)
-		any |= b->data[i];
-	tp_buf_pull(b, f->width); /* in place: data just moves forward */
 	/* a zero length: only on an agreed session, where frame_len vouched
 	 * for the super-packet header behind it */
-	if (any == 0)
+	for (i = 0; f->super.agreed && i < f->width; i++)
+		any |= b->data[i];
+	tp_buf_pull(b, f->width); /* in place: data just moves forward */
+	if (f->super.agreed && any == 0)
 		fip_super_pull(&f->super, b);
 }
 
@@ -155,10 +154,9 @@ static int flen_frame_down(void *ctx, struct tp_buf *b)
 	uint8_t *h;
 
 	if (tp_buf_is_super(b)) {
-		/* The core hands us one only on a session that agreed. */
 		size_t need = f->width + FIP_SUPER_HDR;
 
-		if (!f->super.agreed || len < 20 || len > 65535 || len > f->max_frame ||
+		if (!fip_super_ok(&f->super, b) || len > f->max_frame ||
 		    (tp_buf_headroom(b) < need && tp_buf_tailroom(b) < need - tp_buf_headroom(b))) {
 			(*f->down_noroom)++;
 			return -1;

@@ -124,7 +124,8 @@ static void ask(struct tun *t, int down, unsigned gen, const struct tp_session_i
 		return;
 	}
 	if (n == sizeof(t->hooks.queue) / sizeof(t->hooks.queue[0])) {
-		/* Cannot happen with the rule above; keep order by waiting. */
+		/* Only with `down` alone and sessions flapping during a slow
+		 * one: keep the order by waiting (bounded by hook_timeout). */
 		tn_job_wait(t->hooks.job, timeout_ms(t));
 		n = t->hooks.queued;
 	}
@@ -138,7 +139,6 @@ void tun_hooks_up(struct tun *t, struct tp_session *s, const struct tp_session_i
 	t->hooks.session = s;
 	t->hooks.gen = ++t->hooks.last_gen ? t->hooks.last_gen : ++t->hooks.last_gen;
 	t->hooks.info = *info;
-	t->hooks.up = 1;
 	if (t->conf->up)
 		ask(t, 0, t->hooks.gen, info);
 }
@@ -152,9 +152,8 @@ void tun_hooks_down(struct tun *t, struct tp_session *s, int at_stop)
 		return;
 	t->hooks.session = NULL;
 	t->hooks.gen = 0;
-	if (!t->hooks.up)
+	if (!gen)
 		return;
-	t->hooks.up = 0;
 	if (!t->conf->down)
 		return;
 	if (!at_stop) {

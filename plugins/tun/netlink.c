@@ -142,17 +142,11 @@ int tn_nl_addr(struct tn_nl *nl, int add, unsigned ifindex, const struct tp_pref
 }
 
 /* No gateway: the destination is reached directly on the device (the
- * same message as tn_nl_route_via without RTA_GATEWAY). */
+ * same message as tn_nl_route_proto without RTA_GATEWAY). */
 int tn_nl_route(struct tn_nl *nl, int add, unsigned ifindex, const struct tp_prefix *dst)
 {
 	static const struct tp_prefix none;
-	return tn_nl_route_via(nl, add, dst, &none, ifindex);
-}
-
-int tn_nl_route_via(struct tn_nl *nl, int add, const struct tp_prefix *dst, const struct tp_prefix *gw,
-		    unsigned oif)
-{
-	return tn_nl_route_proto(nl, add, dst, gw, oif, RTPROT_STATIC);
+	return tn_nl_route_proto(nl, add, dst, &none, ifindex, RTPROT_STATIC);
 }
 
 int tn_nl_route_proto(struct tn_nl *nl, int add, const struct tp_prefix *dst, const struct tp_prefix *gw,

@@ -45,11 +45,9 @@ struct tn_route {
 int tn_nl_route_dump(struct tn_nl *nl, int family, void (*cb)(const struct tn_route *r, void *arg),
 		     void *arg);
 /* Add or delete the main-table route to `dst` via `gw` (family 0: none)
- * on device `oif`.  0 or -errno (-EEXIST when it already exists). */
-int tn_nl_route_via(struct tn_nl *nl, int add, const struct tp_prefix *dst, const struct tp_prefix *gw,
-		    unsigned oif);
-/* The same with rtm_protocol `proto` (RTPROT_STATIC above): a delete then
- * matches only a route added with it. */
+ * on device `oif`, with rtm_protocol `proto` (RTPROT_STATIC for ours, a
+ * private value for the pin: a delete then matches only a route added
+ * with it).  0 or -errno (-EEXIST when it already exists). */
 int tn_nl_route_proto(struct tn_nl *nl, int add, const struct tp_prefix *dst, const struct tp_prefix *gw,
 		      unsigned oif, uint8_t proto);
 

@@ -244,13 +244,14 @@ int tun_write_head(struct tun *t)
 
 	if (!t->vnet)
 		return write(t->fd, b->data, b->len) < 0 ? -1 : 1;
+	iov[1].iov_base = b->data;
+	iov[1].iov_len = b->len;
 	if (tp_buf_is_super(b)) {
 		/* A super-packet from a peer that agreed: written whole, its
 		 * metadata as the vnet header (the kernel segments, or
 		 * completes the checksum, only if it forwards it on). */
 		tg_off_to_vnet(&b->off, &h);
-		iov[1].iov_base = b->data;
-		iov[1].iov_len = b->len;
+		(*t->tx_super)++;
 	} else if (!t->no_merge && b->next && !tp_buf_is_super(b->next) &&
 		   tg_gro_start(&g, b->data, b->len)) {
 		/* Only when a packet follows: the start verifies the whole
@@ -258,13 +259,9 @@ int tun_write_head(struct tun *t)
 		for (c = b->next; c && !tp_buf_is_super(c) && tg_gro_add(&g, c->data, c->len); c = c->next)
 			cnt++;
 	}
-	if (cnt == 1 && tp_buf_is_super(b)) {
-		(*t->tx_super)++;
-	} else if (cnt == 1) {
-		/* A plain packet: zero header, the checksum is the sender's. */
-		iov[1].iov_base = b->data;
-		iov[1].iov_len = b->len;
-	} else {
+	/* cnt == 1: the packet as it is (a plain one with a zero header: the
+	 * checksum is the sender's) */
+	if (cnt > 1) {
 		/* Payloads stay where they are: the kernel gathers them. */
 		iov[1].iov_base = hdr;
 		iov[1].iov_len = tg_gro_header(&g, hdr, &h);

@@ -368,7 +368,11 @@ static void tun_up(void *ctx, struct tp_session *s, struct tp_batch *q)
 		t->host->batch_free(t->st, q);
 		return;
 	}
-	if (!t->vnet) {
+	/* Without a vnet header a super-packet (rare: a peer that agreed)
+	 * must be split; look before rebuilding the batch. */
+	for (b = q->head; !t->vnet && b && !tp_buf_is_super(b); b = b->next)
+		;
+	if (!t->vnet && b) {
 		struct tp_batch plain = TP_BATCH_INIT;
 		while ((b = tp_batch_pop(q)))
 			if (tp_buf_is_super(b))

@@ -100,17 +100,17 @@ struct tun {
 	struct {
 		struct tp_session *session; /* the session `up` ran for; NULL once down */
 		struct tp_session_info info; /* its facts, for `down` */
-		int up;                      /* `down` is owed */
 		struct tn_job *job;
 		/* Sessions are told apart by number, not by pointer (a new
 		 * session may get a freed one's memory). */
-		unsigned gen;                /* the current session's (0: none) */
+		unsigned gen;                /* the current session's (0: none; else `down` is owed) */
 		unsigned last_gen;
 		unsigned job_gen;            /* the session the running `up` is for */
 		int stopping;                /* at stop: no job starts from a callback */
-		/* Hooks asked for while one runs, in order (never more than a
-		 * down, an up and a down: an up that never ran and its down
-		 * cancel out). */
+		/* Hooks asked for while one runs, in order (an up that never
+		 * ran and its down cancel out, so with both scripts it holds
+		 * at most a down, an up and a down; with `down` only, sessions
+		 * flapping during a slow one could fill it: ask() then waits). */
 		struct tn_hook_call {
 			int down;
 			unsigned gen;

@@ -27,7 +27,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hostile import connect, ctx_for, status_of  # noqa: E402
+from hostile import connect, ctx_for, request, status_of, wait_close  # noqa: E402
 
 
 def csum16(data):
@@ -55,10 +55,7 @@ def udp6(src, dst, dport, payload, partial):
 
 def m_send(host, port, ca, user, pw, dst, dport):
     t = ctx_for(ca).wrap_socket(connect(host, port), server_hostname="vpn.test")
-    cred = __import__("base64").b64encode(f"{user}:{pw}".encode()).decode()
-    t.sendall((f"GET /vpn HTTP/1.1\r\nHost: vpn.test\r\nAuthorization: Basic {cred}\r\n"
-               "Connection: Upgrade\r\nUpgrade: Simple-VPN\r\n"
-               "Simple-VPN-Offload: tso\r\n\r\n").encode())
+    t.sendall(request(user, pw)[:-2] + b"Simple-VPN-Offload: tso\r\n\r\n")
     head = b""
     while not head.endswith(b"\r\n\r\n"):  # byte by byte: nothing of the tunnel
         d = t.recv(1)
@@ -85,16 +82,8 @@ def m_send(host, port, ca, user, pw, dst, dport):
     bad[-2:] = struct.pack("!H", w or 0xffff)
     t.sendall(super_hdr(len(bad), 20, 2) + bytes(bad))
     print("sent spoof", flush=True)
-    t0 = time.monotonic()
-    t.settimeout(3)
-    try:
-        while t.recv(4096):
-            pass
-        print(f"closed {(time.monotonic() - t0) * 1000:.0f}")
-    except (socket.timeout, TimeoutError):
-        print("open")
-    except OSError:
-        print(f"closed {(time.monotonic() - t0) * 1000:.0f}")
+    ms = wait_close(t, 3)
+    print("open" if ms is None else f"closed {ms:.0f}")
 
 
 def m_sniff(dev, port, secs):

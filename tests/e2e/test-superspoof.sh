@@ -35,11 +35,7 @@ slog=$(tp_logfile server)
 tp_check "a packet from alice's own address, its checksum where a kernel puts it, gets through"
 tp_in "$S" python3 "$PEER" sniff tun0 9999 12 >"$TP_TMP/sniff.out" 2>&1 &
 sniff=$!
-for _ in $(seq 1 50); do
-	grep -q '^ready' "$TP_TMP/sniff.out" && break
-	sleep 0.1
-done
-grep -q '^ready' "$TP_TMP/sniff.out" || { cat "$TP_TMP/sniff.out"; tp_fail "the sniffer did not start"; }
+tp_wait_log "$TP_TMP/sniff.out" '^ready' 5 || { cat "$TP_TMP/sniff.out"; tp_fail "the sniffer did not start"; }
 tp_in "$C" python3 "$PEER" send 10.200.0.1 8443 "$TP_CONF/demo/ca.crt" alice \
 	"$(head -n 1 "$TP_CONF/demo/alice.pass")" fd00:7470::1 9999 >"$TP_TMP/send.out" 2>&1 ||
 	{ cat "$TP_TMP/send.out"; tp_fail "superpeer.py failed"; }
